@@ -1,0 +1,39 @@
+# One place for the commands a newcomer needs. `make test` is what CI runs.
+export CGO_ENABLED := 0
+GO ?= go
+BIN := bin/rust-s2i-musl
+
+# Offline test images (see hack/test-images.sh); the builder is made by our own
+# `builder` subcommand from the embedded s2i/ files.
+TEST_RUST_IMAGE    ?= rust-s2i-test/rust:1.85
+TEST_RUNTIME_IMAGE ?= rust-s2i-test/busybox:latest
+TEST_BUILDER_IMAGE ?= rust-s2i-test/builder:latest
+TEST_TARGET        ?= x86_64-unknown-linux-gnu
+
+.PHONY: build example test test-unit test-images builder-image clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rust-s2i-musl
+
+# Builds examples/hello into the image rust-musl-hello and runs it.
+example: build test-images
+	./$(BIN) build --source examples/hello --binary hello \
+	  --builder $(TEST_BUILDER_IMAGE) --runtime-image $(TEST_RUNTIME_IMAGE)
+	docker run --rm rust-musl-hello
+
+test-images: build
+	bash hack/test-images.sh
+	@# The daemon's build cache makes this a no-op when s2i/ is unchanged.
+	./$(BIN) builder --base $(TEST_RUST_IMAGE) --target $(TEST_TARGET) --tag $(TEST_BUILDER_IMAGE) >/dev/null
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -short ./...
+
+# Everything, the Docker-backed tests included: they fail, not skip, without a daemon.
+test: test-images
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 40m ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Build the local test images without any image registry. Idempotent: an image that
+# already exists in the daemon is reused, not rebuilt.
+#
+#   rust-s2i-test/debian:bookworm  debootstrap --variant=minbase, docker import
+#   rust-s2i-test/rust:1.85        debian + Debian's rustc-web/cargo-web (cargo, rustc 1.85)
+#   rust-s2i-test/busybox:latest   busybox-static rootfs, a small stand-in for Alpine
+#
+# TEST_IMAGES_PULL=1: first try to pull rust:1-bookworm / alpine:3 / debian:bookworm
+# and tag them under the names above; falls back to local builds when a pull fails.
+set -euo pipefail
+
+DEBIAN_IMAGE=${DEBIAN_IMAGE:-rust-s2i-test/debian:bookworm}
+RUST_IMAGE=${RUST_IMAGE:-rust-s2i-test/rust:1.85}
+BUSYBOX_IMAGE=${BUSYBOX_IMAGE:-rust-s2i-test/busybox:latest}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUITE=bookworm
+
+export DEBIAN_FRONTEND=noninteractive
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+report() { # report NAME built|reused|pulled SECONDS
+  local bytes
+  bytes=$(docker image inspect -f '{{.Size}}' "$1")
+  printf 'test-images: %-30s %-7s %6s MB  (%ss)\n' "$1" "$2" \
+    "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1000000 }')" "$3"
+}
+
+try_pull() { # try_pull REMOTE LOCAL
+  [[ "${TEST_IMAGES_PULL:-0}" == 1 ]] || return 1
+  docker pull "$1" >/dev/null 2>&1 || return 1
+  docker tag "$1" "$2"
+}
+
+apt_install() { # apt_install PACKAGE...
+  as_root apt-get update -q
+  as_root apt-get install -y -q --no-install-recommends "$@"
+}
+
+cleanup_dirs=()
+cleanup() { local d; for d in "${cleanup_dirs[@]}"; do as_root rm -rf "$d"; done; }
+trap cleanup EXIT
+
+# --- rust-s2i-test/debian:bookworm ------------------------------------------------------
+build_debian() {
+  local dir
+  command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || apt_install debootstrap
+  dir=$(mktemp -d /var/tmp/test-images-debian.XXXXXX)
+  cleanup_dirs+=("$dir")
+  as_root env PATH="/usr/sbin:/sbin:$PATH" \
+    debootstrap --variant=minbase "$SUITE" "$dir" "$DEBIAN_MIRROR" >"$dir.log" 2>&1 || {
+    tail -n 30 "$dir.log" >&2; rm -f "$dir.log"; return 1; }
+  rm -f "$dir.log"
+  as_root rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/debootstrap
+  as_root tar --numeric-owner -C "$dir" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["/bin/bash"]' - "$DEBIAN_IMAGE" >/dev/null
+  as_root rm -rf "$dir"
+}
+
+# --- rust-s2i-test/rust:1.85 ------------------------------------------------------------
+# Debian's rustc-web / cargo-web install /usr/bin/rustc and /usr/bin/cargo. The symlink
+# step only matters if a later package renames them. debootstrap's sources.list has
+# bookworm main only (no security suite), which carries 1.85.
+build_rust() {
+  DOCKER_BUILDKIT=0 docker build -q -t "$RUST_IMAGE" - >/dev/null <<EOF
+FROM $DEBIAN_IMAGE
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
+      rustc-web cargo-web gcc libc6-dev git ca-certificates \\
+ && rm -rf /var/lib/apt/lists/*
+RUN set -e; for t in cargo rustc; do \\
+      if ! command -v \$t >/dev/null; then \\
+        alt=\$(ls /usr/bin/\$t-* /usr/lib/rust-web/bin/\$t 2>/dev/null | head -n 1); \\
+        [ -n "\$alt" ] && ln -s "\$alt" /usr/local/bin/\$t; \\
+      fi; \\
+    done; \\
+    cargo --version; rustc --version
+EOF
+}
+
+# --- rust-s2i-test/busybox:latest -------------------------------------------------------
+install_busybox() { # install_busybox DEST: copy a static busybox from busybox-static to DEST
+  local f tmp
+  if dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then
+    f=$(dpkg -L busybox-static | grep -E '/bin/busybox$' | head -n 1)
+    if [[ -n "$f" && -x "$f" ]]; then install -m 0755 "$f" "$1"; return 0; fi
+  fi
+  # Not installed: fetch the .deb and unpack it, which leaves the host's own busybox alone
+  # (busybox-static conflicts with the dynamically linked busybox package).
+  tmp=$(mktemp -d /var/tmp/test-images-bbdeb.XXXXXX)
+  cleanup_dirs+=("$tmp")
+  (cd "$tmp" && { apt-get download -q -o APT::Sandbox::User=root busybox-static ||
+    { as_root apt-get update -q && apt-get download -q -o APT::Sandbox::User=root busybox-static; }; }) >/dev/null
+  dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/x"
+  f=$(find "$tmp/x" -path '*/bin/busybox' -type f | head -n 1)
+  [[ -n "$f" ]] || { echo "test-images: busybox-static has no bin/busybox" >&2; return 1; }
+  install -m 0755 "$f" "$1"
+  rm -rf "$tmp"
+}
+
+build_busybox() {
+  local dir applet
+  dir=$(mktemp -d /var/tmp/test-images-busybox.XXXXXX)
+  cleanup_dirs+=("$dir")
+  mkdir -p "$dir"/{bin,etc,root,home,dev,proc,sys,run,var/tmp,tmp}
+  # usrmerge layout: /usr/bin, /sbin and /usr/sbin all lead to /bin, so shebangs such
+  # as #!/usr/bin/env sh work.
+  mkdir -p "$dir/usr"
+  ln -s ../bin "$dir/usr/bin"
+  ln -s bin "$dir/sbin"
+  ln -s ../bin "$dir/usr/sbin"
+  install_busybox "$dir/bin/busybox"
+  # the equivalent of `busybox --install -s /bin`
+  for applet in $("$dir/bin/busybox" --list); do
+    [[ "$applet" == busybox || -e "$dir/bin/$applet" ]] || ln -s busybox "$dir/bin/$applet"
+  done
+  chmod 1777 "$dir/tmp" "$dir/var/tmp"
+  chmod 0700 "$dir/root"
+  cat >"$dir/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+  cat >"$dir/etc/group" <<'EOF'
+root:x:0:
+nogroup:x:65534:
+nobody:x:65534:
+EOF
+  tar --numeric-owner --owner=0 --group=0 -C "$dir" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["/bin/sh"]' - "$BUSYBOX_IMAGE" >/dev/null
+  rm -rf "$dir"
+}
+
+# ensure NAME PULL_SOURCE BUILD_FUNCTION
+ensure() {
+  local start=$SECONDS
+  if image_exists "$1"; then
+    report "$1" reused 0
+  elif try_pull "$2" "$1"; then
+    report "$1" pulled $((SECONDS - start))
+  else
+    "$3"
+    report "$1" built $((SECONDS - start))
+  fi
+}
+
+ensure "$DEBIAN_IMAGE" debian:bookworm build_debian
+ensure "$RUST_IMAGE" rust:1-bookworm build_rust
+ensure "$BUSYBOX_IMAGE" alpine:3 build_busybox

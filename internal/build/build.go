@@ -1,0 +1,229 @@
+// Package build is the pipeline behind `rust-s2i-musl build`: make sure the images
+// it needs are there, run the S2I build of the -tmp image (incremental when the
+// daemon has the previous one), then put the binary on the runtime base.
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
+	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
+)
+
+// Reporter is where the pipeline says what it does.
+type Reporter interface {
+	Phase(name string) (end func())
+	Warn(format string, args ...any)
+	Output(key, value string)
+}
+
+// Labels the builder image and S2I put on images, read here.
+const (
+	labelTarget     = "io.rust-s2i.target"
+	labelCommitID   = "io.openshift.build.commit.id"
+	labelCommitDate = "io.openshift.build.commit.date"
+	labelSourceLoc  = "io.openshift.build.source-location"
+	gitDateLayout   = "Mon Jan 2 15:04:05 2006 -0700"
+)
+
+// Pipeline holds what a build runs with.
+type Pipeline struct {
+	Engine *client.Client
+	Host   string // the daemon's address, for S2I
+	Report Reporter
+	Log    io.Writer // build logs of images made on the way
+	Getenv func(string) string
+
+	// exclude overrides the S2I exclude pattern; only tests set it, to show what
+	// S2I's default would break.
+	Exclude string
+}
+
+// Result is what a successful build made.
+type Result struct {
+	Image       string
+	ImageID     string
+	TmpImage    string
+	Incremental bool
+	BinarySize  int64
+	ImageSize   int64
+}
+
+// Run builds cfg, which must be valid.
+func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
+	res := Result{Image: cfg.FinalImage(), TmpImage: cfg.IncrementalImage()}
+
+	end := p.Report.Phase("prepare images")
+	target, err := p.ensureBuilder(ctx, cfg)
+	if err == nil {
+		err = p.ensureImage(ctx, cfg.RuntimeImage, "runtime image")
+	}
+	end()
+	if err != nil {
+		return res, err
+	}
+
+	prev, _ := p.Engine.ImageInspect(ctx, res.TmpImage)
+	res.Incremental = prev.ID != "" && !cfg.Clean
+	env := append([]string{"BINARY=" + cfg.Binary, "RUST_TARGET=" + target}, cfg.Env...)
+
+	end = p.Report.Phase("s2i build")
+	built, err := s2i.Build(p.Engine, s2i.Request{
+		Source:      cfg.Source,
+		Builder:     cfg.Builder,
+		Tag:         res.TmpImage,
+		Incremental: res.Incremental,
+		Env:         env,
+		Network:     cfg.Network,
+		Endpoint:    p.Host,
+		Exclude:     p.Exclude,
+	})
+	end()
+	if err != nil {
+		return res, err
+	}
+	if prev.ID != "" && prev.ID != built.ImageID && !res.Incremental {
+		// A clean build replaced the tag; S2I only removes the old image itself when
+		// it built incrementally from it.
+		_, _ = p.Engine.ImageRemove(ctx, prev.ID, client.ImageRemoveOptions{})
+	}
+
+	end = p.Report.Phase("package")
+	tmp, err := p.Engine.ImageInspect(ctx, res.TmpImage)
+	if err != nil {
+		end()
+		return res, fmt.Errorf("inspecting %s: %w", res.TmpImage, err)
+	}
+	labels := map[string]string{}
+	if v := tmp.Config.Labels[labelCommitID]; v != "" {
+		labels[image.LabelRevision] = v
+	}
+	if v := p.sourceURL(cfg, tmp.Config.Labels[labelSourceLoc]); v != "" {
+		labels[image.LabelSource] = v
+	}
+	created, err := p.created(tmp.Config.Labels[labelCommitDate])
+	if err != nil {
+		end()
+		return res, err
+	}
+	out, err := image.Package(ctx, p.Engine, image.Spec{
+		From:       res.TmpImage,
+		BinaryPath: "/opt/app-root/bin/" + cfg.Binary,
+		Binary:     cfg.Binary,
+		Base:       cfg.RuntimeImage,
+		Tag:        res.Image,
+		Created:    created,
+		Labels:     labels,
+	})
+	end()
+	if err != nil {
+		return res, err
+	}
+	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
+
+	p.Report.Output("image", res.Image)
+	p.Report.Output("image-id", res.ImageID)
+	p.Report.Output("tmp-image", res.TmpImage)
+	p.Report.Output("binary-size", strconv.FormatInt(res.BinarySize, 10))
+	p.Report.Output("image-size", strconv.FormatInt(res.ImageSize, 10))
+	p.Report.Output("cache-hit", "false")
+	return res, nil
+}
+
+// created is the image time: SOURCE_DATE_EPOCH, else the commit's time, else the
+// Unix epoch, so that the same source always gives the same image.
+func (p *Pipeline) created(commitDate string) (time.Time, error) {
+	if v := p.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q is not a number of seconds", v)
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	if t, err := time.Parse(gitDateLayout, commitDate); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Unix(0, 0).UTC(), nil
+}
+
+// sourceURL is where the source lives, for the OCI source label: the CI's
+// repository URL when there is one, else the git URL built from.
+func (p *Pipeline) sourceURL(cfg config.Config, s2iLocation string) string {
+	if srv, repo := p.Getenv("GITHUB_SERVER_URL"), p.Getenv("GITHUB_REPOSITORY"); srv != "" && repo != "" {
+		return srv + "/" + repo
+	}
+	for _, k := range []string{"CI_REPO_URL", "DRONE_REPO_LINK"} {
+		if v := p.Getenv(k); v != "" {
+			return v
+		}
+	}
+	if config.IsGitURL(cfg.Source) {
+		return cfg.Source
+	}
+	if config.IsGitURL(s2iLocation) {
+		return s2iLocation
+	}
+	return ""
+}
+
+// ensureBuilder makes sure the builder image is in the daemon and returns the target
+// triple to build for. The default builder is built from the embedded s2i/ files
+// when it cannot be pulled.
+func (p *Pipeline) ensureBuilder(ctx context.Context, cfg config.Config) (string, error) {
+	err := p.ensureImage(ctx, cfg.Builder, "builder image")
+	if err != nil && cfg.Builder == config.DefaultBuilder {
+		p.Report.Warn("%v; building it from the embedded s2i/ files", err)
+		err = builder.Build(ctx, p.Engine, builder.Options{Tag: cfg.Builder}, p.Log)
+	}
+	if err != nil {
+		return "", err
+	}
+	if cfg.Target != "" {
+		return cfg.Target, nil
+	}
+	in, err := p.Engine.ImageInspect(ctx, cfg.Builder)
+	if err != nil {
+		return "", fmt.Errorf("inspecting builder image %s: %w", cfg.Builder, err)
+	}
+	if t := in.Config.Labels[labelTarget]; t != "" {
+		return t, nil
+	}
+	return "", fmt.Errorf("builder image %s has no %s label: pass --target", cfg.Builder, labelTarget)
+}
+
+// ensureImage pulls ref when the daemon does not have it.
+func (p *Pipeline) ensureImage(ctx context.Context, ref, what string) error {
+	_, err := p.Engine.ImageInspect(ctx, ref)
+	if err == nil {
+		return nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("inspecting %s %s: %w", what, ref, err)
+	}
+	fmt.Fprintf(p.Log, "pulling %s %s\n", what, ref)
+	pull, err := p.Engine.ImagePull(ctx, ref, client.ImagePullOptions{})
+	if err == nil {
+		err = pull.Wait(ctx)
+		pull.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s is not in the daemon and could not be pulled: %w", what, ref, firstLine(err))
+	}
+	return nil
+}
+
+func firstLine(err error) error {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return errors.New(msg)
+}

@@ -1,0 +1,116 @@
+// Package builder makes the builder image, the Rust toolchain plus the S2I scripts,
+// from the s2i/ files embedded in the binary, through the Engine API. It replaces the
+// original design's `make TOOLCHAIN=…`.
+package builder
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/s2i"
+)
+
+// Options say which toolchain the builder image holds and what it is called.
+type Options struct {
+	Base      string // Rust base image; "" keeps the Dockerfile's default
+	Toolchain string // rustup toolchain; "" keeps the Dockerfile's default
+	Target    string // target triple; "" keeps the Dockerfile's default
+	Tag       string
+}
+
+// Engine is the part of the Docker client that building an image needs.
+type Engine interface {
+	ImageBuild(ctx context.Context, buildContext io.Reader, options client.ImageBuildOptions) (client.ImageBuildResult, error)
+}
+
+// Build builds the builder image and streams the daemon's build log to out.
+func Build(ctx context.Context, e Engine, o Options, out io.Writer) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeContext(pw)) }()
+
+	args := map[string]*string{}
+	for k, v := range map[string]string{"BASE_IMAGE": o.Base, "TOOLCHAIN": o.Toolchain, "TARGET": o.Target} {
+		if v != "" {
+			args[k] = &v
+		}
+	}
+	res, err := e.ImageBuild(ctx, pr, client.ImageBuildOptions{
+		Tags:        []string{o.Tag},
+		BuildArgs:   args,
+		Remove:      true,
+		ForceRemove: true,
+		Dockerfile:  "Dockerfile",
+	})
+	if err != nil {
+		pr.CloseWithError(err)
+		return fmt.Errorf("building builder image %s: %w", o.Tag, err)
+	}
+	defer res.Body.Close()
+	if err := streamBuildLog(res.Body, out); err != nil {
+		return fmt.Errorf("building builder image %s: %w", o.Tag, err)
+	}
+	return nil
+}
+
+// streamBuildLog copies the daemon's JSON build messages to out as plain text and
+// returns the build's error, which the daemon reports in-band.
+func streamBuildLog(r io.Reader, out io.Writer) error {
+	dec := json.NewDecoder(r)
+	for {
+		var m jsonstream.Message
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("reading build log: %w", err)
+		}
+		if m.Error != nil {
+			return errors.New(strings.TrimSpace(m.Error.Message))
+		}
+		if m.Stream != "" {
+			io.WriteString(out, m.Stream)
+		} else if m.Status != "" {
+			fmt.Fprintln(out, m.Status)
+		}
+	}
+}
+
+// writeContext writes the embedded s2i/ files as a tar build context. The embedded
+// files lose their modes, so the scripts are made executable here.
+func writeContext(w io.Writer) error {
+	tw := tar.NewWriter(w)
+	err := fs.WalkDir(s2i.Files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == "." {
+			return err
+		}
+		if d.IsDir() {
+			return tw.WriteHeader(&tar.Header{Name: path + "/", Typeflag: tar.TypeDir, Mode: 0o755})
+		}
+		data, err := fs.ReadFile(s2i.Files, path)
+		if err != nil {
+			return err
+		}
+		mode := int64(0o644)
+		if strings.HasPrefix(path, "bin/") {
+			mode = 0o755
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: path, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(data))}); err != nil {
+			return err
+		}
+		_, err = tw.Write(data)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("writing build context: %w", err)
+	}
+	return tw.Close()
+}

@@ -1,0 +1,87 @@
+// Package cli is the command line: it parses the subcommands, runs them and maps
+// their errors to the documented exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0
+	ExitFailed   = 1 // the build (or another step) ran and failed
+	ExitBadInput = 2 // nothing ran: the input was wrong
+)
+
+// IO is what a command talks to; tests pass their own.
+type IO struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Version is set by main from the build information.
+type Version string
+
+const usage = `usage:
+  rust-s2i-musl build     --binary NAME [--source DIR|GIT_URL] [--builder IMAGE]
+                          [--runtime-image IMAGE] [--image NAME[:TAG]] [--tmp-image NAME]
+                          [--target TRIPLE] [--env K=V ...] [--network MODE] [--clean]
+                          [--output-file FILE]
+  rust-s2i-musl builder   [--toolchain stable|1.NN.N|nightly-YYYY-MM-DD] [--base IMAGE]
+                          [--target TRIPLE] [--tag IMAGE]
+  rust-s2i-musl bootstrap --cargo-home DIR --binary NAME [--builder IMAGE] [--tmp-image NAME]
+  rust-s2i-musl version
+
+Run 'rust-s2i-musl COMMAND -h' for a command's flags.
+`
+
+// Run runs one command line and returns the process exit code.
+func Run(ctx context.Context, args []string, io IO, version Version) int {
+	if len(args) == 0 {
+		fmt.Fprint(io.Stderr, usage)
+		return ExitBadInput
+	}
+	var err error
+	switch args[0] {
+	case "build":
+		err = runBuild(ctx, args[1:], io)
+	case "builder":
+		err = runBuilder(ctx, args[1:], io)
+	case "bootstrap":
+		err = runBootstrap(ctx, args[1:], io)
+	case "version", "--version":
+		fmt.Fprintln(io.Stdout, "rust-s2i-musl", version)
+		return ExitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(io.Stdout, usage)
+		return ExitOK
+	default:
+		fmt.Fprintf(io.Stderr, "unknown command %q\n\n%s", args[0], usage)
+		return ExitBadInput
+	}
+	return report(err, io.Stderr)
+}
+
+// report prints err once and picks the exit code: bad input is 2 and lists every
+// problem, one a line.
+func report(err error, w io.Writer) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ie *config.InputError
+	if errors.As(err, &ie) {
+		fmt.Fprintln(w, "error: invalid input:")
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(w, "  "+line)
+		}
+		return ExitBadInput
+	}
+	fmt.Fprintln(w, "error:", err)
+	return ExitFailed
+}

@@ -1,0 +1,180 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/distribution/reference"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/crate"
+)
+
+// DefaultBuilder is the published builder image; build makes it from the embedded
+// s2i/ files when it is neither local nor pullable.
+const DefaultBuilder = "ghcr.io/rust-s2i/rust-s2i-musl-builder:stable"
+
+// DefaultRuntimeImage is the base the binary is put on.
+const DefaultRuntimeImage = "docker.io/library/alpine:3"
+
+// Cache backends accepted by Cache.
+var cacheBackends = []string{"none", "local", "gha"}
+
+// Network modes accepted by Network; "" leaves the daemon's default.
+var networkModes = []string{"", "bridge", "host", "none"}
+
+// Config is everything a build needs to know, independent of where it came from.
+type Config struct {
+	Binary         string
+	Source         string // a local directory or a git URL
+	Builder        string
+	RuntimeImage   string
+	Image          string // the final image; default rust-musl-BINARY
+	TmpImage       string // the incremental image; default rust-musl-BINARY-tmp
+	Target         string // "" means the builder image's own target
+	Env            []string
+	Network        string
+	Cache          string
+	CacheDir       string
+	CacheKeyPrefix string
+	Push           bool
+	Clean          bool
+	OutputFile     string
+}
+
+// Defaults returns a Config with every optional setting at its documented default.
+func Defaults() Config {
+	return Config{
+		Source:         ".",
+		Builder:        DefaultBuilder,
+		RuntimeImage:   DefaultRuntimeImage,
+		Cache:          "none",
+		CacheKeyPrefix: "rust-s2i-musl",
+	}
+}
+
+// FinalImage is the name of the final image, derived from the binary when unset.
+func (c Config) FinalImage() string {
+	if c.Image != "" {
+		return c.Image
+	}
+	return "rust-musl-" + strings.ToLower(c.Binary)
+}
+
+// IncrementalImage is the name of the -tmp image, derived from the binary when unset.
+func (c Config) IncrementalImage() string {
+	if c.TmpImage != "" {
+		return c.TmpImage
+	}
+	return "rust-musl-" + strings.ToLower(c.Binary) + "-tmp"
+}
+
+// IsGitURL reports whether source names a remote repository rather than a directory.
+func IsGitURL(source string) bool {
+	return strings.Contains(source, "://") || strings.HasPrefix(source, "git@")
+}
+
+// Naming turns a setting's kebab-case name into the name its front end uses, so that
+// errors speak the user's language: --runtime-image, runtime-image, PLUGIN_RUNTIME_IMAGE.
+type Naming func(kebab string) string
+
+// FlagNaming names settings as command-line flags.
+func FlagNaming(k string) string { return "--" + k }
+
+// InputError is one bad setting.
+type InputError struct {
+	Name    string
+	Problem string
+}
+
+func (e *InputError) Error() string { return e.Name + ": " + e.Problem }
+
+var (
+	binaryRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
+	tripleRe = regexp.MustCompile(`^[a-z0-9_]+(-[a-z0-9_.]+){1,3}$`)
+	envKeyRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// Validate checks every setting and returns all problems at once, joined.
+func (c Config) Validate(name Naming) error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &InputError{Name: name(field), Problem: fmt.Sprintf(format, args...)})
+	}
+
+	binaryOK := false
+	switch {
+	case c.Binary == "":
+		bad("binary", "is required: the name of the cargo binary target to build")
+	case !binaryRe.MatchString(c.Binary):
+		bad("binary", "%q is not a cargo target name (letters, digits, _ and -)", c.Binary)
+	default:
+		binaryOK = true
+	}
+
+	switch {
+	case c.Source == "":
+		bad("source", "is required: a directory or a git URL")
+	case IsGitURL(c.Source):
+	default:
+		if st, err := os.Stat(c.Source); err != nil {
+			bad("source", "%q does not exist", c.Source)
+		} else if !st.IsDir() {
+			bad("source", "%q is not a directory", c.Source)
+		} else if _, err := os.Stat(filepath.Join(c.Source, "Cargo.toml")); err != nil {
+			bad("source", "%q has no Cargo.toml", c.Source)
+		} else if binaryOK {
+			if err := crate.CheckBinary(c.Source, c.Binary); err != nil {
+				bad("binary", "%v", err)
+			}
+		}
+	}
+
+	refs := []struct{ field, value string }{
+		{"builder", c.Builder}, {"runtime-image", c.RuntimeImage},
+		{"image", c.Image}, {"tmp-image", c.TmpImage},
+	}
+	for _, r := range refs {
+		if r.value == "" {
+			if r.field == "builder" || r.field == "runtime-image" {
+				bad(r.field, "is required: an image reference")
+			}
+			continue
+		}
+		if _, err := reference.ParseNormalizedNamed(r.value); err != nil {
+			bad(r.field, "%q is not a valid image reference: %v", r.value, err)
+		}
+	}
+
+	if c.Target != "" && !tripleRe.MatchString(c.Target) {
+		bad("target", "%q is not a target triple such as x86_64-unknown-linux-musl", c.Target)
+	}
+	for _, kv := range c.Env {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || !envKeyRe.MatchString(k) {
+			bad("env", "%q is not NAME=VALUE", kv)
+		}
+	}
+	if !oneOf(c.Network, networkModes) {
+		bad("network", "%q is not one of bridge, host, none", c.Network)
+	}
+	if !oneOf(c.Cache, cacheBackends) {
+		bad("cache", "%q is not one of %s", c.Cache, strings.Join(cacheBackends, ", "))
+	}
+	if c.Cache == "local" && c.CacheDir == "" {
+		bad("cache-dir", "is required with cache local")
+	}
+	return errors.Join(errs...)
+}
+
+func oneOf(v string, allowed []string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,250 @@
+package crate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// manifestName is the file cargo reads in every package and workspace root.
+const manifestName = "Cargo.toml"
+
+// manifest holds the parts of Cargo.toml that decide which binaries exist.
+// Every other key is ignored.
+type manifest struct {
+	Package   *packageSection   `toml:"package"`
+	Bin       []binSection      `toml:"bin"`
+	Workspace *workspaceSection `toml:"workspace"`
+}
+
+type packageSection struct {
+	Name string `toml:"name"`
+	// Autobins is nil when unset, which cargo treats as true.
+	Autobins *bool `toml:"autobins"`
+}
+
+type binSection struct {
+	Name string `toml:"name"`
+	Path string `toml:"path"`
+}
+
+type workspaceSection struct {
+	Members []string `toml:"members"`
+	Exclude []string `toml:"exclude"`
+}
+
+// Binaries returns the sorted, de-duplicated names of the binary targets
+// that cargo would build in the crate or workspace rooted at dir.
+//
+// It exists so that a --binary flag can be checked against the source before
+// a slow container build starts; see the package documentation for the rules
+// applied. The result is empty (not an error) for a library-only crate.
+func Binaries(dir string) ([]string, error) {
+	root, err := readManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if root.Package != nil {
+		bins, err := packageBinaries(dir, root)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, bins...)
+	}
+	if root.Workspace != nil {
+		members, err := workspaceMembers(dir, root.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		for _, member := range members {
+			m, err := readManifest(member)
+			if err != nil {
+				return nil, err
+			}
+			if m.Package == nil {
+				// A nested virtual manifest; cargo rejects it, and it
+				// has no binaries of its own either way.
+				continue
+			}
+			bins, err := packageBinaries(member, m)
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, bins...)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+// CheckBinary returns nil when name is one of Binaries(dir); otherwise an
+// error whose text names the binary and lists the ones that exist.
+//
+// It exists so that a wrong --binary fails fast with a message the user can
+// act on, instead of failing minutes later inside cargo. If dir has no
+// Cargo.toml, the error says so and wraps fs.ErrNotExist.
+func CheckBinary(dir, name string) error {
+	bins, err := Binaries(dir)
+	if err != nil {
+		return err
+	}
+	if _, found := slices.BinarySearch(bins, name); found {
+		return nil
+	}
+	if len(bins) == 0 {
+		return fmt.Errorf("binary %q is not a binary of %s: it has no binaries", name, dir)
+	}
+	return fmt.Errorf("binary %q is not a binary of %s: it has %s", name, dir, strings.Join(bins, ", "))
+}
+
+// readManifest reads and parses dir/Cargo.toml. It rejects a manifest that
+// has neither [package] nor [workspace], as cargo does.
+func readManifest(dir string) (*manifest, error) {
+	path := filepath.Join(dir, manifestName)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no %s in %s: %w", manifestName, dir, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m manifest
+	if err := toml.Unmarshal(data, &m); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return nil, fmt.Errorf("parse %s:%d:%d: %w", path, row, col, err)
+		}
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if m.Package == nil && m.Workspace == nil {
+		return nil, fmt.Errorf("%s has neither [package] nor [workspace]", path)
+	}
+	return &m, nil
+}
+
+// packageBinaries applies cargo's target rules to the package whose
+// manifest m sits in dir: explicit [[bin]] entries first, then, unless
+// autobins is false, the inferred ones whose path no [[bin]] claims.
+func packageBinaries(dir string, m *manifest) ([]string, error) {
+	path := filepath.Join(dir, manifestName)
+	if m.Package.Name == "" {
+		return nil, fmt.Errorf("%s: [package] has no name", path)
+	}
+	var names []string
+	claimed := make(map[string]bool)
+	for _, b := range m.Bin {
+		if b.Name == "" {
+			return nil, fmt.Errorf("%s: [[bin]] entry has no name", path)
+		}
+		names = append(names, b.Name)
+		if b.Path != "" {
+			claimed[filepath.Join(dir, b.Path)] = true
+		}
+	}
+	if m.Package.Autobins != nil && !*m.Package.Autobins {
+		return names, nil
+	}
+	for _, t := range inferredBins(dir, m.Package.Name) {
+		if !claimed[t.Path] {
+			names = append(names, t.Name)
+		}
+	}
+	return names, nil
+}
+
+// inferredBins lists the binaries cargo discovers without a [[bin]] entry:
+// src/main.rs, src/bin/NAME.rs and src/bin/NAME/main.rs. Like cargo, it
+// treats an unreadable src/bin as empty. Paths are joined onto dir.
+func inferredBins(dir, pkgName string) []binSection {
+	var bins []binSection
+	main := filepath.Join(dir, "src", "main.rs")
+	if exists(main) {
+		bins = append(bins, binSection{Name: pkgName, Path: main})
+	}
+	binDir := filepath.Join(dir, "src", "bin")
+	entries, err := os.ReadDir(binDir)
+	if err != nil {
+		return bins
+	}
+	for _, e := range entries {
+		p := filepath.Join(binDir, e.Name())
+		switch {
+		case e.IsDir():
+			if sub := filepath.Join(p, "main.rs"); exists(sub) {
+				bins = append(bins, binSection{Name: e.Name(), Path: sub})
+			}
+		case filepath.Ext(e.Name()) == ".rs":
+			if stem := strings.TrimSuffix(e.Name(), ".rs"); stem != "" {
+				bins = append(bins, binSection{Name: stem, Path: p})
+			}
+		}
+	}
+	return bins
+}
+
+// workspaceMembers expands workspace.members (globs relative to root) into
+// the member directories, keeping only those that hold a Cargo.toml and
+// dropping the root itself and anything under workspace.exclude, unless a
+// members entry names it literally. The result is in glob order, without
+// duplicates.
+func workspaceMembers(root string, ws *workspaceSection) ([]string, error) {
+	root = filepath.Clean(root)
+	seen := map[string]bool{root: true}
+	var members []string
+	for _, pattern := range ws.Members {
+		matches, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			return nil, fmt.Errorf("workspace member %q in %s: %w", pattern, filepath.Join(root, manifestName), err)
+		}
+		for _, dir := range matches {
+			if seen[dir] || !isFile(filepath.Join(dir, manifestName)) || excluded(root, dir, ws) {
+				continue
+			}
+			seen[dir] = true
+			members = append(members, dir)
+		}
+	}
+	return members, nil
+}
+
+// excluded mirrors cargo's rule: a directory under a workspace.exclude entry
+// is not a member unless it is also under a literal workspace.members entry.
+func excluded(root, dir string, ws *workspaceSection) bool {
+	under := func(entries []string) bool {
+		for _, e := range entries {
+			if within(filepath.Join(root, e), dir) {
+				return true
+			}
+		}
+		return false
+	}
+	return under(ws.Exclude) && !under(ws.Members)
+}
+
+// within reports whether path is base or lies beneath it, comparing whole
+// path elements as cargo's Path::starts_with does.
+func within(base, path string) bool {
+	rel, err := filepath.Rel(base, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// exists reports whether path exists, following symlinks, as cargo's
+// Path::exists does.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// isFile reports whether path is, or links to, a regular file.
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}

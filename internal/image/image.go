@@ -1,0 +1,225 @@
+// Package image assembles the final image: the runtime base plus exactly one layer
+// holding the binary, with fixed timestamps so that the same binary on the same base
+// always gives the same image ID.
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/daemon"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// BinDir is where the binary lands in the final image.
+const BinDir = "/usr/local/bin"
+
+// User is the final image's user: nobody, so that the service does not run as root
+// even on a base without a passwd entry for it.
+const User = "65534:65534"
+
+// Label keys of the OCI image annotations the final image carries.
+const (
+	LabelSource     = "org.opencontainers.image.source"
+	LabelRevision   = "org.opencontainers.image.revision"
+	LabelCreated    = "org.opencontainers.image.created"
+	LabelTitle      = "org.opencontainers.image.title"
+	LabelBaseName   = "org.opencontainers.image.base.name"
+	LabelBaseDigest = "org.opencontainers.image.base.digest"
+)
+
+// Spec describes the final image.
+type Spec struct {
+	From       string // the image holding the built binary (the -tmp image)
+	BinaryPath string // the binary's path inside From
+	Binary     string // the name it gets in the final image
+	Base       string // the runtime base, present in the daemon
+	Tag        string
+	Created    time.Time
+	Labels     map[string]string // source and revision; the rest is filled in here
+}
+
+// Result describes the image written.
+type Result struct {
+	ID         string
+	BinarySize int64
+	Size       int64
+	BaseSize   int64
+}
+
+// Engine is the part of the Docker client that packaging needs.
+type Engine interface {
+	daemon.Client
+	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
+	ContainerRemove(ctx context.Context, containerID string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+}
+
+// Package writes the final image into the daemon and tags it.
+func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
+	bin, err := ReadFile(ctx, e, s.From, s.BinaryPath)
+	if err != nil {
+		return Result{}, err
+	}
+	layer, err := binaryLayer(s.Binary, bin, s.Created)
+	if err != nil {
+		return Result{}, err
+	}
+
+	baseRef, err := name.ParseReference(s.Base)
+	if err != nil {
+		return Result{}, fmt.Errorf("runtime image %q: %w", s.Base, err)
+	}
+	inspect, err := e.ImageInspect(ctx, s.Base)
+	if err != nil {
+		return Result{}, fmt.Errorf("inspecting runtime image %s: %w", s.Base, err)
+	}
+	opts := []daemon.Option{daemon.WithClient(e), daemon.WithContext(ctx)}
+	base, err := daemon.Image(baseRef, opts...)
+	if err != nil {
+		return Result{}, fmt.Errorf("reading runtime image %s: %w", s.Base, err)
+	}
+
+	dest := path.Join(BinDir, s.Binary)
+	img, err := mutate.Append(base, mutate.Addendum{
+		Layer: layer,
+		History: v1.History{
+			Created:   v1.Time{Time: s.Created},
+			CreatedBy: "rust-s2i-musl: COPY " + s.Binary + " " + dest,
+			Comment:   "the static binary",
+		},
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("adding binary layer: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return Result{}, fmt.Errorf("reading runtime image config: %w", err)
+	}
+	cfg := *cf.Config.DeepCopy()
+	cfg.Entrypoint = []string{dest}
+	cfg.Cmd = nil
+	cfg.User = User
+	cfg.Labels = maps.Clone(cfg.Labels)
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
+	}
+	maps.Copy(cfg.Labels, s.Labels)
+	cfg.Labels[LabelCreated] = s.Created.UTC().Format(time.RFC3339)
+	cfg.Labels[LabelTitle] = s.Binary
+	cfg.Labels[LabelBaseName] = s.Base
+	cfg.Labels[LabelBaseDigest] = baseDigest(inspect.RepoDigests, inspect.ID)
+	if img, err = mutate.Config(img, cfg); err != nil {
+		return Result{}, fmt.Errorf("setting image config: %w", err)
+	}
+	if img, err = mutate.CreatedAt(img, v1.Time{Time: s.Created}); err != nil {
+		return Result{}, fmt.Errorf("setting image time: %w", err)
+	}
+
+	tag, err := name.NewTag(s.Tag)
+	if err != nil {
+		return Result{}, fmt.Errorf("image %q: %w", s.Tag, err)
+	}
+	if _, err := daemon.Write(tag, img, opts...); err != nil {
+		return Result{}, fmt.Errorf("writing image %s: %w", s.Tag, err)
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return Result{}, fmt.Errorf("computing image ID: %w", err)
+	}
+	out, err := e.ImageInspect(ctx, id.String())
+	if err != nil {
+		return Result{}, fmt.Errorf("inspecting image %s: %w", s.Tag, err)
+	}
+	return Result{ID: out.ID, BinarySize: int64(len(bin)), Size: out.Size, BaseSize: inspect.Size}, nil
+}
+
+func baseDigest(repoDigests []string, id string) string {
+	for _, d := range repoDigests {
+		if _, digest, ok := strings.Cut(d, "@"); ok {
+			return digest
+		}
+	}
+	return id
+}
+
+// binaryLayer is a one-file layer: the binary at BinDir, root-owned, mode 0755, with
+// a fixed time, and nothing else that could vary between builds.
+func binaryLayer(binary string, data []byte, t time.Time) (v1.Layer, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	hdr := &tar.Header{
+		Name:     strings.TrimPrefix(path.Join(BinDir, binary), "/"),
+		Typeflag: tar.TypeReg,
+		Mode:     0o755,
+		Size:     int64(len(data)),
+		ModTime:  t.UTC(),
+		Format:   tar.FormatPAX,
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return nil, fmt.Errorf("writing layer: %w", err)
+	}
+	if _, err := tw.Write(data); err != nil {
+		return nil, fmt.Errorf("writing layer: %w", err)
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("writing layer: %w", err)
+	}
+	raw := buf.Bytes()
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(raw)), nil
+	})
+}
+
+// ReadFile reads one regular file out of an image, through a container that is
+// created but never started.
+func ReadFile(ctx context.Context, e Engine, image, file string) (data []byte, err error) {
+	c, err := e.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Image:  image,
+		Config: &container.Config{Entrypoint: []string{"/nonexistent"}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating container from %s: %w", image, err)
+	}
+	defer func() {
+		_, rmErr := e.ContainerRemove(context.WithoutCancel(ctx), c.ID, client.ContainerRemoveOptions{Force: true})
+		if err == nil && rmErr != nil {
+			err = fmt.Errorf("removing container %s: %w", c.ID, rmErr)
+		}
+	}()
+	res, err := e.CopyFromContainer(ctx, c.ID, client.CopyFromContainerOptions{SourcePath: file})
+	if err != nil {
+		return nil, fmt.Errorf("copying %s out of %s: %w", file, image, err)
+	}
+	defer res.Content.Close()
+	tr := tar.NewReader(res.Content)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: not found in %s", file, image)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s from %s: %w", file, image, err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s from %s: %w", file, image, err)
+			}
+			return data, nil
+		}
+	}
+}

@@ -1,0 +1,118 @@
+// Package s2i assembles the Source-to-Image request for a Rust build and runs it
+// in-process through the source-to-image library: no s2i binary, no docker CLI.
+package s2i
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/moby/moby/client"
+	"github.com/openshift/source-to-image/pkg/api"
+	"github.com/openshift/source-to-image/pkg/api/validation"
+	"github.com/openshift/source-to-image/pkg/build"
+	"github.com/openshift/source-to-image/pkg/build/strategies"
+	s2ierr "github.com/openshift/source-to-image/pkg/errors"
+	"github.com/openshift/source-to-image/pkg/scm/git"
+)
+
+// DefaultExclude is S2I's own default exclude pattern. Builds must not use it: it
+// also filters the save-artifacts stream and strips the .git directories of cargo's
+// git checkouts (and of git dependencies inside the source). Tests use it to show that.
+const DefaultExclude = `(^|/)\.git(/|$)`
+
+// Request is one S2I build of the -tmp image.
+type Request struct {
+	Source      string // a directory (copied as it is, uncommitted files included) or a git URL
+	Builder     string
+	Tag         string // the -tmp image
+	Incremental bool   // reuse the state of Tag when the daemon has it
+	Env         []string
+	Network     string
+	Endpoint    string // the daemon's address, which S2I insists on knowing
+	Labels      map[string]string
+	Exclude     string // "" in every real build; see DefaultExclude
+}
+
+// Result is what the build produced.
+type Result struct {
+	ImageID     string
+	Incremental bool // whether a previous image's state was reused
+}
+
+// FailedError is a build that ran and failed, as opposed to one that could not run:
+// the caller reports it as a failed build (exit 1) and the earlier images stay.
+type FailedError struct {
+	ExitCode int
+	Err      error
+}
+
+func (e *FailedError) Error() string {
+	return fmt.Sprintf("assemble failed with exit code %d (the build output above says why)", e.ExitCode)
+}
+
+func (e *FailedError) Unwrap() error { return e.Err }
+
+// Config turns a Request into the library's Config.
+func Config(req Request) (*api.Config, error) {
+	src, err := git.Parse(req.Source)
+	if err != nil {
+		return nil, fmt.Errorf("parsing source %q: %w", req.Source, err)
+	}
+	env := api.EnvironmentList{}
+	for _, kv := range req.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, api.EnvironmentSpec{Name: k, Value: v})
+	}
+	cfg := &api.Config{
+		BuilderImage:            req.Builder,
+		Source:                  src,
+		Tag:                     req.Tag,
+		Incremental:             req.Incremental,
+		RemovePreviousImage:     true, // otherwise each build leaves the old -tmp image dangling
+		BuilderPullPolicy:       api.PullNever,
+		PreviousImagePullPolicy: api.PullNever, // the -tmp image is local state, never pulled
+		RuntimeImagePullPolicy:  api.PullNever,
+		ForceCopy:               true, // a local git checkout is copied, not cloned: uncommitted files count
+		ExcludeRegExp:           req.Exclude,
+		Environment:             env,
+		DockerConfig:            &api.DockerConfig{Endpoint: req.Endpoint},
+		DockerNetworkMode:       api.DockerNetworkMode(req.Network),
+		Labels:                  req.Labels,
+		ImageScriptsURL:         "image:///usr/libexec/s2i",
+		KeepSymlinks:            true,
+	}
+	if errs := validation.ValidateConfig(cfg); len(errs) > 0 {
+		var all []error
+		for _, e := range errs {
+			all = append(all, e)
+		}
+		return nil, fmt.Errorf("s2i config: %w", errors.Join(all...))
+	}
+	return cfg, nil
+}
+
+// Build runs the S2I build. The assemble output streams to the process's stderr
+// through S2I's own logger as it happens.
+func Build(c *client.Client, req Request) (Result, error) {
+	cfg, err := Config(req)
+	if err != nil {
+		return Result{}, err
+	}
+	b, _, err := strategies.Strategy(c, cfg, build.Overrides{})
+	if err != nil {
+		return Result{}, fmt.Errorf("preparing s2i build with %s: %w", req.Builder, err)
+	}
+	res, err := b.Build(cfg)
+	if err != nil {
+		var ce s2ierr.ContainerError
+		if errors.As(err, &ce) {
+			return Result{}, &FailedError{ExitCode: ce.ExitCode, Err: err}
+		}
+		return Result{}, fmt.Errorf("s2i build: %w", err)
+	}
+	if res == nil || !res.Success {
+		return Result{}, errors.New("s2i build reported failure")
+	}
+	return Result{ImageID: res.ImageID, Incremental: cfg.Incremental}, nil
+}
