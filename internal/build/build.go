@@ -105,14 +105,15 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		end()
 		return res, fmt.Errorf("inspecting %s: %w", res.TmpImage, err)
 	}
+	src := p.commit(ctx, cfg, tmp.Config.Labels)
 	labels := map[string]string{}
-	if v := tmp.Config.Labels[labelCommitID]; v != "" {
-		labels[image.LabelRevision] = v
+	if src.Revision != "" {
+		labels[image.LabelRevision] = src.Revision
 	}
 	if v := p.sourceURL(cfg, tmp.Config.Labels[labelSourceLoc]); v != "" {
 		labels[image.LabelSource] = v
 	}
-	created, err := p.created(tmp.Config.Labels[labelCommitDate])
+	created, err := p.created(src.Time)
 	if err != nil {
 		end()
 		return res, err
@@ -143,7 +144,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 
 // created is the image time: SOURCE_DATE_EPOCH, else the commit's time, else the
 // Unix epoch, so that the same source always gives the same image.
-func (p *Pipeline) created(commitDate string) (time.Time, error) {
+func (p *Pipeline) created(commitTime time.Time) (time.Time, error) {
 	if v := p.Getenv("SOURCE_DATE_EPOCH"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -151,10 +152,32 @@ func (p *Pipeline) created(commitDate string) (time.Time, error) {
 		}
 		return time.Unix(n, 0).UTC(), nil
 	}
-	if t, err := time.Parse(gitDateLayout, commitDate); err == nil {
-		return t.UTC(), nil
+	if !commitTime.IsZero() {
+		return commitTime, nil
 	}
 	return time.Unix(0, 0).UTC(), nil
+}
+
+// commit finds the source's commit: from the directory for a local source, from the
+// labels S2I records when it cloned a git URL, else from the CI's variables.
+func (p *Pipeline) commit(ctx context.Context, cfg config.Config, labels map[string]string) commit {
+	if !config.IsGitURL(cfg.Source) {
+		if c := localCommit(ctx, cfg.Source); c.Revision != "" {
+			return c
+		}
+	} else if rev := labels[labelCommitID]; rev != "" {
+		c := commit{Revision: rev}
+		if t, err := time.Parse(gitDateLayout, labels[labelCommitDate]); err == nil {
+			c.Time = t.UTC()
+		}
+		return c
+	}
+	for _, k := range []string{"GITHUB_SHA", "CI_COMMIT_SHA", "DRONE_COMMIT_SHA"} {
+		if v := p.Getenv(k); v != "" {
+			return commit{Revision: v}
+		}
+	}
+	return commit{}
 }
 
 // sourceURL is where the source lives, for the OCI source label: the CI's

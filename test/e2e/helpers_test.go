@@ -1,0 +1,263 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+)
+
+var (
+	binPath string // the command under test, built once
+	docker  *client.Client
+)
+
+// Images from the Makefile's test-images target, overridable for other setups.
+var (
+	rustImage    = envOr("TEST_RUST_IMAGE", "rust-s2i-test/rust:1.85")
+	runtimeImage = envOr("TEST_RUNTIME_IMAGE", "rust-s2i-test/busybox:latest")
+	builderImage = envOr("TEST_BUILDER_IMAGE", "rust-s2i-test/builder:latest")
+)
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run() // every test skips itself
+	}
+	dir, err := os.MkdirTemp("", "rust-s2i-musl-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binPath = filepath.Join(dir, "rust-s2i-musl")
+	build := exec.Command("go", "build", "-o", binPath, "../../cmd/rust-s2i-musl")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the command: %v\n%s", err, out)
+		return 1
+	}
+	docker, err = engine.Connect(context.Background(), os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "the e2e tests need a Docker daemon (run `make test`): %v\n", err)
+		return 1
+	}
+	for _, img := range []string{rustImage, runtimeImage, builderImage} {
+		if _, err := docker.ImageInspect(context.Background(), img); err != nil {
+			fmt.Fprintf(os.Stderr, "test image %s is missing (run `make test-images`): %v\n", img, err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+func needDocker(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Docker daemon; runs without -short")
+	}
+}
+
+// result is one run of the command.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
+}
+
+// runCmd runs the command with args and the given extra environment.
+func runCmd(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// names gives a test its own final and -tmp image names, removed when it ends.
+func names(t *testing.T) (final, tmp string) {
+	t.Helper()
+	base := "rust-s2i-e2e-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	final, tmp = base, base+"-tmp"
+	t.Cleanup(func() {
+		for _, img := range []string{final, tmp} {
+			_, _ = docker.ImageRemove(context.Background(), img, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+		}
+	})
+	return final, tmp
+}
+
+// buildArgs are the flags every test build uses, plus its own.
+func buildArgs(src, binary, final, tmp string, extra ...string) []string {
+	return append([]string{"build", "--source", src, "--binary", binary,
+		"--builder", builderImage, "--runtime-image", runtimeImage,
+		"--image", final, "--tmp-image", tmp}, extra...)
+}
+
+// mustBuild runs a build and fails the test unless it succeeds.
+func mustBuild(t *testing.T, src, binary, final, tmp string, extra ...string) result {
+	t.Helper()
+	r := runCmd(t, nil, buildArgs(src, binary, final, tmp, extra...)...)
+	if r.code != 0 {
+		t.Fatalf("build failed:\n%s", r)
+	}
+	return r
+}
+
+// copyTree copies a test crate into a fresh directory the test may change.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if d.Name() == "target" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// imageID returns the ID of img, or "" when the daemon does not have it.
+func imageID(t *testing.T, img string) string {
+	t.Helper()
+	in, err := docker.ImageInspect(context.Background(), img)
+	if err != nil {
+		return ""
+	}
+	return in.ID
+}
+
+// runImage runs img with args and returns what it printed.
+func runImage(t *testing.T, img string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("docker", append([]string{"run", "--rm", img}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker run %s: %v\n%s", img, err, out)
+	}
+	return string(out)
+}
+
+// dockerRun runs a throwaway container for test setup.
+func dockerRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("docker", append([]string{"run", "--rm"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker run %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// git runs git in dir with fixed identities and dates, so commits are reproducible.
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com",
+		"GIT_AUTHOR_DATE=2024-01-02T03:04:05Z", "GIT_COMMITTER_DATE=2024-01-02T03:04:05Z")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// initRepo makes dir a git repository with everything in it committed.
+func initRepo(t *testing.T, dir string) {
+	t.Helper()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "test")
+}
+
+// isStatic reports whether the ELF file has no interpreter and no shared libraries.
+func isStatic(t *testing.T, data []byte) bool {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("binary is not ELF: %v", err)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return false
+		}
+	}
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(libs) == 0
+}
+
+// binaryOf reads the binary out of a final image.
+func binaryOf(t *testing.T, img, binary string) []byte {
+	t.Helper()
+	data, err := image.ReadFile(context.Background(), docker, img, image.BinDir+"/"+binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+var _ = io.Discard
