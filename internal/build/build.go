@@ -44,10 +44,6 @@ type Pipeline struct {
 	Report Reporter
 	Log    io.Writer // build logs of images made on the way
 	Getenv func(string) string
-
-	// exclude overrides the S2I exclude pattern; only tests set it, to show what
-	// S2I's default would break.
-	Exclude string
 }
 
 // Result is what a successful build made.
@@ -87,7 +83,6 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		Env:         env,
 		Network:     cfg.Network,
 		Endpoint:    p.Host,
-		Exclude:     p.Exclude,
 	})
 	end()
 	if err != nil {

@@ -77,7 +77,6 @@ func Config(req Request) (*api.Config, error) {
 		ExcludeRegExp:           req.Exclude,
 		Environment:             env,
 		DockerConfig:            &api.DockerConfig{Endpoint: req.Endpoint},
-		DockerNetworkMode:       api.DockerNetworkMode(req.Network),
 		Labels:                  req.Labels,
 		ImageScriptsURL:         "image:///usr/libexec/s2i",
 		KeepSymlinks:            true,
@@ -89,6 +88,10 @@ func Config(req Request) (*api.Config, error) {
 		}
 		return nil, fmt.Errorf("s2i config: %w", errors.Join(all...))
 	}
+	// Set after validation: S2I's validator knows only bridge, host, container: and
+	// netns:, but Docker's "none" (a build that must not reach the network) passes
+	// through to the containers unchanged.
+	cfg.DockerNetworkMode = api.DockerNetworkMode(req.Network)
 	return cfg, nil
 }
 

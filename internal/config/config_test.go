@@ -1,0 +1,110 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func hello() string { return filepath.Join("..", "..", "examples", "hello") }
+
+func valid() Config {
+	c := Defaults()
+	c.Binary = "hello"
+	c.Source = hello()
+	return c
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   func(*Config)
+		want []string // each must appear; nil means valid
+	}{
+		{"defaults with a binary", func(*Config) {}, nil},
+		{"git url source is not checked on disk", func(c *Config) { c.Source = "https://example.com/x.git" }, nil},
+		{"missing binary", func(c *Config) { c.Binary = "" }, []string{"--binary: is required"}},
+		{"binary with a slash", func(c *Config) { c.Binary = "a/b" }, []string{"--binary:", `"a/b"`}},
+		{"unknown binary", func(c *Config) { c.Binary = "nope" }, []string{"--binary:", `"nope"`, "hello"}},
+		{"missing source dir", func(c *Config) { c.Source = "/does/not/exist" }, []string{"--source:", "does not exist"}},
+		{"source without Cargo.toml", func(c *Config) { c.Source = "." }, []string{"--source:", "no Cargo.toml"}},
+		{"bad image", func(c *Config) { c.Image = "Bad Image" }, []string{"--image:", "not a valid image reference"}},
+		{"bad tmp image", func(c *Config) { c.TmpImage = "UPPER" }, []string{"--tmp-image:"}},
+		{"empty builder", func(c *Config) { c.Builder = "" }, []string{"--builder: is required"}},
+		{"bad target", func(c *Config) { c.Target = "x86 64" }, []string{"--target:"}},
+		{"bad env", func(c *Config) { c.Env = []string{"NOEQUALS", "1X=2"} }, []string{`--env: "NOEQUALS"`, `--env: "1X=2"`}},
+		{"bad network", func(c *Config) { c.Network = "overlay" }, []string{"--network:"}},
+		{"bad cache", func(c *Config) { c.Cache = "s3" }, []string{"--cache:", "none, local, gha"}},
+		{"local cache without dir", func(c *Config) { c.Cache = "local" }, []string{"--cache-dir: is required"}},
+		{"all at once", func(c *Config) {
+			c.Binary, c.Source, c.Image, c.Cache = "", "/nope", "A B", "s3"
+		}, []string{"--binary:", "--source:", "--image:", "--cache:"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := valid()
+			tc.in(&c)
+			err := c.Validate(FlagNaming)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Errorf("error %v is not an InputError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if n := len(strings.Split(err.Error(), "\n")); n < len(tc.want) && tc.name == "all at once" {
+				t.Errorf("want every problem on its own line, got %d lines", n)
+			}
+		})
+	}
+}
+
+func TestParseBuildFlags(t *testing.T) {
+	t.Parallel()
+	c, err := ParseBuildFlags([]string{"--binary", "x", "--env", "A=1", "--env", "B=2", "--push", "--image", "reg/x:1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Binary != "x" || !c.Push || c.Image != "reg/x:1" || strings.Join(c.Env, ",") != "A=1,B=2" {
+		t.Errorf("parsed %+v", c)
+	}
+	if c.Builder != DefaultBuilder || c.Source != "." || c.Cache != "none" {
+		t.Errorf("defaults lost: %+v", c)
+	}
+	if _, err := ParseBuildFlags([]string{"--nope"}, io.Discard); err == nil {
+		t.Error("unknown flag accepted")
+	}
+	if _, err := ParseBuildFlags([]string{"--binary", "x", "stray"}, io.Discard); err == nil {
+		t.Error("stray argument accepted")
+	}
+}
+
+func TestImageNames(t *testing.T) {
+	t.Parallel()
+	c := Config{Binary: "My_App"}
+	if got := c.FinalImage(); got != "rust-musl-my_app" {
+		t.Errorf("FinalImage = %q", got)
+	}
+	if got := c.IncrementalImage(); got != "rust-musl-my_app-tmp" {
+		t.Errorf("IncrementalImage = %q", got)
+	}
+	c.Image, c.TmpImage = "a:1", "b"
+	if c.FinalImage() != "a:1" || c.IncrementalImage() != "b" {
+		t.Errorf("explicit names ignored: %q %q", c.FinalImage(), c.IncrementalImage())
+	}
+}
