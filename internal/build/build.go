@@ -31,9 +31,9 @@ type Reporter interface {
 // Labels the builder image and S2I put on images, read here.
 const (
 	labelTarget     = "io.rust-s2i.target"
-	labelCommitID   = "io.openshift.build.commit.id"
-	labelCommitDate = "io.openshift.build.commit.date"
-	labelSourceLoc  = "io.openshift.build.source-location"
+	labelCommitID   = "io.openshift.s2i.build.commit.id"
+	labelCommitDate = "io.openshift.s2i.build.commit.date"
+	labelSourceLoc  = "io.openshift.s2i.build.source-location"
 	gitDateLayout   = "Mon Jan 2 15:04:05 2006 -0700"
 )
 
@@ -77,6 +77,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	end = p.Report.Phase("s2i build")
 	built, err := s2i.Build(p.Engine, s2i.Request{
 		Source:      cfg.Source,
+		Copy:        !config.IsGitURL(cfg.Source), // a local checkout's uncommitted files count
 		Builder:     cfg.Builder,
 		Tag:         res.TmpImage,
 		Incremental: res.Incremental,

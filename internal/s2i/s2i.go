@@ -23,7 +23,8 @@ const DefaultExclude = `(^|/)\.git(/|$)`
 
 // Request is one S2I build of the -tmp image.
 type Request struct {
-	Source      string // a directory (copied as it is, uncommitted files included) or a git URL
+	Source      string // a directory or a git URL
+	Copy        bool   // copy Source as it is, uncommitted files included, rather than clone it
 	Builder     string
 	Tag         string // the -tmp image
 	Incremental bool   // reuse the state of Tag when the daemon has it
@@ -73,7 +74,7 @@ func Config(req Request) (*api.Config, error) {
 		BuilderPullPolicy:       api.PullNever,
 		PreviousImagePullPolicy: api.PullNever, // the -tmp image is local state, never pulled
 		RuntimeImagePullPolicy:  api.PullNever,
-		ForceCopy:               true, // a local git checkout is copied, not cloned: uncommitted files count
+		ForceCopy:               req.Copy,
 		ExcludeRegExp:           req.Exclude,
 		Environment:             env,
 		DockerConfig:            &api.DockerConfig{Endpoint: req.Endpoint},

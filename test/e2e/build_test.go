@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -270,5 +271,45 @@ func TestCompileError(t *testing.T) {
 	}
 	if got := imageID(t, tmp); got != tmpID {
 		t.Errorf("-tmp image changed: %s, was %s", got, tmpID)
+	}
+}
+
+// A source is a git URL, which S2I clones, or a directory, copied with its
+// uncommitted changes.
+func TestSources(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	src := copyTree(t, crate("hello"))
+	initRepo(t, src)
+	main := filepath.Join(src, "src", "main.rs")
+	if err := os.WriteFile(main, []byte("fn main() {\n    println!(\"uncommitted change\");\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	final, tmp := names(t)
+	mustBuild(t, src, "hello", final, tmp)
+	if got := runImage(t, final); !strings.Contains(got, "uncommitted change") {
+		t.Errorf("a directory source lost its uncommitted change: image printed %q", got)
+	}
+
+	gf, gt := final+"-git", tmp+"-git"
+	t.Cleanup(func() {
+		for _, img := range []string{gf, gt} {
+			_ = exec.Command("docker", "rmi", "-f", img).Run()
+		}
+	})
+	r := mustBuild(t, "file://"+src, "hello", gf, gt)
+	if got := runImage(t, gf, "git"); !strings.Contains(got, "Hello, git!") {
+		t.Errorf("a git URL source should build the committed tree: image printed %q\n%s", got, r.stderr)
+	}
+	in, err := docker.ImageInspect(context.Background(), gf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := in.Config.Labels["org.opencontainers.image.revision"], git(t, src, "rev-parse", "HEAD"); got != want {
+		t.Errorf("revision label = %q, want %q", got, want)
+	}
+	if got := in.Config.Labels["org.opencontainers.image.source"]; got != "file://"+src {
+		t.Errorf("source label = %q", got)
 	}
 }

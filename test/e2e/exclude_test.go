@@ -19,6 +19,7 @@ func TestDefaultExcludeBreaksGitDependencies(t *testing.T) {
 	_, tmp := names(t)
 	req := s2i.Request{
 		Source:   src,
+		Copy:     true,
 		Builder:  builderImage,
 		Tag:      tmp,
 		Env:      []string{"BINARY=gitdep", "RUST_TARGET=x86_64-unknown-linux-gnu"},
