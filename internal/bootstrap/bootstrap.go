@@ -34,9 +34,10 @@ type Engine interface {
 	ImageRemove(ctx context.Context, image string, options client.ImageRemoveOptions) (client.ImageRemoveResult, error)
 }
 
-// Image commits builder plus state (a tar with paths relative to AppRoot) as tag,
-// and returns the new image ID. A tag it replaces is removed, so nothing dangles.
-func Image(ctx context.Context, e Engine, builder, tag string, state io.Reader) (id string, err error) {
+// Image commits builder plus states (tars with paths relative to AppRoot) as tag,
+// and returns the new image ID. Nothing is committed unless every state copied
+// whole. A tag it replaces is removed, so nothing dangles.
+func Image(ctx context.Context, e Engine, builder, tag string, states ...io.Reader) (id string, err error) {
 	old, _ := e.ImageInspect(ctx, tag)
 	c, err := e.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Image: builder,
@@ -49,8 +50,10 @@ func Image(ctx context.Context, e Engine, builder, tag string, state io.Reader) 
 			err = fmt.Errorf("removing container: %w", rmErr)
 		}
 	}()
-	if _, err := e.CopyToContainer(ctx, c.ID, client.CopyToContainerOptions{DestinationPath: AppRoot, Content: state}); err != nil {
-		return "", fmt.Errorf("copying build state into %s: %w", builder, err)
+	for _, state := range states {
+		if _, err := e.CopyToContainer(ctx, c.ID, client.CopyToContainerOptions{DestinationPath: AppRoot, Content: state}); err != nil {
+			return "", fmt.Errorf("copying build state into %s: %w", builder, err)
+		}
 	}
 	res, err := e.ContainerCommit(ctx, c.ID, client.ContainerCommitOptions{Reference: tag, Comment: "rust-s2i-musl bootstrap"})
 	if err != nil {

@@ -16,7 +16,9 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+	"github.com/rust-s2i/rust-s2i-musl/internal/crate"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
 )
@@ -44,6 +46,9 @@ type Pipeline struct {
 	Report Reporter
 	Log    io.Writer // build logs of images made on the way
 	Getenv func(string) string
+
+	Cache   cache.Store // nil: no cache
+	TempDir string      // where archives are staged; "" is the system's
 }
 
 // Result is what a successful build made.
@@ -61,7 +66,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	res := Result{Image: cfg.FinalImage(), TmpImage: cfg.IncrementalImage()}
 
 	end := p.Report.Phase("prepare images")
-	target, err := p.ensureBuilder(ctx, cfg)
+	builderID, target, err := p.ensureBuilder(ctx, cfg)
 	if err == nil {
 		err = p.ensureImage(ctx, cfg.RuntimeImage, "runtime image")
 	}
@@ -70,7 +75,19 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		return res, err
 	}
 
+	parts := cache.KeyParts{
+		Prefix: cfg.CacheKeyPrefix, Binary: cfg.Binary, Target: target, BuilderID: builderID,
+		LockHash: cache.LockHash(cfg.Source, config.IsGitURL(cfg.Source)),
+	}
 	prev, _ := p.Engine.ImageInspect(ctx, res.TmpImage)
+	found := restored{}
+	if p.Cache != nil && prev.ID == "" && !cfg.Clean {
+		// A -tmp image in the daemon is fresher than any cache: only without one.
+		end = p.Report.Phase("restore")
+		found = p.restore(ctx, cfg.Builder, res.TmpImage, parts)
+		end()
+		prev, _ = p.Engine.ImageInspect(ctx, res.TmpImage)
+	}
 	res.Incremental = prev.ID != "" && !cfg.Clean
 	env := append([]string{"BINARY=" + cfg.Binary, "RUST_TARGET=" + target}, cfg.Env...)
 
@@ -129,12 +146,19 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
 
+	if p.Cache != nil {
+		end = p.Report.Phase("save")
+		p.save(ctx, res.TmpImage, parts, p.ownNames(cfg), found)
+		end()
+	}
+
 	p.Report.Output("image", res.Image)
 	p.Report.Output("image-id", res.ImageID)
 	p.Report.Output("tmp-image", res.TmpImage)
 	p.Report.Output("binary-size", strconv.FormatInt(res.BinarySize, 10))
 	p.Report.Output("image-size", strconv.FormatInt(res.ImageSize, 10))
-	p.Report.Output("cache-hit", "false")
+	p.Report.Output("cache-hit", strconv.FormatBool(p.Cache != nil && found.exact(parts)))
+	p.Report.Output("cache-matched-key", found[cache.EntryTarget])
 	return res, nil
 }
 
@@ -199,26 +223,39 @@ func (p *Pipeline) sourceURL(cfg config.Config, s2iLocation string) string {
 // ensureBuilder makes sure the builder image is in the daemon and returns the target
 // triple to build for. The default builder is built from the embedded s2i/ files
 // when it cannot be pulled.
-func (p *Pipeline) ensureBuilder(ctx context.Context, cfg config.Config) (string, error) {
-	err := p.ensureImage(ctx, cfg.Builder, "builder image")
+func (p *Pipeline) ensureBuilder(ctx context.Context, cfg config.Config) (id, target string, err error) {
+	err = p.ensureImage(ctx, cfg.Builder, "builder image")
 	if err != nil && cfg.Builder == config.DefaultBuilder {
 		p.Report.Warn("%v; building it from the embedded s2i/ files", err)
 		err = builder.Build(ctx, p.Engine, builder.Options{Tag: cfg.Builder}, p.Log)
 	}
 	if err != nil {
-		return "", err
-	}
-	if cfg.Target != "" {
-		return cfg.Target, nil
+		return "", "", err
 	}
 	in, err := p.Engine.ImageInspect(ctx, cfg.Builder)
 	if err != nil {
-		return "", fmt.Errorf("inspecting builder image %s: %w", cfg.Builder, err)
+		return "", "", fmt.Errorf("inspecting builder image %s: %w", cfg.Builder, err)
+	}
+	if cfg.Target != "" {
+		return in.ID, cfg.Target, nil
 	}
 	if t := in.Config.Labels[labelTarget]; t != "" {
-		return t, nil
+		return in.ID, t, nil
 	}
-	return "", fmt.Errorf("builder image %s has no %s label: pass --target", cfg.Builder, labelTarget)
+	return "", "", fmt.Errorf("builder image %s has no %s label: pass --target", cfg.Builder, labelTarget)
+}
+
+// ownNames are the workspace's own crates, left out of the saved build state. A
+// remote source is only read inside the build, so nothing is left out.
+func (p *Pipeline) ownNames(cfg config.Config) []string {
+	if config.IsGitURL(cfg.Source) {
+		return nil
+	}
+	names, err := crate.OwnNames(cfg.Source)
+	if err != nil {
+		p.Report.Warn("saving the workspace's own artifacts too: %v", err)
+	}
+	return names
 }
 
 // ensureImage pulls ref when the daemon does not have it.

@@ -21,8 +21,8 @@ func runBuild(ctx context.Context, args []string, io IO) error {
 	if err := cfg.Validate(config.FlagNaming); err != nil {
 		return err
 	}
-	if cfg.Cache != "none" || cfg.Push {
-		return &config.InputError{Name: "--cache/--push", Problem: "not supported by this version yet"}
+	if cfg.Push {
+		return &config.InputError{Name: "--push", Problem: "not supported by this version yet"}
 	}
 	start := time.Now()
 	rep := &ci.Plain{Log: io.Stderr, Out: io.Stdout, OutputFile: cfg.OutputFile, Now: time.Now}
@@ -31,7 +31,10 @@ func runBuild(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer c.Close()
-	p := &build.Pipeline{Engine: c, Host: daemonHost(c), Report: rep, Log: io.Stderr, Getenv: io.Getenv}
+	p := &build.Pipeline{
+		Engine: c, Host: daemonHost(c), Report: rep, Log: io.Stderr, Getenv: io.Getenv,
+		Cache: openStore(cfg, io.Getenv, rep.Warn), TempDir: io.Getenv("RUNNER_TEMP"),
+	}
 	if _, err := p.Run(ctx, cfg); err != nil {
 		return err
 	}

@@ -46,42 +46,83 @@ type workspaceSection struct {
 // a slow container build starts; see the package documentation for the rules
 // applied. The result is empty (not an error) for a library-only crate.
 func Binaries(dir string) ([]string, error) {
-	root, err := readManifest(dir)
+	pkgs, err := packages(dir)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	if root.Package != nil {
-		bins, err := packageBinaries(dir, root)
+	for _, p := range pkgs {
+		bins, err := packageBinaries(p.dir, p.manifest)
 		if err != nil {
 			return nil, err
 		}
 		names = append(names, bins...)
 	}
-	if root.Workspace != nil {
-		members, err := workspaceMembers(dir, root.Workspace)
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+// OwnNames returns the names of the workspace's own packages and binaries, each
+// also with '-' as '_' (the form cargo gives crate names in file names).
+//
+// It exists so that the saved build state can leave out the workspace's own
+// artifacts: they are rebuilt from the source anyway, and only dependencies are
+// worth keeping.
+func OwnNames(dir string) ([]string, error) {
+	pkgs, err := packages(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range pkgs {
+		bins, err := packageBinaries(p.dir, p.manifest)
 		if err != nil {
 			return nil, err
 		}
-		for _, member := range members {
-			m, err := readManifest(member)
-			if err != nil {
-				return nil, err
-			}
-			if m.Package == nil {
-				// A nested virtual manifest; cargo rejects it, and it
-				// has no binaries of its own either way.
-				continue
-			}
-			bins, err := packageBinaries(member, m)
-			if err != nil {
-				return nil, err
-			}
-			names = append(names, bins...)
+		for _, n := range append(bins, p.manifest.Package.Name) {
+			names = append(names, n, strings.ReplaceAll(n, "-", "_"))
 		}
 	}
 	slices.Sort(names)
 	return slices.Compact(names), nil
+}
+
+// pkg is one package of a crate or workspace.
+type pkg struct {
+	dir      string
+	manifest *manifest
+}
+
+// packages returns the root package, if any, and the workspace members'.
+func packages(dir string) ([]pkg, error) {
+	root, err := readManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	var pkgs []pkg
+	if root.Package != nil {
+		pkgs = append(pkgs, pkg{dir, root})
+	}
+	if root.Workspace == nil {
+		return pkgs, nil
+	}
+	members, err := workspaceMembers(dir, root.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	for _, member := range members {
+		m, err := readManifest(member)
+		if err != nil {
+			return nil, err
+		}
+		if m.Package == nil {
+			// A nested virtual manifest; cargo rejects it, and it has no
+			// targets of its own either way.
+			continue
+		}
+		pkgs = append(pkgs, pkg{member, m})
+	}
+	return pkgs, nil
 }
 
 // CheckBinary returns nil when name is one of Binaries(dir); otherwise an

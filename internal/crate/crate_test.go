@@ -124,3 +124,15 @@ func TestCheckBinaryNoManifest(t *testing.T) {
 		t.Errorf("error %q does not say that %s has no Cargo.toml", err, dir)
 	}
 }
+
+func TestOwnNames(t *testing.T) {
+	t.Parallel()
+	got, err := OwnNames(filepath.Join("..", "..", "testdata", "crates", "workspace"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"api", "worker"}
+	if !slices.Equal(got, want) {
+		t.Errorf("OwnNames = %v, want %v", got, want)
+	}
+}

@@ -10,8 +10,10 @@
 //     long key is cut and given a hash suffix (~HEX) to stay under the file
 //     system's name limit. The file starts with a header holding the full key, so a
 //     cut name is never mistaken for another key.
-//   - .tmp-*      an entry being written. It is renamed into place only when
-//     complete and synced, so a reader never sees a partial entry.
+//   - .tmp-*      an entry being written, flock(2)ed by its writer. It is
+//     hard-linked to its entry name only when complete and synced, so a reader never
+//     sees a partial entry, and a crashed writer's leftover is recognised (no lock)
+//     and removed by the next prune.
 //   - .lock       flock(2)ed while pruning, so two builds never prune at once.
 //
 // An entry's modification time is when it was last saved or loaded: restore-prefix

@@ -517,7 +517,7 @@ func TestConcurrentPruneKeepsCap(t *testing.T) {
 	t.Parallel()
 	const writers = 4
 	dir := t.TempDir()
-	limit := int64(10 * (70 << 10 + 255*97 + 200))
+	limit := int64(10 * (70<<10 + 255*97 + 200))
 	var wg sync.WaitGroup
 	errs := make([]error, writers)
 	for w := range writers {

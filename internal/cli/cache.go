@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/local"
+	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+)
+
+// localCacheBytes caps a local cache directory, like GitHub's 10 GB per repository.
+const localCacheBytes = 10 << 30
+
+// stores maps each --cache value but none to its backend's constructor.
+var stores = map[string]func(cfg config.Config, getenv func(string) string) (cache.Store, error){
+	"local": func(cfg config.Config, _ func(string) string) (cache.Store, error) {
+		return local.New(cfg.CacheDir, localCacheBytes)
+	},
+}
+
+// openStore returns the configured cache, or nil for none. A cache that cannot be
+// opened is a warning and a build without cache, never a failed build.
+func openStore(cfg config.Config, getenv func(string) string, warn func(string, ...any)) cache.Store {
+	open, ok := stores[cfg.Cache]
+	if !ok {
+		return nil
+	}
+	s, err := open(cfg, getenv)
+	if err != nil {
+		warn("cache %s unavailable, building without it: %v", cfg.Cache, err)
+		return nil
+	}
+	return s
+}

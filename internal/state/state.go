@@ -1,0 +1,127 @@
+// Package state moves a build's reusable state, the cargo home and target/, out of
+// the -tmp image as the cache's two entries. It leaves out what is not worth keeping:
+// the workspace's own artifacts, which the next build recompiles from its source.
+package state
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/bootstrap"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+)
+
+// Engine is the part of the Docker client that reading state out of an image needs.
+type Engine interface {
+	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
+	ContainerRemove(ctx context.Context, containerID string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+}
+
+// dirs maps each cache entry to the directory under bootstrap.AppRoot it holds.
+var dirs = map[string]string{
+	cache.EntryRegistry: "cargo",
+	cache.EntryTarget:   "target",
+}
+
+// Export writes entry's state from image to w as a tar whose names are relative to
+// bootstrap.AppRoot, the layout bootstrap.Image takes back. own lists the workspace's
+// package and binary names, whose artifacts are left out of target/.
+func Export(ctx context.Context, e Engine, image, entry string, own []string, w io.Writer) (err error) {
+	dir, ok := dirs[entry]
+	if !ok {
+		return fmt.Errorf("unknown cache entry %q", entry)
+	}
+	c, err := e.ContainerCreate(ctx, client.ContainerCreateOptions{Image: image})
+	if err != nil {
+		return fmt.Errorf("creating container from %s: %w", image, err)
+	}
+	defer func() {
+		if _, rmErr := e.ContainerRemove(context.WithoutCancel(ctx), c.ID, client.ContainerRemoveOptions{Force: true}); err == nil && rmErr != nil {
+			err = fmt.Errorf("removing container: %w", rmErr)
+		}
+	}()
+	res, err := e.CopyFromContainer(ctx, c.ID, client.CopyFromContainerOptions{SourcePath: path.Join(bootstrap.AppRoot, dir)})
+	if err != nil {
+		return fmt.Errorf("reading %s from %s: %w", dir, image, err)
+	}
+	defer res.Content.Close()
+	keep := func(string) bool { return true }
+	if entry == cache.EntryTarget {
+		keep = notOwn(own)
+	}
+	if err := filter(res.Content, w, keep); err != nil {
+		return fmt.Errorf("reading %s from %s: %w", dir, image, err)
+	}
+	return nil
+}
+
+// notOwn keeps a target/ path unless it is an artifact of one of the own names:
+// deps/, .fingerprint/ and build/ entries named NAME-HASH (or libNAME-HASH.ext), the
+// uplifted NAME and NAME.d in a profile directory, and incremental/ state.
+func notOwn(own []string) func(string) bool {
+	if len(own) == 0 {
+		return func(string) bool { return true }
+	}
+	quoted := make([]string, len(own))
+	for i, n := range own {
+		quoted[i] = regexp.QuoteMeta(n)
+	}
+	names := "(" + strings.Join(quoted, "|") + ")"
+	hashed := regexp.MustCompile(`^(lib)?` + names + `-[0-9a-f]{16}(\..*)?$`)
+	uplifted := regexp.MustCompile(`^` + names + `(\.d)?$`)
+	return func(name string) bool {
+		parts := strings.Split(strings.Trim(name, "/"), "/")
+		for i, p := range parts {
+			if p == "incremental" {
+				return false
+			}
+			if i == 0 {
+				continue
+			}
+			parent := parts[i-1]
+			switch {
+			case (parent == "deps" || parent == ".fingerprint" || parent == "build") && hashed.MatchString(p):
+				return false
+			case (parent == "release" || parent == "debug") && i == len(parts)-1 && uplifted.MatchString(p):
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// filter copies the tar stream r to w, leaving out entries keep refuses and hard
+// links to them.
+func filter(r io.Reader, w io.Writer, keep func(string) bool) error {
+	tr := tar.NewReader(r)
+	tw := tar.NewWriter(w)
+	dropped := map[string]bool{}
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return tw.Close()
+		}
+		if err != nil {
+			return err
+		}
+		if !keep(hdr.Name) || (hdr.Typeflag == tar.TypeLink && dropped[hdr.Linkname]) {
+			dropped[hdr.Name] = true
+			continue
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+}
