@@ -16,7 +16,8 @@ import (
 // use what lands in its home whatever owned it on the host.
 type Owner struct{ UID, GID int }
 
-// AddDir writes the tree at dir into tw under the archive path prefix. Symbolic links
+// AddDir writes the tree at dir into tw under the archive path prefix ("" for
+// none: then dir's own entry is left out too). Symbolic links
 // are kept as links; everything is owned by o.
 func AddDir(tw *tar.Writer, prefix, dir string, o Owner) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -26,6 +27,9 @@ func AddDir(tw *tar.Writer, prefix, dir string, o Owner) error {
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
+		}
+		if rel == "." && prefix == "" {
+			return nil // the tree's root is the destination's business, not the archive's
 		}
 		name := path.Join(prefix, filepath.ToSlash(rel))
 		info, err := d.Info()

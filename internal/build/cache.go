@@ -22,9 +22,6 @@ var restoreLimits = archive.Limits{MaxBytes: 16 << 30, MaxFiles: 4 << 20}
 // entries are the cache entries, in restore and save order.
 var entries = []string{cache.EntryRegistry, cache.EntryTarget}
 
-// entryDirs is where each entry lives under bootstrap.AppRoot.
-var entryDirs = map[string]string{cache.EntryRegistry: "cargo", cache.EntryTarget: "target"}
-
 // restored says what a restore found: the key matched per entry.
 type restored map[string]string
 
@@ -52,7 +49,9 @@ func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, p
 
 	var dirs []string
 	for _, entry := range entries {
-		dest := filepath.Join(dir, entryDirs[entry])
+		// Each entry is staged apart, so a bad one is dropped whole. Its names are
+		// relative to the build user's home, as state.Export wrote them.
+		dest := filepath.Join(dir, entry)
 		key, err := p.restoreEntry(ctx, entry, cache.Keys(entry, parts), dest)
 		switch {
 		case errors.Is(err, cache.ErrNotFound):
@@ -105,7 +104,7 @@ func (p *Pipeline) restoreEntry(ctx context.Context, entry string, keys []string
 func tarDirs(w io.Writer, dirs []string) error {
 	tw := tar.NewWriter(w)
 	for _, d := range dirs {
-		if err := archive.AddDir(tw, filepath.Base(d), d, bootstrap.BuildUser); err != nil {
+		if err := archive.AddDir(tw, "", d, bootstrap.BuildUser); err != nil {
 			return err
 		}
 	}
