@@ -130,3 +130,35 @@ func TestLocalCacheShared(t *testing.T) {
 		t.Errorf("temporary files left in the cache: %v", leftovers)
 	}
 }
+
+// A disk that fills up while restoring costs a warning and a cold build.
+func TestDiskFullWhileRestoring(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Fatal("mounting the small tmpfs needs root, as CI has")
+	}
+	src := copyTree(t, crate("hello"))
+	final, tmp := names(t)
+	cacheDir := t.TempDir()
+	mustBuild(t, src, "hello", final, tmp, "--cache", "local", "--cache-dir", cacheDir)
+	if out, err := command("docker", "rmi", "-f", tmp); err != nil {
+		t.Fatalf("removing %s: %v\n%s", tmp, err, out)
+	}
+
+	full := t.TempDir()
+	if out, err := command("mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", full); err != nil {
+		t.Fatalf("mounting a small tmpfs: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { command("umount", full) })
+	r := runCmd(t, []string{"RUNNER_TEMP=" + full}, buildArgs(src, "hello", final, tmp, "--cache", "local", "--cache-dir", cacheDir)...)
+	if r.code != 0 {
+		t.Fatalf("a full disk failed the build:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "no space left on device") || !strings.Contains(r.stderr, "warning: cache entry") {
+		t.Errorf("no warning naming the full disk:\n%s", r.stderr)
+	}
+	if got := runImage(t, final); !strings.Contains(got, "Hello, world!") {
+		t.Errorf("image printed %q", got)
+	}
+}
