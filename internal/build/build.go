@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -64,20 +65,44 @@ type Result struct {
 // Run builds cfg, which must be valid.
 func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	res := Result{Image: cfg.FinalImage(), TmpImage: cfg.IncrementalImage()}
+	local := !config.IsGitURL(cfg.Source)
 
 	end := p.Report.Phase("prepare images")
 	builderID, target, err := p.ensureBuilder(ctx, cfg)
+	runtimeID := ""
 	if err == nil {
-		err = p.ensureImage(ctx, cfg.RuntimeImage, "runtime image")
+		runtimeID, err = p.ensureImage(ctx, cfg.RuntimeImage, "runtime image")
 	}
 	end()
 	if err != nil {
 		return res, err
 	}
 
+	// A local source's labels are known before the build, so an unchanged rebuild can
+	// stop here; a git URL's commit is known only once S2I has cloned it.
+	var labels map[string]string
+	var created time.Time
+	digest := ""
+	if local {
+		if labels, created, err = p.imageLabels(ctx, cfg, nil); err != nil {
+			return res, err
+		}
+		end = p.Report.Phase("check inputs")
+		digest, err = inputsDigest(cfg, target, builderID, runtimeID, created, labels)
+		if err != nil {
+			p.Report.Warn("building without the unchanged-input check: %v", err)
+		} else if !cfg.Clean && p.upToDate(ctx, &res, digest) {
+			end()
+			fmt.Fprintf(p.Log, "%s is up to date: the source, builder and settings are unchanged\n", res.Image)
+			p.outputs(res, false, "")
+			return res, nil
+		}
+		end()
+	}
+
 	parts := cache.KeyParts{
 		Prefix: cfg.CacheKeyPrefix, Binary: cfg.Binary, Target: target, BuilderID: builderID,
-		LockHash: cache.LockHash(cfg.Source, config.IsGitURL(cfg.Source)),
+		LockHash: cache.LockHash(cfg.Source, !local),
 	}
 	prev, _ := p.Engine.ImageInspect(ctx, res.TmpImage)
 	found := restored{}
@@ -94,13 +119,14 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	end = p.Report.Phase("s2i build")
 	built, err := s2i.Build(p.Engine, s2i.Request{
 		Source:      cfg.Source,
-		Copy:        !config.IsGitURL(cfg.Source), // a local checkout's uncommitted files count
+		Copy:        local, // a local checkout's uncommitted files count
 		Builder:     cfg.Builder,
 		Tag:         res.TmpImage,
 		Incremental: res.Incremental,
 		Env:         env,
 		Network:     cfg.Network,
 		Endpoint:    p.Host,
+		Labels:      digestLabel(digest),
 	})
 	end()
 	if err != nil {
@@ -113,24 +139,18 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 
 	end = p.Report.Phase("package")
-	tmp, err := p.Engine.ImageInspect(ctx, res.TmpImage)
-	if err != nil {
-		end()
-		return res, fmt.Errorf("inspecting %s: %w", res.TmpImage, err)
+	if !local {
+		tmp, err := p.Engine.ImageInspect(ctx, res.TmpImage)
+		if err != nil {
+			end()
+			return res, fmt.Errorf("inspecting %s: %w", res.TmpImage, err)
+		}
+		if labels, created, err = p.imageLabels(ctx, cfg, tmp.Config.Labels); err != nil {
+			end()
+			return res, err
+		}
 	}
-	src := p.commit(ctx, cfg, tmp.Config.Labels)
-	labels := map[string]string{}
-	if src.Revision != "" {
-		labels[image.LabelRevision] = src.Revision
-	}
-	if v := p.sourceURL(cfg, tmp.Config.Labels[labelSourceLoc]); v != "" {
-		labels[image.LabelSource] = v
-	}
-	created, err := p.created(src.Time)
-	if err != nil {
-		end()
-		return res, err
-	}
+	maps.Copy(labels, digestLabel(digest))
 	out, err := image.Package(ctx, p.Engine, image.Spec{
 		From:       res.TmpImage,
 		BinaryPath: "/opt/app-root/bin/" + cfg.Binary,
@@ -151,15 +171,34 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		p.save(ctx, res.TmpImage, parts, p.ownNames(cfg), found)
 		end()
 	}
+	p.outputs(res, p.Cache != nil && found.exact(parts), found[cache.EntryTarget])
+	return res, nil
+}
 
+// outputs reports a finished build's results.
+func (p *Pipeline) outputs(res Result, cacheHit bool, matchedKey string) {
 	p.Report.Output("image", res.Image)
 	p.Report.Output("image-id", res.ImageID)
 	p.Report.Output("tmp-image", res.TmpImage)
 	p.Report.Output("binary-size", strconv.FormatInt(res.BinarySize, 10))
 	p.Report.Output("image-size", strconv.FormatInt(res.ImageSize, 10))
-	p.Report.Output("cache-hit", strconv.FormatBool(p.Cache != nil && found.exact(parts)))
-	p.Report.Output("cache-matched-key", found[cache.EntryTarget])
-	return res, nil
+	p.Report.Output("cache-hit", strconv.FormatBool(cacheHit))
+	p.Report.Output("cache-matched-key", matchedKey)
+}
+
+// imageLabels returns the final image's source labels and time. s2iLabels are the
+// -tmp image's labels, which hold the commit of a cloned git URL.
+func (p *Pipeline) imageLabels(ctx context.Context, cfg config.Config, s2iLabels map[string]string) (map[string]string, time.Time, error) {
+	src := p.commit(ctx, cfg, s2iLabels)
+	labels := map[string]string{}
+	if src.Revision != "" {
+		labels[image.LabelRevision] = src.Revision
+	}
+	if v := p.sourceURL(cfg, s2iLabels[labelSourceLoc]); v != "" {
+		labels[image.LabelSource] = v
+	}
+	created, err := p.created(src.Time)
+	return labels, created, err
 }
 
 // created is the image time: SOURCE_DATE_EPOCH, else the commit's time, else the
@@ -224,7 +263,7 @@ func (p *Pipeline) sourceURL(cfg config.Config, s2iLocation string) string {
 // triple to build for. The default builder is built from the embedded s2i/ files
 // when it cannot be pulled.
 func (p *Pipeline) ensureBuilder(ctx context.Context, cfg config.Config) (id, target string, err error) {
-	err = p.ensureImage(ctx, cfg.Builder, "builder image")
+	_, err = p.ensureImage(ctx, cfg.Builder, "builder image")
 	if err != nil && cfg.Builder == config.DefaultBuilder {
 		p.Report.Warn("%v; building it from the embedded s2i/ files", err)
 		err = builder.Build(ctx, p.Engine, builder.Options{Tag: cfg.Builder}, p.Log)
@@ -258,14 +297,14 @@ func (p *Pipeline) ownNames(cfg config.Config) []string {
 	return names
 }
 
-// ensureImage pulls ref when the daemon does not have it.
-func (p *Pipeline) ensureImage(ctx context.Context, ref, what string) error {
-	_, err := p.Engine.ImageInspect(ctx, ref)
+// ensureImage pulls ref when the daemon does not have it, and returns its ID.
+func (p *Pipeline) ensureImage(ctx context.Context, ref, what string) (string, error) {
+	in, err := p.Engine.ImageInspect(ctx, ref)
 	if err == nil {
-		return nil
+		return in.ID, nil
 	}
 	if !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("inspecting %s %s: %w", what, ref, err)
+		return "", fmt.Errorf("inspecting %s %s: %w", what, ref, err)
 	}
 	fmt.Fprintf(p.Log, "pulling %s %s\n", what, ref)
 	pull, err := p.Engine.ImagePull(ctx, ref, client.ImagePullOptions{})
@@ -274,9 +313,12 @@ func (p *Pipeline) ensureImage(ctx context.Context, ref, what string) error {
 		pull.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("%s %s is not in the daemon and could not be pulled: %w", what, ref, firstLine(err))
+		return "", fmt.Errorf("%s %s is not in the daemon and could not be pulled: %w", what, ref, firstLine(err))
 	}
-	return nil
+	if in, err = p.Engine.ImageInspect(ctx, ref); err != nil {
+		return "", fmt.Errorf("inspecting %s %s: %w", what, ref, err)
+	}
+	return in.ID, nil
 }
 
 func firstLine(err error) error {

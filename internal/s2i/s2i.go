@@ -103,7 +103,11 @@ func Build(c *client.Client, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	b, _, err := strategies.Strategy(c, cfg, build.Overrides{})
+	var overrides build.Overrides
+	if req.Copy && req.Exclude == "" {
+		overrides.Downloader = localSource{dir: req.Source}
+	}
+	b, _, err := strategies.Strategy(c, cfg, overrides)
 	if err != nil {
 		return Result{}, fmt.Errorf("preparing s2i build with %s: %w", req.Builder, err)
 	}

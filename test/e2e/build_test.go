@@ -313,3 +313,30 @@ func TestSources(t *testing.T) {
 		t.Errorf("source label = %q", got)
 	}
 }
+
+// An unchanged rebuild does no build at all and still reports the right outputs;
+// any change to the source builds again.
+func TestUnchangedRebuildIsNoOp(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	src := copyTree(t, crate("hello"))
+	final, tmp := names(t)
+	first := mustBuild(t, src, "hello", final, tmp)
+	again := mustBuild(t, src, "hello", final, tmp)
+	if !strings.Contains(again.stderr, "is up to date") || strings.Contains(again.stderr, "==> s2i build") {
+		t.Errorf("unchanged rebuild ran the build:\n%s", again.stderr)
+	}
+	if again.stdout != first.stdout {
+		t.Errorf("outputs differ:\nfirst:\n%s\nagain:\n%s", first.stdout, again.stdout)
+	}
+	if err := os.WriteFile(filepath.Join(src, "src", "main.rs"), []byte("fn main() {\n    println!(\"edited\");\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustBuild(t, src, "hello", final, tmp)
+	if strings.Contains(r.stderr, "is up to date") {
+		t.Fatalf("a changed source was taken as up to date:\n%s", r.stderr)
+	}
+	if got := runImage(t, final); !strings.Contains(got, "edited") {
+		t.Errorf("image printed %q", got)
+	}
+}
