@@ -34,6 +34,14 @@ var mtime = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 // send: archive/tar writes names such as "../x" without complaint.
 func tarball(t testing.TB, ents ...ent) []byte {
 	t.Helper()
+	b, err := buildTar(ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func buildTar(ents []ent) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range ents {
@@ -60,20 +68,20 @@ func tarball(t testing.TB, ents ...ent) []byte {
 			hdr.Size = e.size
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatalf("header %q: %v", e.name, err)
+			return nil, fmt.Errorf("header %q: %w", e.name, err)
 		}
 		if e.size != 0 {
 			// The data never comes: the extractor must refuse on the header alone.
-			return buf.Bytes()
+			return buf.Bytes(), nil
 		}
 		if _, err := io.WriteString(tw, e.body); err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("entry %q: %w", e.name, err)
 		}
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return buf.Bytes()
+	return buf.Bytes(), nil
 }
 
 // sandbox is a destination with a sibling canary: whatever an archive does, the
@@ -305,6 +313,9 @@ func TestExtractAddDirRoundTrip(t *testing.T) {
 				return err
 			}
 			rel, _ := filepath.Rel(src, p)
+			if rel == "." && prefix == "" {
+				return nil // dest itself: Extract leaves its mode and time to the caller
+			}
 			want, _ := os.Lstat(p)
 			have, err := os.Lstat(filepath.Join(got, rel))
 			if err != nil {
@@ -314,7 +325,7 @@ func TestExtractAddDirRoundTrip(t *testing.T) {
 			if have.Mode() != want.Mode() {
 				t.Errorf("prefix %q: %s: mode %v, want %v", prefix, rel, have.Mode(), want.Mode())
 			}
-			if rel != "." && d.Type()&fs.ModeSymlink == 0 && !have.ModTime().Equal(want.ModTime()) {
+			if d.Type()&fs.ModeSymlink == 0 && !have.ModTime().Equal(want.ModTime()) {
 				t.Errorf("prefix %q: %s: mtime %v, want %v", prefix, rel, have.ModTime(), want.ModTime())
 			}
 			return nil
@@ -397,10 +408,10 @@ func hostileArchives() []hostile {
 			{name: "h", typ: tar.TypeLink, link: "f"},
 		}, entry: "h"},
 		{name: "hardlink-to-preexisting", setup: func(t *testing.T, sb sandbox) {
-			if err := os.WriteFile(filepath.Join(sb.dest, "pre"), []byte("secret"), 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(sb.dest, "secret"), []byte("s"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, ents: []ent{{name: "h", typ: tar.TypeLink, link: "pre"}}, entry: "h"},
+		}, ents: []ent{{name: "h", typ: tar.TypeLink, link: "secret"}}, entry: "h"},
 		{name: "hardlink-to-dir", ents: []ent{
 			{name: "d/", typ: tar.TypeDir},
 			{name: "h", typ: tar.TypeLink, link: "d"},
@@ -696,48 +707,121 @@ func fixChecksums(in []byte) []byte {
 	return b
 }
 
-// FuzzExtract runs Extract on arbitrary bytes, as a hostile cache could send: it
-// must not panic, and nothing outside dest may change. The seeds are the archives
-// of the tests above (see TestFuzzSeeds).
+// canaryToken in a fuzz script stands for the canary's absolute path, which differs
+// on every run; with it, absolute names and links can aim at the canary.
+const canaryToken = "$CANARY"
+
+// decodeScript reads the compact form FuzzExtract also takes its input as: one
+// entry per line, "T name|link|body|mode|size", T the tar type byte, mode octal,
+// size the declared size of a body that never comes. Inputs of a few dozen bytes
+// reach every branch of the extractor and are quick to mutate and minimize, which
+// whole tar blocks are not.
+func decodeScript(data []byte, canary string) []ent {
+	var ents []ent
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.SplitN(line[1:], "|", 5)
+		f = append(f, make([]string, 5-len(f))...)
+		e := ent{
+			typ:  line[0],
+			name: strings.ReplaceAll(f[0], canaryToken, canary),
+			link: strings.ReplaceAll(f[1], canaryToken, canary),
+			body: f[2],
+		}
+		e.mode, _ = strconv.ParseInt(f[3], 8, 64)
+		e.mode &= 0o7777
+		e.size, _ = strconv.ParseInt(f[4], 10, 64)
+		ents = append(ents, e)
+	}
+	return ents
+}
+
+// encodeScript is decodeScript's inverse, for the seeds.
+func encodeScript(ents []ent) []byte {
+	var b strings.Builder
+	for _, e := range ents {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		fmt.Fprintf(&b, "%c%s|%s|%s", typ, e.name, e.link, e.body)
+		if e.mode != 0 || e.size != 0 {
+			fmt.Fprintf(&b, "|%o", e.mode)
+		}
+		if e.size != 0 {
+			fmt.Fprintf(&b, "|%d", e.size)
+		}
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+// FuzzExtract runs Extract on what a hostile cache could send: it must not panic,
+// nothing outside dest may change, and no symlink left in dest may resolve outside
+// it. Each input is tried as a raw stream, as that stream with its header
+// checksums fixed, and as a script (see decodeScript). Each dest starts with a
+// symlink "pre" to the canary and a file "secret", as an attacker would like them.
+// The seeds are the archives of the tests above (see TestFuzzSeeds).
 func FuzzExtract(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, in := range [][]byte{data, fixChecksums(data)} {
+		run := func(build func(sb sandbox) []byte) {
 			sb := newSandbox(t)
 			if err := os.Symlink(sb.canary, filepath.Join(sb.dest, "pre")); err != nil {
 				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(sb.dest, "secret"), []byte("s"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			in := build(sb)
+			if in == nil {
+				return
 			}
 			before := sb.outside(t)
 			_ = Extract(bytes.NewReader(in), sb.dest, Limits{MaxBytes: 1 << 20, MaxFiles: 200})
 			sb.checkContained(t, before)
 		}
+		run(func(sandbox) []byte { return data })
+		if fixed := fixChecksums(data); !bytes.Equal(fixed, data) {
+			run(func(sandbox) []byte { return fixed })
+		}
+		run(func(sb sandbox) []byte {
+			b, err := buildTar(decodeScript(data, sb.canary))
+			if err != nil {
+				return nil // not something archive/tar can write; the raw runs cover it
+			}
+			return b
+		})
 	})
 }
 
-// seedSandbox gives fixed absolute paths for the seeds, so the corpus does not
-// depend on where the test that wrote it ran.
-var seedSandbox = sandbox{base: "/tmp/fuzz", dest: "/tmp/fuzz/dest", canary: "/tmp/fuzz/canary"}
-
-// seeds are the corpus for FuzzExtract: every hostile archive plus a benign one.
+// seeds are the corpus for FuzzExtract: every hostile archive as a script, a benign
+// script, and two small raw archives to start the raw mutations from. Raw seeds are
+// kept to a block or three: the fuzzer minimizes every new input it finds for up to
+// a minute, and on kilobytes of tar that stalls a short run.
 func seeds(t testing.TB) map[string][]byte {
+	benign := []ent{
+		{name: "./", typ: tar.TypeDir},
+		{name: "d/", typ: tar.TypeDir, mode: 0o755},
+		{name: "d/f", body: "content", mode: 0o755},
+		{name: "d/l", typ: tar.TypeSymlink, link: "f"},
+		{name: "d/e/up", typ: tar.TypeSymlink, link: "../../d/f"},
+		{name: "d/h", typ: tar.TypeLink, link: "d/f"},
+	}
+	// Raw archives end with zero blocks that only mark the end; dropping them keeps
+	// the corpus small, and the reader takes a clean EOF as the end too.
+	trim := func(b []byte) []byte { return b[:len(bytes.TrimRight(b, "\x00"))+511&^511] }
 	out := map[string][]byte{
-		"benign": tarball(t,
-			ent{name: "./", typ: tar.TypeDir},
-			ent{name: "d/", typ: tar.TypeDir, mode: 0o755},
-			ent{name: "d/f", body: "content", mode: 0o755},
-			ent{name: "d/l", typ: tar.TypeSymlink, link: "f"},
-			ent{name: "d/h", typ: tar.TypeLink, link: "d/f"},
-			ent{name: "up", typ: tar.TypeSymlink, link: "../dest/d"},
-		),
-		"big-header": tarball(t, ent{name: "big", size: 1 << 40}),
+		"benign":         encodeScript(benign),
+		"big-header":     encodeScript([]ent{{name: "big", size: 1 << 40}}),
+		"raw-hardlink":   trim(tarball(t, ent{name: "f", body: "x"}, ent{name: "h", typ: tar.TypeLink, link: "f"})),
+		"raw-dotdot-dir": trim(tarball(t, ent{name: "../x/", typ: tar.TypeDir})),
 	}
+	script := sandbox{canary: canaryToken}
 	for _, h := range hostileArchives() {
-		ents, _ := h.build(seedSandbox)
-		out[h.name] = tarball(t, ents...)
-	}
-	for name, b := range out {
-		// The trailing zero blocks only mark the end; dropping them keeps the
-		// corpus small, and the reader takes a clean EOF as the end too.
-		out[name] = b[:len(bytes.TrimRight(b, "\x00"))+511&^511]
+		ents, _ := h.build(script)
+		out[h.name] = encodeScript(ents)
 	}
 	return out
 }
@@ -762,6 +846,24 @@ func TestFuzzSeeds(t *testing.T) {
 		got, err := os.ReadFile(p)
 		if err != nil || string(got) != want {
 			t.Errorf("%s is missing or stale (%v); run go test -run TestFuzzSeeds -update-seeds", p, err)
+		}
+	}
+}
+
+// TestScriptRoundTrip guards the seeds: a script must decode to the entries it
+// was made from, or the corpus would not hold the attacks it is named after.
+func TestScriptRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, h := range hostileArchives() {
+		ents, _ := h.build(sandbox{canary: canaryToken})
+		got := decodeScript(encodeScript(ents), canaryToken)
+		for i := range ents {
+			if ents[i].typ == 0 {
+				ents[i].typ = tar.TypeReg
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ents) {
+			t.Errorf("%s: decoded %v, want %v", h.name, got, ents)
 		}
 	}
 }

@@ -51,6 +51,8 @@ func AddDir(tw *tar.Writer, prefix, dir string, o Owner) error {
 			hdr.Name += "/"
 		}
 		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = o.UID, o.GID, "", ""
+		// PAX keeps sub-second mtimes, which cargo compares to decide what to rebuild.
+		hdr.Format = tar.FormatPAX
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
