@@ -117,7 +117,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	env := append([]string{"BINARY=" + cfg.Binary, "RUST_TARGET=" + target}, cfg.Env...)
 
 	end = p.Report.Phase("s2i build")
-	built, err := s2i.Build(p.Engine, s2i.Request{
+	built, err := s2i.Build(ctx, p.Engine, s2i.Request{
 		Source:      cfg.Source,
 		Copy:        local, // a local checkout's uncommitted files count
 		Builder:     cfg.Builder,

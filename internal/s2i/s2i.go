@@ -3,8 +3,10 @@
 package s2i
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/moby/moby/client"
@@ -97,8 +99,11 @@ func Config(req Request) (*api.Config, error) {
 }
 
 // Build runs the S2I build. The assemble output streams to the process's stderr
-// through S2I's own logger as it happens.
-func Build(c *client.Client, req Request) (Result, error) {
+// through S2I's own logger as it happens. Cancelling ctx stops the build's
+// containers; the images are left as they were.
+func Build(ctx context.Context, c *client.Client, req Request) (Result, error) {
+	buildID := newBuildID()
+	req.Env = append(slices.Clone(req.Env), buildIDEnv+"="+buildID)
 	cfg, err := Config(req)
 	if err != nil {
 		return Result{}, err
@@ -111,7 +116,18 @@ func Build(c *client.Client, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("preparing s2i build with %s: %w", req.Builder, err)
 	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		stopOnCancel(ctx, c, buildID, req.Tag, done)
+	}()
 	res, err := b.Build(cfg)
+	close(done)
+	<-stopped
+	if ctx.Err() != nil {
+		return Result{}, fmt.Errorf("build stopped: %w", context.Cause(ctx))
+	}
 	if err != nil {
 		var ce s2ierr.ContainerError
 		if errors.As(err, &ce) {

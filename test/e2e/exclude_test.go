@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestDefaultExcludeBreaksGitDependencies(t *testing.T) {
 		Endpoint: docker.DaemonHost(),
 		Exclude:  s2i.DefaultExclude,
 	}
-	_, err := s2i.Build(docker, req)
+	_, err := s2i.Build(context.Background(), docker, req)
 	var failed *s2i.FailedError
 	if !errors.As(err, &failed) {
 		t.Fatalf("build with S2I's default exclude: got %v, want a failed assemble", err)
@@ -36,7 +37,7 @@ func TestDefaultExcludeBreaksGitDependencies(t *testing.T) {
 	}
 
 	req.Exclude = ""
-	if _, err := s2i.Build(docker, req); err != nil {
+	if _, err := s2i.Build(context.Background(), docker, req); err != nil {
 		t.Fatalf("the same build excluding nothing failed: %v", err)
 	}
 	if !strings.HasPrefix(imageID(t, tmp), "sha256:") {
