@@ -26,6 +26,9 @@ var cacheBackends = []string{"none", "local", "gha"}
 // Network modes accepted by Network; "" leaves the daemon's default.
 var networkModes = []string{"", "bridge", "host", "none"}
 
+// Cache service protocols accepted by CacheProtocol; "" detects it from the runner.
+var cacheProtocols = []string{"", "v1", "v2"}
+
 // Config is everything a build needs to know, independent of where it came from.
 type Config struct {
 	Binary         string
@@ -40,10 +43,28 @@ type Config struct {
 	Cache          string
 	CacheDir       string
 	CacheKeyPrefix string
+	CacheProtocol  string // gha only: "v1", "v2", or "" to detect
 	Push           bool
+	Username       string // registry credentials for Push; empty means the Docker config
+	Password       Secret
 	Clean          bool
 	OutputFile     string
 }
+
+// Secret is a string that does not print: fmt shows it as *** (in %v, %+v, %#v,
+// %s and %q), so logging a Config cannot leak a registry password. Use string(s)
+// where the value itself is needed.
+type Secret string
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "***"
+}
+
+// GoString hides the value from %#v too.
+func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
 // Defaults returns a Config with every optional setting at its documented default.
 func Defaults() Config {
@@ -166,6 +187,15 @@ func (c Config) Validate(name Naming) error {
 	}
 	if c.Cache == "local" && c.CacheDir == "" {
 		bad("cache-dir", "is required with cache local")
+	}
+	if !oneOf(c.CacheProtocol, cacheProtocols) {
+		bad("cache-protocol", "%q is not v1 or v2 (or empty to detect it)", c.CacheProtocol)
+	}
+	switch {
+	case c.Username != "" && c.Password == "":
+		bad("password", "is required with username")
+	case c.Username == "" && c.Password != "":
+		bad("username", "is required with password")
 	}
 	return errors.Join(errs...)
 }

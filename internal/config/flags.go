@@ -2,27 +2,65 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 )
 
+// setting is one build setting. Its kebab-case name is the flag (--name), the action
+// input (name, in action.yml) and, with - turned into _, the Woodpecker/Drone
+// setting (name_with_underscores, read as PLUGIN_NAME_WITH_UNDERSCORES). Every front
+// end ranges over settings, so a new setting is one line here plus its Config field,
+// and the tests fail until action.yml declares it too.
+type setting struct {
+	name  string
+	usage string
+	// field points into the Config: *string, *Secret, *bool or *[]string. The type
+	// picks the parser: text as is, true/false, a list of NAME=VALUE.
+	field func(*Config) any
+	// noFlag keeps a setting out of the command line. A registry password there would
+	// be in ps output and shell history; the CLI uses the Docker config instead.
+	noFlag bool
+}
+
+var settings = []setting{
+	{name: "binary", usage: "cargo binary target to build (required)", field: func(c *Config) any { return &c.Binary }},
+	{name: "source", usage: "crate directory or git URL", field: func(c *Config) any { return &c.Source }},
+	{name: "builder", usage: "builder image", field: func(c *Config) any { return &c.Builder }},
+	{name: "runtime-image", usage: "base image of the final image", field: func(c *Config) any { return &c.RuntimeImage }},
+	{name: "image", usage: "final image name[:tag] (default rust-musl-BINARY)", field: func(c *Config) any { return &c.Image }},
+	{name: "tmp-image", usage: "incremental image (default rust-musl-BINARY-tmp)", field: func(c *Config) any { return &c.TmpImage }},
+	{name: "target", usage: "target triple (default: the builder image's)", field: func(c *Config) any { return &c.Target }},
+	{name: "env", usage: "NAME=VALUE for the build, repeatable", field: func(c *Config) any { return &c.Env }},
+	{name: "network", usage: "network of the build container: bridge, host or none", field: func(c *Config) any { return &c.Network }},
+	{name: "cache", usage: "cache backend: none, local or gha", field: func(c *Config) any { return &c.Cache }},
+	{name: "cache-dir", usage: "directory of the local cache", field: func(c *Config) any { return &c.CacheDir }},
+	{name: "cache-key-prefix", usage: "prefix of the cache keys", field: func(c *Config) any { return &c.CacheKeyPrefix }},
+	{name: "cache-protocol", usage: "protocol of the gha cache: v1 or v2 (default: detected)", field: func(c *Config) any { return &c.CacheProtocol }},
+	{name: "push", usage: "push the final image", field: func(c *Config) any { return &c.Push }},
+	{name: "username", usage: "registry user for push", field: func(c *Config) any { return &c.Username }, noFlag: true},
+	{name: "password", usage: "registry password or token for push", field: func(c *Config) any { return &c.Password }, noFlag: true},
+	{name: "clean", usage: "ignore the previous -tmp image and build from scratch", field: func(c *Config) any { return &c.Clean }},
+	{name: "output-file", usage: "also write outputs as KEY=VALUE lines to this file", field: func(c *Config) any { return &c.OutputFile }},
+}
+
 // BuildFlags registers the build subcommand's flags on fs, writing into c.
 func BuildFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Binary, "binary", c.Binary, "cargo binary target to build (required)")
-	fs.StringVar(&c.Source, "source", c.Source, "crate directory or git URL")
-	fs.StringVar(&c.Builder, "builder", c.Builder, "builder image")
-	fs.StringVar(&c.RuntimeImage, "runtime-image", c.RuntimeImage, "base image of the final image")
-	fs.StringVar(&c.Image, "image", c.Image, "final image name[:tag] (default rust-musl-BINARY)")
-	fs.StringVar(&c.TmpImage, "tmp-image", c.TmpImage, "incremental image (default rust-musl-BINARY-tmp)")
-	fs.StringVar(&c.Target, "target", c.Target, "target triple (default: the builder image's)")
-	fs.Var((*listFlag)(&c.Env), "env", "NAME=VALUE for the build, repeatable")
-	fs.StringVar(&c.Network, "network", c.Network, "network of the build container: bridge, host or none")
-	fs.StringVar(&c.Cache, "cache", c.Cache, "cache backend: none, local or gha")
-	fs.StringVar(&c.CacheDir, "cache-dir", c.CacheDir, "directory of the local cache")
-	fs.StringVar(&c.CacheKeyPrefix, "cache-key-prefix", c.CacheKeyPrefix, "prefix of the cache keys")
-	fs.BoolVar(&c.Push, "push", c.Push, "push the final image")
-	fs.BoolVar(&c.Clean, "clean", c.Clean, "ignore the previous -tmp image and build from scratch")
-	fs.StringVar(&c.OutputFile, "output-file", c.OutputFile, "also write outputs as KEY=VALUE lines to this file")
+	for _, s := range settings {
+		if s.noFlag {
+			continue
+		}
+		switch p := s.field(c).(type) {
+		case *string:
+			fs.StringVar(p, s.name, *p, s.usage)
+		case *bool:
+			fs.BoolVar(p, s.name, *p, s.usage)
+		case *[]string:
+			fs.Var((*listFlag)(p), s.name, s.usage)
+		default:
+			panic(fmt.Sprintf("config: setting %s has a field of type %T", s.name, p))
+		}
+	}
 }
 
 // ParseBuildFlags fills a Config from the build subcommand's arguments.
