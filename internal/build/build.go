@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,8 +49,9 @@ type Pipeline struct {
 	Log    io.Writer // build logs of images made on the way
 	Getenv func(string) string
 
-	Cache   cache.Store // nil: no cache
-	TempDir string      // where archives are staged; "" is the system's
+	Cache    cache.Store // nil: no cache
+	TempDir  string      // where archives are staged; "" is the system's
+	Annotate bool        // turn compile errors into GitHub annotations
 }
 
 // Result is what a successful build made.
@@ -115,6 +117,9 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 	res.Incremental = prev.ID != "" && !cfg.Clean
 	env := append([]string{"BINARY=" + cfg.Binary, "RUST_TARGET=" + target}, cfg.Env...)
+	if p.Annotate {
+		env = append(env, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX="+p.sourcePrefix(cfg))
+	}
 
 	end = p.Report.Phase("s2i build")
 	built, err := s2i.Build(ctx, p.Engine, s2i.Request{
@@ -173,6 +178,24 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 	p.outputs(res, p.Cache != nil && found.exact(parts), found[cache.EntryTarget])
 	return res, nil
+}
+
+// sourcePrefix is the source directory relative to the workspace, which GitHub
+// annotations name files by; cargo names them relative to the crate.
+func (p *Pipeline) sourcePrefix(cfg config.Config) string {
+	ws := p.Getenv("GITHUB_WORKSPACE")
+	if ws == "" || config.IsGitURL(cfg.Source) {
+		return ""
+	}
+	abs, err := filepath.Abs(cfg.Source)
+	if err != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(ws, abs)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return ""
+	}
+	return filepath.ToSlash(rel) + "/"
 }
 
 // outputs reports a finished build's results.

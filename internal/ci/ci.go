@@ -1,5 +1,7 @@
 // Package ci reports a build's progress and results to wherever it runs: phases
 // with their durations, warnings, and the outputs (image, sizes, cache result).
+// Inside GitHub Actions it also speaks the runner's workflow commands: groups,
+// warnings, masks, step outputs and the job summary.
 package ci
 
 import (
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sethvargo/go-githubactions"
 )
 
 // Phase is one timed step of a build.
@@ -18,73 +22,154 @@ type Phase struct {
 	Duration time.Duration
 }
 
-// Plain reports as plain text: phases and warnings to Log, outputs to Out as
-// KEY=VALUE lines and, when OutputFile is set, to that file too.
-type Plain struct {
+// Reporter writes phases and warnings to Log and, at Finish, the outputs to Out as
+// KEY=VALUE lines and to OutputFile when set. With GitHub set, phases are
+// ::group::s, warnings ::warning::s, and Finish writes $GITHUB_OUTPUT and the job
+// summary too.
+type Reporter struct {
 	Log        io.Writer
 	Out        io.Writer
 	OutputFile string
 	Now        func() time.Time
+	GitHub     *githubactions.Action // nil outside GitHub Actions
 
 	mu      sync.Mutex
 	phases  []Phase
 	outputs map[string]string
 }
 
+// NewGitHub returns the workflow-command writer for Actions, writing to w and
+// reading the runner's files through getenv.
+func NewGitHub(w io.Writer, getenv func(string) string) *githubactions.Action {
+	return githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv))
+}
+
+// Mask tells the runner to hide each non-empty secret in every later log line.
+func (r *Reporter) Mask(secrets ...string) {
+	if r.GitHub == nil {
+		return
+	}
+	for _, s := range secrets {
+		if s != "" {
+			r.GitHub.AddMask(s)
+		}
+	}
+}
+
 // Phase prints that a phase starts and returns the function that ends it.
-func (p *Plain) Phase(name string) func() {
-	start := p.Now()
-	fmt.Fprintf(p.Log, "==> %s\n", name)
+func (r *Reporter) Phase(name string) func() {
+	start := r.Now()
+	if r.GitHub != nil {
+		r.GitHub.Group(name)
+	} else {
+		fmt.Fprintf(r.Log, "==> %s\n", name)
+	}
 	return func() {
-		d := p.Now().Sub(start)
-		p.mu.Lock()
-		p.phases = append(p.phases, Phase{name, d})
-		p.mu.Unlock()
-		fmt.Fprintf(p.Log, "<== %s (%s)\n", name, d.Round(time.Millisecond))
+		d := r.Now().Sub(start)
+		r.mu.Lock()
+		r.phases = append(r.phases, Phase{name, d})
+		r.mu.Unlock()
+		fmt.Fprintf(r.Log, "<== %s (%s)\n", name, d.Round(time.Millisecond))
+		if r.GitHub != nil {
+			r.GitHub.EndGroup()
+		}
 	}
 }
 
 // Warn prints a warning that does not stop the build.
-func (p *Plain) Warn(format string, args ...any) {
-	fmt.Fprintf(p.Log, "warning: %s\n", fmt.Sprintf(format, args...))
+func (r *Reporter) Warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if r.GitHub != nil {
+		r.GitHub.Warningf("%s", msg)
+		return
+	}
+	fmt.Fprintf(r.Log, "warning: %s\n", msg)
 }
 
 // Output records one result.
-func (p *Plain) Output(key, value string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.outputs == nil {
-		p.outputs = map[string]string{}
+func (r *Reporter) Output(key, value string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.outputs == nil {
+		r.outputs = map[string]string{}
 	}
-	p.outputs[key] = value
+	r.outputs[key] = value
 }
 
 // Phases returns the phases that ended, in order.
-func (p *Plain) Phases() []Phase {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]Phase(nil), p.phases...)
+func (r *Reporter) Phases() []Phase {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Phase(nil), r.phases...)
 }
 
-// Finish writes the outputs.
-func (p *Plain) Finish() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	keys := make([]string, 0, len(p.outputs))
-	for k := range p.outputs {
+// Finish writes the outputs, and in Actions the step outputs and job summary.
+func (r *Reporter) Finish() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := make([]string, 0, len(r.outputs))
+	for k := range r.outputs {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s\n", k, p.outputs[k])
+		fmt.Fprintf(&b, "%s=%s\n", k, r.outputs[k])
 	}
-	io.WriteString(p.Out, b.String())
-	if p.OutputFile == "" {
+	io.WriteString(r.Out, b.String())
+	if r.OutputFile != "" {
+		if err := os.WriteFile(r.OutputFile, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("writing outputs: %w", err)
+		}
+	}
+	if r.GitHub == nil {
 		return nil
 	}
-	if err := os.WriteFile(p.OutputFile, []byte(b.String()), 0o644); err != nil {
-		return fmt.Errorf("writing outputs: %w", err)
+	for _, k := range keys {
+		r.GitHub.SetOutput(k, r.outputs[k])
 	}
+	r.GitHub.AddStepSummary(r.summary())
 	return nil
+}
+
+// summary is the job summary: the image, the phases with their durations, the
+// cache result and the sizes.
+func (r *Reporter) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### rust-s2i-musl: `%s`\n\n", r.outputs["image"])
+	b.WriteString("| phase | duration |\n|---|---:|\n")
+	var total time.Duration
+	for _, p := range r.phases {
+		fmt.Fprintf(&b, "| %s | %s |\n", p.Name, p.Duration.Round(time.Millisecond))
+		total += p.Duration
+	}
+	fmt.Fprintf(&b, "| **total** | **%s** |\n\n", total.Round(time.Millisecond))
+	cache := "miss"
+	switch {
+	case r.outputs["cache-hit"] == "true":
+		cache = "hit (`" + r.outputs["cache-matched-key"] + "`)"
+	case r.outputs["cache-matched-key"] != "":
+		cache = "partial, from `" + r.outputs["cache-matched-key"] + "`"
+	}
+	fmt.Fprintf(&b, "| | |\n|---|---|\n| cache | %s |\n| binary | %s |\n| image | %s |\n| image ID | `%s` |\n",
+		cache, size(r.outputs["binary-size"]), size(r.outputs["image-size"]), r.outputs["image-id"])
+	if d := r.outputs["digest"]; d != "" {
+		fmt.Fprintf(&b, "| digest | `%s` |\n", d)
+	}
+	return b.String()
+}
+
+// size prints a byte count for people.
+func size(v string) string {
+	var n float64
+	if _, err := fmt.Sscan(v, &n); err != nil {
+		return v
+	}
+	units := []string{"B", "KiB", "MiB", "GiB"}
+	i := 0
+	for n >= 1024 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", n, units[i])
 }
