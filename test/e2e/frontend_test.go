@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -115,5 +118,83 @@ func TestActionsBadInputs(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "--") {
 		t.Errorf("inputs named as flags:\n%s", r.stderr)
+	}
+}
+
+var (
+	actionOnce sync.Once
+	actionErr  error
+)
+
+// actionImage is the action/plugin image built offline: the static command on the
+// busybox base, as the real Dockerfile puts it on Alpine. Built once per test run.
+func actionImage(t *testing.T) string {
+	t.Helper()
+	const name = "rust-s2i-test/action:latest"
+	actionOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rust-s2i-action")
+		if err != nil {
+			actionErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		data, err := os.ReadFile(binPath)
+		if err != nil {
+			actionErr = err
+			return
+		}
+		if err := os.WriteFile(filepath.Join(dir, "rust-s2i-musl"), data, 0o755); err != nil {
+			actionErr = err
+			return
+		}
+		dockerfile := "FROM " + runtimeImage + "\nCOPY rust-s2i-musl /usr/local/bin/rust-s2i-musl\n" +
+			"ENTRYPOINT [\"/usr/local/bin/rust-s2i-musl\"]\nCMD [\"build\"]\n"
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+			actionErr = err
+			return
+		}
+		cmd := exec.Command("docker", "build", "-q", "-t", name, dir)
+		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			actionErr = fmt.Errorf("building %s: %v\n%s", name, err, out)
+		}
+	})
+	if actionErr != nil {
+		t.Fatal(actionErr)
+	}
+	return name
+}
+
+// The plugin, run the way Woodpecker runs it: the image with PLUGIN_* settings, the
+// Docker socket and the workspace mounted; the image is built and the outputs written.
+func TestPluginLikeWoodpecker(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	img := actionImage(t)
+	ws := t.TempDir()
+	if err := os.Rename(copyTree(t, crate("workspace")), filepath.Join(ws, "repo")); err != nil {
+		t.Fatal(err)
+	}
+	final, tmp := names(t)
+	out := dockerRun(t, "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", ws+":/woodpecker/src",
+		"-w", "/woodpecker/src/repo", "-e", "CI=woodpecker", "-e", "PLUGIN_BINARY=api",
+		"-e", "PLUGIN_BUILDER="+builderImage, "-e", "PLUGIN_RUNTIME_IMAGE="+runtimeImage,
+		"-e", "PLUGIN_IMAGE="+final, "-e", "PLUGIN_TMP_IMAGE="+tmp,
+		"-e", "PLUGIN_CACHE_DIR=/woodpecker/src/.cache", "-e", `PLUGIN_ENV={"CARGO_PROFILE_RELEASE_DEBUG":"false"}`,
+		img)
+	if got := runImage(t, final); !strings.Contains(got, "this is api") {
+		t.Errorf("image printed %q\n%s", got, out)
+	}
+	outputs, err := os.ReadFile(filepath.Join(ws, "repo", "rust-s2i-musl.env"))
+	if err != nil {
+		t.Fatalf("no output file: %v\n%s", err, out)
+	}
+	for _, want := range []string{"image=" + final, "image-id=sha256:", "tmp-image=" + tmp} {
+		if !strings.Contains(string(outputs), want) {
+			t.Errorf("output file lacks %q:\n%s", want, outputs)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(ws, ".cache", "*target-api-*")); len(m) != 1 {
+		t.Errorf("want the target entry in the plugin's cache dir, got %v\n%s", m, out)
 	}
 }
