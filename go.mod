@@ -113,3 +113,5 @@ require (
 	k8s.io/klog/v2 v2.140.0 // indirect
 	tags.cncf.io/container-device-interface v1.1.0 // indirect
 )
+
+tool github.com/nektos/act

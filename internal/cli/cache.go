@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/gha"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/local"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 )
@@ -13,6 +16,10 @@ const localCacheBytes = 10 << 30
 var stores = map[string]func(cfg config.Config, getenv func(string) string) (cache.Store, error){
 	"local": func(cfg config.Config, _ func(string) string) (cache.Store, error) {
 		return local.New(cfg.CacheDir, localCacheBytes)
+	},
+	"gha": func(cfg config.Config, getenv func(string) string) (cache.Store, error) {
+		timeout, _ := time.ParseDuration(cfg.CacheTimeout) // validated; "" is 0, the defaults
+		return gha.New(gha.Config{Protocol: cfg.CacheProtocol, Timeout: timeout}, getenv)
 	},
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 
@@ -44,6 +45,7 @@ type Config struct {
 	CacheDir       string
 	CacheKeyPrefix string
 	CacheProtocol  string // gha only: "v1", "v2", or "" to detect
+	CacheTimeout   string // a duration bounding each cache call; "" for the backend's defaults
 	Push           bool
 	Username       string // registry credentials for Push; empty means the Docker config
 	Password       Secret
@@ -187,6 +189,11 @@ func (c Config) Validate(name Naming) error {
 	}
 	if c.Cache == "local" && c.CacheDir == "" {
 		bad("cache-dir", "is required with cache local")
+	}
+	if c.CacheTimeout != "" {
+		if d, err := time.ParseDuration(c.CacheTimeout); err != nil || d <= 0 || d > time.Hour {
+			bad("cache-timeout", "%q is not a duration between 0 and 1h, such as 30s or 2m", c.CacheTimeout)
+		}
 	}
 	if !oneOf(c.CacheProtocol, cacheProtocols) {
 		bad("cache-protocol", "%q is not v1 or v2 (or empty to detect it)", c.CacheProtocol)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs Azurite (the Azure Storage emulator, from npm) for the gha cache's v2 tests
+# and prints the path of its azurite-blob binary. The install is kept under
+# AZURITE_DIR (default /var/cache/rust-s2i-musl/azurite) and reused when present.
+# Progress goes to stderr; stdout is only the path, so callers can capture it.
+set -euo pipefail
+
+version="${AZURITE_VERSION:-3.35.0}"
+dir="${AZURITE_DIR:-/var/cache/rust-s2i-musl/azurite}/${version}"
+bin="${dir}/node_modules/.bin/azurite-blob"
+
+if [[ ! -x "${bin}" ]]; then
+	command -v npm >/dev/null || { echo "azurite.sh: npm not found (apt-get install -y npm)" >&2; exit 1; }
+	mkdir -p "${dir}"
+	# Serialise concurrent installs (two test processes, or CI and a developer).
+	exec 9>"${dir}.lock"
+	flock 9
+	if [[ ! -x "${bin}" ]]; then
+		echo "azurite.sh: installing azurite@${version} into ${dir}" >&2
+		tmp="$(mktemp -d "${dir}.tmp.XXXXXX")"
+		npm install --prefix "${tmp}" --no-audit --no-fund --no-save --loglevel=error "azurite@${version}" >&2
+		rm -rf "${dir}"
+		mv "${tmp}" "${dir}"
+	fi
+fi
+echo "${bin}"
