@@ -35,5 +35,5 @@ func openStore(cfg config.Config, getenv func(string) string, warn func(string, 
 		warn("cache %s unavailable, building without it: %v", cfg.Cache, err)
 		return nil
 	}
-	return s
+	return cache.Breaker(s)
 }
