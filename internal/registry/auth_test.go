@@ -1,0 +1,364 @@
+package registry
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/pkg/authconfig"
+)
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// fakeHelper writes a docker-credential-NAME script into dir that knows the logins
+// in creds (server URL -> {user, secret}) and answers like the real helpers.
+func fakeHelper(t *testing.T, dir, name string, creds map[string][2]string) {
+	t.Helper()
+	var cases strings.Builder
+	for url, c := range creds {
+		fmt.Fprintf(&cases, "  %q) printf '%%s' '{\"ServerURL\":\"%s\",\"Username\":\"%s\",\"Secret\":\"%s\"}' ;;\n", url, url, c[0], c[1])
+	}
+	script := "#!/bin/sh\n" +
+		"[ \"$1\" = get ] || { echo 'only get' >&2; exit 2; }\n" +
+		"read -r url\n" +
+		"case \"$url\" in\n" + cases.String() +
+		"  *) echo 'credentials not found in native keychain'; exit 1 ;;\n" +
+		"esac\n"
+	if err := os.WriteFile(filepath.Join(dir, "docker-credential-"+name), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	t.Parallel()
+	const (
+		local = "127.0.0.1:5000/team/app:v1"
+		hub   = "alice/app:latest"
+	)
+	tests := []struct {
+		name     string
+		ref      string
+		explicit Auth
+		config   string // config.json; "" means no file
+		noDir    bool   // pass "" as the config directory
+		want     Auth
+		wantErr  string   // substring of the error; "" means no error
+		notInErr []string // must not appear in the error
+	}{
+		{
+			name:     "explicit wins over the config",
+			ref:      local,
+			explicit: Auth{"ci", "from-input"},
+			config:   `{"auths":{"127.0.0.1:5000":{"auth":"` + b64("other:from-config") + `"}}}`,
+			want:     Auth{"ci", "from-input"},
+		},
+		{
+			name:     "explicit username without password",
+			ref:      local,
+			explicit: Auth{Username: "ci"},
+			wantErr:  `username "ci" is set but the password is empty`,
+		},
+		{
+			name:     "explicit password without username",
+			ref:      local,
+			explicit: Auth{Password: "s3cr3t-value"},
+			wantErr:  "username is empty",
+			notInErr: []string{"s3cr3t-value"},
+		},
+		{
+			name:   "auth field",
+			ref:    local,
+			config: `{"auths":{"127.0.0.1:5000":{"auth":"` + b64("u:p:with:colons") + `"}}}`,
+			want:   Auth{"u", "p:with:colons"},
+		},
+		{
+			name:   "auth field without padding",
+			ref:    local,
+			config: `{"auths":{"127.0.0.1:5000":{"auth":"` + strings.TrimRight(b64("u:pw"), "=") + `"}}}`,
+			want:   Auth{"u", "pw"},
+		},
+		{
+			name:   "username and password fields",
+			ref:    local,
+			config: `{"auths":{"127.0.0.1:5000":{"username":"u","password":"p"}}}`,
+			want:   Auth{"u", "p"},
+		},
+		{
+			name:   "key with scheme and path",
+			ref:    "ghcr.io/org/app",
+			config: `{"auths":{"https://ghcr.io/v2/":{"auth":"` + b64("gh:tok") + `"}}}`,
+			want:   Auth{"gh", "tok"},
+		},
+		{
+			name:   "host names are case-insensitive",
+			ref:    "ghcr.io/org/app",
+			config: `{"auths":{"GHCR.IO":{"auth":"` + b64("gh:tok") + `"}}}`,
+			want:   Auth{"gh", "tok"},
+		},
+		{
+			name:   "port is part of the host",
+			ref:    local,
+			config: `{"auths":{"127.0.0.1":{"auth":"` + b64("u:p") + `"}}}`,
+			want:   Auth{},
+		},
+		{
+			name:   "docker hub under the CLI key",
+			ref:    hub,
+			config: `{"auths":{"https://index.docker.io/v1/":{"auth":"` + b64("alice:hub") + `"}}}`,
+			want:   Auth{"alice", "hub"},
+		},
+		{
+			name:   "docker hub under docker.io",
+			ref:    "docker.io/library/busybox",
+			config: `{"auths":{"docker.io":{"auth":"` + b64("alice:hub") + `"}}}`,
+			want:   Auth{"alice", "hub"},
+		},
+		{
+			name:   "docker hub under index.docker.io",
+			ref:    "busybox",
+			config: `{"auths":{"index.docker.io":{"username":"alice","password":"hub"}}}`,
+			want:   Auth{"alice", "hub"},
+		},
+		{
+			name:   "docker hub login is not used for another registry",
+			ref:    local,
+			config: `{"auths":{"https://index.docker.io/v1/":{"auth":"` + b64("alice:hub") + `"}}}`,
+			want:   Auth{},
+		},
+		{
+			name:   "missing registry is anonymous",
+			ref:    local,
+			config: `{"auths":{"ghcr.io":{"auth":"` + b64("gh:tok") + `"}}}`,
+			want:   Auth{},
+		},
+		{
+			name:   "empty entry is anonymous",
+			ref:    local,
+			config: `{"auths":{"127.0.0.1:5000":{}}}`,
+			want:   Auth{},
+		},
+		{
+			name: "no config file is anonymous",
+			ref:  local,
+			want: Auth{},
+		},
+		{
+			name:  "no config dir is anonymous",
+			ref:   local,
+			noDir: true,
+			want:  Auth{},
+		},
+		{
+			name:    "corrupt config names the file",
+			ref:     local,
+			config:  `{"auths": {"127.0.0.1:5000": {"auth": `,
+			wantErr: "config.json",
+		},
+		{
+			name:     "corrupt auth field names the entry, not the value",
+			ref:      local,
+			config:   `{"auths":{"127.0.0.1:5000":{"auth":"%%not-base64-s3cr3t%%"}}}`,
+			wantErr:  `auths["127.0.0.1:5000"]: "auth" is not base64`,
+			notInErr: []string{"s3cr3t"},
+		},
+		{
+			name:     "auth field without a colon",
+			ref:      local,
+			config:   `{"auths":{"127.0.0.1:5000":{"auth":"` + b64("justatoken") + `"}}}`,
+			wantErr:  "not base64 of USER:PASSWORD",
+			notInErr: []string{"justatoken"},
+		},
+		{
+			name:    "identity token is refused clearly",
+			ref:     hub,
+			config:  `{"auths":{"https://index.docker.io/v1/":{"auth":"` + b64("<token>:") + `","identitytoken":"refresh-xyz"}}}`,
+			wantErr: "token login, which is not supported",
+		},
+		{
+			name:    "invalid reference",
+			ref:     "Not A Ref",
+			wantErr: `image reference "Not A Ref"`,
+		},
+		{
+			name:   "credHelpers wins over auths",
+			ref:    local,
+			config: `{"credHelpers":{"127.0.0.1:5000":"fake"},"auths":{"127.0.0.1:5000":{"auth":"` + b64("file:pw") + `"}}}`,
+			want:   Auth{"helper-user", "helper-secret"},
+		},
+		{
+			name:   "credsStore for docker hub gets the CLI key",
+			ref:    hub,
+			config: `{"credsStore":"fake"}`,
+			want:   Auth{"hub-user", "hub-secret"},
+		},
+		{
+			name:   "helper without a login falls back to auths",
+			ref:    "ghcr.io/org/app",
+			config: `{"credsStore":"fake","auths":{"ghcr.io":{"auth":"` + b64("gh:tok") + `"}}}`,
+			want:   Auth{"gh", "tok"},
+		},
+		{
+			name:   "helper without a login is anonymous",
+			ref:    "ghcr.io/org/app",
+			config: `{"credsStore":"fake"}`,
+			want:   Auth{},
+		},
+		{
+			name:    "missing helper is an error",
+			ref:     local,
+			config:  `{"credsStore":"desktop","auths":{"127.0.0.1:5000":{}}}`,
+			wantErr: "credsStore names the credential helper docker-credential-desktop, which is not on PATH",
+		},
+		{
+			name:   "missing helper but an auths login",
+			ref:    local,
+			config: `{"credsStore":"desktop","auths":{"127.0.0.1:5000":{"auth":"` + b64("u:p") + `"}}}`,
+			want:   Auth{"u", "p"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			bin := t.TempDir()
+			fakeHelper(t, bin, "fake", map[string][2]string{
+				"127.0.0.1:5000":              {"helper-user", "helper-secret"},
+				"https://index.docker.io/v1/": {"hub-user", "hub-secret"},
+			})
+			if tc.config != "" {
+				if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tc.config), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.noDir {
+				dir = ""
+			}
+			r := resolver{
+				// Only helpers in bin exist: the machine's own PATH is never searched.
+				lookPath: func(file string) (string, error) {
+					p := filepath.Join(bin, file)
+					if _, err := os.Stat(p); err != nil {
+						return "", exec.ErrNotFound
+					}
+					return p, nil
+				},
+				timeout: 10 * time.Second,
+			}
+			got, err := r.credentials(tc.ref, tc.explicit, dir)
+			if tc.wantErr != "" {
+				if err == nil {
+					t.Fatalf("credentials = %+v, want an error containing %q", got, tc.wantErr)
+				}
+				if !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %q does not contain %q", err, tc.wantErr)
+				}
+				if tc.name == "corrupt config names the file" && !strings.Contains(err.Error(), filepath.Join(dir, "config.json")) {
+					t.Errorf("error %q does not name %s", err, filepath.Join(dir, "config.json"))
+				}
+				for _, s := range tc.notInErr {
+					if strings.Contains(err.Error(), s) {
+						t.Errorf("error %q contains %q", err, s)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("credentials: %v", err)
+			}
+			if got != tc.want {
+				t.Errorf("credentials = %#v (user %q), want user %q with the expected password", got, got.Username, tc.want.Username)
+				if got.Password != tc.want.Password {
+					t.Errorf("password differs from the expected one")
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultConfigDir(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"DOCKER_CONFIG": "/cfg", "HOME": "/home/u"}, "/cfg"},
+		{map[string]string{"HOME": "/home/u"}, "/home/u/.docker"},
+		{map[string]string{}, ""},
+	} {
+		if got := DefaultConfigDir(env(tc.env)); got != tc.want {
+			t.Errorf("DefaultConfigDir(%v) = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestAuthDoesNotPrintPassword(t *testing.T) {
+	t.Parallel()
+	a := Auth{Username: "bob", Password: "hunter2-very-secret"}
+	wrapped := struct{ Auth Auth }{a}
+	outputs := map[string]string{
+		"%v":         fmt.Sprintf("%v", a),
+		"%+v":        fmt.Sprintf("%+v", a),
+		"%#v":        fmt.Sprintf("%#v", a),
+		"%s":         fmt.Sprintf("%s", a),
+		"%q":         fmt.Sprintf("%q", a),
+		"%+v nested": fmt.Sprintf("%+v", wrapped),
+		"%#v nested": fmt.Sprintf("%#v", wrapped),
+		"%v pointer": fmt.Sprintf("%v", &a),
+		"String":     a.String(),
+	}
+	js, err := json.Marshal(wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs["json"] = string(js)
+	for verb, out := range outputs {
+		if strings.Contains(out, a.Password) {
+			t.Errorf("%s prints the password: %s", verb, out)
+		}
+		if !strings.Contains(out, "***") || !strings.Contains(out, "bob") {
+			t.Errorf("%s = %s, want the username and ***", verb, out)
+		}
+	}
+	if got := fmt.Sprintf("%+v", a); got != "{Username:bob Password:***}" {
+		t.Errorf("%%+v = %s", got)
+	}
+	if got := fmt.Sprintf("%v", Auth{}); got != "{ }" {
+		t.Errorf("anonymous %%v = %q, want no *** for an empty password", got)
+	}
+}
+
+func TestEncodeAuth(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ref, addr string
+		auth      Auth
+	}{
+		{"127.0.0.1:5000/x:t", "127.0.0.1:5000", Auth{"u", "p"}},
+		{"alice/app", "https://index.docker.io/v1/", Auth{"alice", "pw"}},
+		{"127.0.0.1:5000/x", "", Auth{}},
+	} {
+		enc, err := EncodeAuth(tc.ref, tc.auth)
+		if err != nil {
+			t.Fatalf("EncodeAuth(%s): %v", tc.ref, err)
+		}
+		// The daemon decodes it with this function.
+		got, err := authconfig.Decode(enc)
+		if err != nil {
+			t.Fatalf("daemon-side decode of %s: %v", tc.ref, err)
+		}
+		if got.Username != tc.auth.Username || got.Password != tc.auth.Password || got.ServerAddress != tc.addr {
+			t.Errorf("%s: decoded user %q server %q, want %q %q (password equal: %v)",
+				tc.ref, got.Username, got.ServerAddress, tc.auth.Username, tc.addr, got.Password == tc.auth.Password)
+		}
+	}
+	if _, err := EncodeAuth("Bad Ref", Auth{"u", "p"}); err == nil {
+		t.Errorf("EncodeAuth of a bad reference: got no error")
+	}
+}
