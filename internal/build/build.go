@@ -22,6 +22,7 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/crate"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
 	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
 )
 
@@ -62,6 +63,7 @@ type Result struct {
 	Incremental bool
 	BinarySize  int64
 	ImageSize   int64
+	Digest      string // of the pushed image
 }
 
 // Run builds cfg, which must be valid.
@@ -96,6 +98,14 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		} else if !cfg.Clean && p.upToDate(ctx, &res, digest) {
 			end()
 			fmt.Fprintf(p.Log, "%s is up to date: the source, builder and settings are unchanged\n", res.Image)
+			if cfg.Push {
+				end = p.Report.Phase("push")
+				res.Digest, err = p.push(ctx, cfg, res.Image)
+				end()
+				if err != nil {
+					return res, err
+				}
+			}
 			p.outputs(res, false, "")
 			return res, nil
 		}
@@ -171,6 +181,15 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
 
+	if cfg.Push {
+		end = p.Report.Phase("push")
+		res.Digest, err = p.push(ctx, cfg, res.Image)
+		end()
+		if err != nil {
+			return res, err
+		}
+	}
+
 	if p.Cache != nil {
 		end = p.Report.Phase("save")
 		p.save(ctx, res.TmpImage, parts, p.ownNames(cfg), found)
@@ -207,6 +226,18 @@ func (p *Pipeline) outputs(res Result, cacheHit bool, matchedKey string) {
 	p.Report.Output("image-size", strconv.FormatInt(res.ImageSize, 10))
 	p.Report.Output("cache-hit", strconv.FormatBool(cacheHit))
 	p.Report.Output("cache-matched-key", matchedKey)
+	p.Report.Output("digest", res.Digest)
+}
+
+// push sends the final image (never the -tmp image, which holds the source) to its
+// registry and returns the digest.
+func (p *Pipeline) push(ctx context.Context, cfg config.Config, ref string) (string, error) {
+	explicit := registry.Auth{Username: cfg.Username, Password: string(cfg.Password)}
+	auth, err := registry.Credentials(ref, explicit, registry.DefaultConfigDir(p.Getenv))
+	if err != nil {
+		return "", err
+	}
+	return registry.Push(ctx, p.Engine, ref, auth, p.Log)
 }
 
 // imageLabels returns the final image's source labels and time. s2iLabels are the

@@ -36,9 +36,6 @@ func runBuild(ctx context.Context, args []string, io IO) error {
 	if err := errors.Join(err, cfg.Validate(naming)); err != nil {
 		return err
 	}
-	if cfg.Push {
-		return &config.InputError{Name: naming("push"), Problem: "not supported by this version yet"}
-	}
 	if frontEnd == config.FrontEndPlugin && cfg.OutputFile == "" {
 		cfg.OutputFile = pluginOutputFile
 	}
