@@ -37,5 +37,11 @@ test: test-images
 	$(GO) vet ./...
 	AZURITE_BLOB=$$(bash hack/azurite.sh) $(GO) test -count=1 -timeout 40m ./...
 
+# The action run the way a runner runs it: a workflow through nektos/act (the `tool`
+# in go.mod), offline, with act's cache server (test/act). `make test` runs it too.
+.PHONY: act
+act: test-images
+	$(GO) test -count=1 -v -timeout 15m ./test/act/
+
 clean:
 	rm -rf bin

@@ -21,6 +21,10 @@ import (
 // cargo/registry, cargo/git and target below it.
 const AppRoot = "/opt/app-root"
 
+// LabelBuilder names the builder image ID a -tmp image was made with: a build may
+// run on top of that image only with the same builder.
+const LabelBuilder = "io.rust-s2i.builder"
+
 // BuildUser owns the build state, as the builder image's USER.
 var BuildUser = archive.Owner{UID: 1001, GID: 0}
 
@@ -55,7 +59,15 @@ func Image(ctx context.Context, e Engine, builder, tag string, states ...io.Read
 			return "", fmt.Errorf("copying build state into %s: %w", builder, err)
 		}
 	}
-	res, err := e.ContainerCommit(ctx, c.ID, client.ContainerCommitOptions{Reference: tag, Comment: "rust-s2i-musl bootstrap"})
+	b, err := e.ImageInspect(ctx, builder)
+	if err != nil {
+		return "", fmt.Errorf("inspecting builder %s: %w", builder, err)
+	}
+	res, err := e.ContainerCommit(ctx, c.ID, client.ContainerCommitOptions{
+		Reference: tag,
+		Comment:   "rust-s2i-musl bootstrap",
+		Changes:   []string{"LABEL " + LabelBuilder + "=" + b.ID},
+	})
 	if err != nil {
 		return "", fmt.Errorf("committing %s: %w", tag, err)
 	}

@@ -17,6 +17,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/bootstrap"
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
@@ -131,18 +132,33 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		env = append(env, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX="+p.sourcePrefix(cfg))
 	}
 
+	// Stacked, the build runs in a container of the previous -tmp image, whose state
+	// is already in place: no tar round trip of target/. S2I's incremental path
+	// (save-artifacts) is kept to start over from the builder, which also squashes
+	// the layers that stacking adds.
+	req := s2i.Request{
+		Source:   cfg.Source,
+		Copy:     local, // a local checkout's uncommitted files count
+		Builder:  cfg.Builder,
+		Tag:      res.TmpImage,
+		Env:      env,
+		Network:  cfg.Network,
+		Endpoint: p.Host,
+		Labels:   map[string]string{bootstrap.LabelBuilder: builderID},
+	}
+	maps.Copy(req.Labels, digestLabel(digest))
+	switch {
+	case !res.Incremental:
+	case p.canStack(ctx, prev, builderID, cfg.Builder):
+		req.Builder = res.TmpImage
+		fmt.Fprintf(p.Log, "building on top of %s\n", res.TmpImage)
+	default:
+		req.Incremental = true
+		fmt.Fprintf(p.Log, "building from %s with the state of %s\n", cfg.Builder, res.TmpImage)
+	}
+
 	end = p.Report.Phase("s2i build")
-	built, err := s2i.Build(ctx, p.Engine, s2i.Request{
-		Source:      cfg.Source,
-		Copy:        local, // a local checkout's uncommitted files count
-		Builder:     cfg.Builder,
-		Tag:         res.TmpImage,
-		Incremental: res.Incremental,
-		Env:         env,
-		Network:     cfg.Network,
-		Endpoint:    p.Host,
-		Labels:      digestLabel(digest),
-	})
+	built, err := s2i.Build(ctx, p.Engine, req)
 	end()
 	if err != nil {
 		return res, err
@@ -215,6 +231,25 @@ func (p *Pipeline) sourcePrefix(cfg config.Config) string {
 		return ""
 	}
 	return filepath.ToSlash(rel) + "/"
+}
+
+// maxStack is how many layers a -tmp image may grow above its builder by builds on
+// top of it before a build starts over from the builder. overlay2 allows 128
+// layers in all; fewer also keeps the image's dead weight (files replaced in
+// later layers) small.
+const maxStack = 20
+
+// canStack reports whether the next build may run on top of the -tmp image prev:
+// it was made with this very builder and has not grown too deep.
+func (p *Pipeline) canStack(ctx context.Context, prev client.ImageInspectResult, builderID, builderRef string) bool {
+	if prev.Config == nil || prev.Config.Labels[bootstrap.LabelBuilder] != builderID {
+		return false
+	}
+	b, err := p.Engine.ImageInspect(ctx, builderRef)
+	if err != nil {
+		return false
+	}
+	return len(prev.RootFS.Layers)-len(b.RootFS.Layers) < maxStack
 }
 
 // outputs reports a finished build's results.

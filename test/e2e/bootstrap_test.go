@@ -31,7 +31,7 @@ func TestBootstrapThenOfflineBuild(t *testing.T) {
 	}
 
 	r = mustBuild(t, src, "fetched", final, tmp, "--network", "none")
-	if !strings.Contains(r.stderr, "Restoring build state") {
+	if !strings.Contains(r.stderr, "building on top of "+tmp) {
 		t.Errorf("the build did not start from the bootstrapped image:\n%s", r.stderr)
 	}
 	if strings.Contains(r.stderr, "Updating git repository") {

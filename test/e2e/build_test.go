@@ -110,8 +110,8 @@ func withGitDep(t *testing.T) string {
 		t.Fatal(err)
 	}
 	initRepo(t, dep)
-	// Resolve the lock file where the source will be, /tmp/src, with the builder's cargo.
-	dockerRun(t, "--network", "none", "-v", src+":/tmp/src", "-w", "/tmp/src", rustImage,
+	// Resolve the lock file where the source will be, /opt/app-root/src, with the builder's cargo.
+	dockerRun(t, "--network", "none", "-v", src+":/opt/app-root/src", "-w", "/opt/app-root/src", rustImage,
 		"cargo", "generate-lockfile")
 	return src
 }
@@ -143,7 +143,7 @@ func TestIncrementalGitDependency(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = mustBuild(t, src, "gitdep", final, tmp)
-	if !strings.Contains(r.stderr, "Restoring build state") {
+	if !strings.Contains(r.stderr, "building on top of "+tmp) {
 		t.Errorf("second build was not incremental:\n%s", r.stderr)
 	}
 	if strings.Contains(r.stderr, "Compiling greet") {
@@ -338,5 +338,59 @@ func TestUnchangedRebuildIsNoOp(t *testing.T) {
 	}
 	if got := runImage(t, final); !strings.Contains(got, "edited") {
 		t.Errorf("image printed %q", got)
+	}
+}
+
+// Builds stack on the previous -tmp image while its builder stays the same; after a
+// builder change the next build starts over from the new builder with S2I's
+// save-artifacts path, carrying the state over, and the result is correct either way.
+func TestStackingAndSquash(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	src := copyTree(t, crate("hello"))
+	final, tmp := names(t)
+	mustBuild(t, src, "hello", final, tmp)
+	main := filepath.Join(src, "src", "main.rs")
+	edit := func(msg string) {
+		t.Helper()
+		if err := os.WriteFile(main, []byte("fn main() {\n    println!(\""+msg+"\");\n}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("stacked")
+	r := mustBuild(t, src, "hello", final, tmp)
+	if !strings.Contains(r.stderr, "building on top of "+tmp) {
+		t.Errorf("the second build did not stack:\n%s", r.stderr)
+	}
+	if got := runImage(t, final); !strings.Contains(got, "stacked") {
+		t.Errorf("image printed %q", got)
+	}
+
+	// Another builder: the same image under a new ID, as after a toolchain update.
+	other := "rust-s2i-e2e-builder-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	dockerfile := filepath.Join(t.TempDir(), "Dockerfile")
+	if err := os.WriteFile(dockerfile, []byte("FROM "+builderImage+"\nLABEL rebuilt=yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := command("docker", "build", "-q", "-t", other, "-f", dockerfile, filepath.Dir(dockerfile)); err != nil {
+		t.Fatalf("making another builder: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { command("docker", "rmi", "-f", other) })
+	edit("squashed")
+	r = runCmd(t, nil, "build", "--source", src, "--binary", "hello", "--builder", other,
+		"--runtime-image", runtimeImage, "--image", final, "--tmp-image", tmp)
+	if r.code != 0 {
+		t.Fatalf("build with another builder failed:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "building from "+other+" with the state of "+tmp) || !strings.Contains(r.stderr, "Restoring build state") {
+		t.Errorf("a new builder should start over from it with the old state:\n%s", r.stderr)
+	}
+	if got := runImage(t, final); !strings.Contains(got, "squashed") {
+		t.Errorf("image printed %q", got)
+	}
+	b, _ := docker.ImageInspect(context.Background(), other)
+	tm, _ := docker.ImageInspect(context.Background(), tmp)
+	if got := len(tm.RootFS.Layers) - len(b.RootFS.Layers); got != 1 {
+		t.Errorf("the -tmp image is %d layers above the new builder, want 1", got)
 	}
 }
