@@ -30,6 +30,7 @@ import (
 // Reporter is where the pipeline says what it does.
 type Reporter interface {
 	Phase(name string) (end func())
+	Record(name string, d time.Duration) // a part of the phase just ended
 	Warn(format string, args ...any)
 	Output(key, value string)
 }
@@ -190,11 +191,13 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		Tag:        res.Image,
 		Created:    created,
 		Labels:     labels,
+		Alongside:  []string{".cargo-ms"},
 	})
 	end()
 	if err != nil {
 		return res, err
 	}
+	p.recordS2IStages(built.Stages, out.Alongside[".cargo-ms"])
 	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
 
 	if cfg.Push {
@@ -231,6 +234,24 @@ func (p *Pipeline) sourcePrefix(cfg config.Config) string {
 		return ""
 	}
 	return filepath.ToSlash(rel) + "/"
+}
+
+// recordS2IStages breaks the S2I build down: the previous state out (only on S2I's
+// incremental path), the source in with the container's start, cargo, and the commit.
+func (p *Pipeline) recordS2IStages(stages map[string]time.Duration, cargoMS []byte) {
+	if d, ok := stages["artifacts out"]; ok {
+		p.Report.Record("s2i build: artifacts out", d)
+	}
+	ms, err := strconv.Atoi(strings.TrimSpace(string(cargoMS)))
+	if err != nil {
+		return // a builder from before the timings
+	}
+	cargo := time.Duration(ms) * time.Millisecond
+	if in := stages["assemble"] - cargo - stages["commit"]; in > 0 {
+		p.Report.Record("s2i build: source in", in)
+	}
+	p.Report.Record("s2i build: cargo", cargo)
+	p.Report.Record("s2i build: commit", stages["commit"])
 }
 
 // maxStack is how many layers a -tmp image may grow above its builder by builds on

@@ -76,6 +76,14 @@ func (r *Reporter) Phase(name string) func() {
 	}
 }
 
+// Record adds a part of an earlier phase, indented: it is not counted in the total.
+func (r *Reporter) Record(name string, d time.Duration) {
+	r.mu.Lock()
+	r.phases = append(r.phases, Phase{"  " + name, d})
+	r.mu.Unlock()
+	fmt.Fprintf(r.Log, "    %s (%s)\n", name, d.Round(time.Millisecond))
+}
+
 // Warn prints a warning that does not stop the build.
 func (r *Reporter) Warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
@@ -140,6 +148,10 @@ func (r *Reporter) summary() string {
 	b.WriteString("| phase | duration |\n|---|---:|\n")
 	var total time.Duration
 	for _, p := range r.phases {
+		if strings.HasPrefix(p.Name, "  ") {
+			fmt.Fprintf(&b, "| &nbsp;&nbsp;%s | %s |\n", strings.TrimSpace(p.Name), p.Duration.Round(time.Millisecond))
+			continue // a part of the phase above, already counted
+		}
 		fmt.Fprintf(&b, "| %s | %s |\n", p.Name, p.Duration.Round(time.Millisecond))
 		total += p.Duration
 	}

@@ -50,6 +50,7 @@ type Spec struct {
 	Tag        string
 	Created    time.Time
 	Labels     map[string]string // source and revision; the rest is filled in here
+	Alongside  []string          // other files next to the binary to read in the same pass
 }
 
 // Result describes the image written.
@@ -58,6 +59,7 @@ type Result struct {
 	BinarySize int64
 	Size       int64
 	BaseSize   int64
+	Alongside  map[string][]byte // the Spec's Alongside files that were found
 }
 
 // Engine is the part of the Docker client that packaging needs.
@@ -70,9 +72,13 @@ type Engine interface {
 
 // Package writes the final image into the daemon and tags it.
 func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
-	bin, err := ReadFile(ctx, e, s.From, s.BinaryPath)
+	files, err := ReadFiles(ctx, e, s.From, path.Dir(s.BinaryPath), append([]string{path.Base(s.BinaryPath)}, s.Alongside...)...)
 	if err != nil {
 		return Result{}, err
+	}
+	bin, ok := files[path.Base(s.BinaryPath)]
+	if !ok {
+		return Result{}, fmt.Errorf("%s: not found in %s", s.BinaryPath, s.From)
 	}
 	layer, err := binaryLayer(s.Binary, bin, s.Created)
 	if err != nil {
@@ -144,7 +150,8 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("inspecting image %s: %w", s.Tag, err)
 	}
-	return Result{ID: out.ID, BinarySize: int64(len(bin)), Size: out.Size, BaseSize: inspect.Size}, nil
+	delete(files, path.Base(s.BinaryPath))
+	return Result{ID: out.ID, BinarySize: int64(len(bin)), Size: out.Size, BaseSize: inspect.Size, Alongside: files}, nil
 }
 
 func baseDigest(repoDigests []string, id string) string {
@@ -184,9 +191,23 @@ func binaryLayer(binary string, data []byte, t time.Time) (v1.Layer, error) {
 	})
 }
 
-// ReadFile reads one regular file out of an image, through a container that is
-// created but never started.
-func ReadFile(ctx context.Context, e Engine, image, file string) (data []byte, err error) {
+// ReadFile reads one regular file out of an image.
+func ReadFile(ctx context.Context, e Engine, image, file string) ([]byte, error) {
+	files, err := ReadFiles(ctx, e, image, path.Dir(file), path.Base(file))
+	if err != nil {
+		return nil, err
+	}
+	data, ok := files[path.Base(file)]
+	if !ok {
+		return nil, fmt.Errorf("%s: not found in %s", file, image)
+	}
+	return data, nil
+}
+
+// ReadFiles reads the named regular files of directory dir out of an image, in one
+// pass through a container that is created but never started. Names it does not
+// find are missing from the result.
+func ReadFiles(ctx context.Context, e Engine, image, dir string, names ...string) (files map[string][]byte, err error) {
 	c, err := e.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Image:  image,
 		Config: &container.Config{Entrypoint: []string{"/nonexistent"}},
@@ -200,26 +221,34 @@ func ReadFile(ctx context.Context, e Engine, image, file string) (data []byte, e
 			err = fmt.Errorf("removing container %s: %w", c.ID, rmErr)
 		}
 	}()
-	res, err := e.CopyFromContainer(ctx, c.ID, client.CopyFromContainerOptions{SourcePath: file})
+	res, err := e.CopyFromContainer(ctx, c.ID, client.CopyFromContainerOptions{SourcePath: dir})
 	if err != nil {
-		return nil, fmt.Errorf("copying %s out of %s: %w", file, image, err)
+		return nil, fmt.Errorf("copying %s out of %s: %w", dir, image, err)
 	}
 	defer res.Content.Close()
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	files = map[string][]byte{}
 	tr := tar.NewReader(res.Content)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: not found in %s", file, image)
+			return files, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s from %s: %w", file, image, err)
+			return nil, fmt.Errorf("reading %s from %s: %w", dir, image, err)
 		}
-		if h.Typeflag == tar.TypeReg {
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				return nil, fmt.Errorf("reading %s from %s: %w", file, image, err)
-			}
-			return data, nil
+		// Entries are named dir's base name, then the file: bin/NAME.
+		rel := strings.TrimPrefix(h.Name, path.Base(dir)+"/")
+		if h.Typeflag != tar.TypeReg || !want[rel] {
+			continue
 		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s from %s: %w", h.Name, image, err)
+		}
+		files[rel] = data
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/openshift/source-to-image/pkg/api"
@@ -39,8 +40,17 @@ type Request struct {
 
 // Result is what the build produced.
 type Result struct {
-	ImageID     string
-	Incremental bool // whether a previous image's state was reused
+	ImageID string
+	// Stages are S2I's own timings: "artifacts out" (save-artifacts of the previous
+	// image), "assemble" (container, source in, the script, commit) and "commit".
+	Stages map[string]time.Duration
+}
+
+// stageNames are the S2I stages reported, by the names the build's output uses.
+var stageNames = map[api.StageName]string{
+	api.StageRetrieve: "artifacts out",
+	api.StageAssemble: "assemble",
+	api.StageCommit:   "commit",
 }
 
 // FailedError is a build that ran and failed, as opposed to one that could not run:
@@ -138,5 +148,11 @@ func Build(ctx context.Context, c *client.Client, req Request) (Result, error) {
 	if res == nil || !res.Success {
 		return Result{}, errors.New("s2i build reported failure")
 	}
-	return Result{ImageID: res.ImageID, Incremental: cfg.Incremental}, nil
+	stages := map[string]time.Duration{}
+	for _, st := range res.BuildInfo.Stages {
+		if n, ok := stageNames[st.Name]; ok {
+			stages[n] += time.Duration(st.DurationMilliseconds) * time.Millisecond
+		}
+	}
+	return Result{ImageID: res.ImageID, Stages: stages}, nil
 }

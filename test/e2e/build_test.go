@@ -64,6 +64,11 @@ func TestStdOnlyCrate(t *testing.T) {
 			t.Errorf("no timed phase %q in the output:\n%s", phase, r.stderr)
 		}
 	}
+	for _, part := range []string{"s2i build: source in", "s2i build: cargo", "s2i build: commit"} {
+		if !regexp.MustCompile(part + ` \([0-9.]+m?s\)`).MatchString(r.stderr) {
+			t.Errorf("no timing for %q in the output:\n%s", part, r.stderr)
+		}
+	}
 	for _, out := range []string{"image=" + final, "tmp-image=" + tmp, "image-id=sha256:"} {
 		if !strings.Contains(r.stdout, out) {
 			t.Errorf("outputs lack %q:\n%s", out, r.stdout)
