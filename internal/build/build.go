@@ -197,6 +197,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	p.dropIfSuperseded(ctx, res.Image, out.ID)
 	p.recordS2IStages(built.Stages, out.Alongside[".cargo-ms"])
 	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
 
@@ -214,6 +215,9 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		p.save(ctx, res.TmpImage, parts, p.ownNames(cfg), found)
 		end()
 	}
+	// Last, when this build no longer uses any of its images: a build of the same
+	// binary at the same time may have taken the tag from this one's result.
+	p.pruneDangling(ctx, res.TmpImage)
 	p.outputs(res, p.Cache != nil && found.exact(parts), found[cache.EntryTarget])
 	return res, nil
 }
@@ -234,6 +238,33 @@ func (p *Pipeline) sourcePrefix(cfg config.Config) string {
 		return ""
 	}
 	return filepath.ToSlash(rel) + "/"
+}
+
+// dropIfSuperseded removes the image id this build made when another build of the
+// same name tagged its own result meanwhile: the last tag wins, and the loser's
+// image would otherwise dangle. Best effort: an image still in use stays.
+func (p *Pipeline) dropIfSuperseded(ctx context.Context, tag, id string) {
+	now, err := p.Engine.ImageInspect(ctx, tag)
+	if err != nil || now.ID == id {
+		return
+	}
+	fmt.Fprintf(p.Log, "another build replaced %s meanwhile; its result stands\n", tag)
+	_, _ = p.Engine.ImageRemove(ctx, id, client.ImageRemoveOptions{})
+}
+
+// pruneDangling removes the untagged leaf images that S2I made for tag: those of a
+// build of the same binary that ran at the same time and lost the tag to another.
+// S2I names every image it commits with the io.k8s.display-name label, the tag.
+func (p *Pipeline) pruneDangling(ctx context.Context, tag string) {
+	list, err := p.Engine.ImageList(ctx, client.ImageListOptions{
+		Filters: make(client.Filters).Add("dangling", "true").Add("label", "io.k8s.display-name="+tag),
+	})
+	if err != nil {
+		return
+	}
+	for _, img := range list.Items {
+		_, _ = p.Engine.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{})
+	}
 }
 
 // recordS2IStages breaks the S2I build down: the previous state out (only on S2I's

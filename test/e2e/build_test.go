@@ -382,6 +382,7 @@ func TestStackingAndSquash(t *testing.T) {
 	}
 	t.Cleanup(func() { command("docker", "rmi", "-f", other) })
 	edit("squashed")
+	stacked := imageID(t, tmp)
 	r = runCmd(t, nil, "build", "--source", src, "--binary", "hello", "--builder", other,
 		"--runtime-image", runtimeImage, "--image", final, "--tmp-image", tmp)
 	if r.code != 0 {
@@ -397,5 +398,8 @@ func TestStackingAndSquash(t *testing.T) {
 	tm, _ := docker.ImageInspect(context.Background(), tmp)
 	if got := len(tm.RootFS.Layers) - len(b.RootFS.Layers); got != 1 {
 		t.Errorf("the -tmp image is %d layers above the new builder, want 1", got)
+	}
+	if _, err := docker.ImageInspect(context.Background(), stacked); err == nil {
+		t.Errorf("the replaced -tmp image %s is still in the daemon", stacked)
 	}
 }
