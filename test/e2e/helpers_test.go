@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -117,7 +118,7 @@ func runCmd(t *testing.T, env []string, args ...string) result {
 // names gives a test its own final and -tmp image names, removed when it ends.
 func names(t *testing.T) (final, tmp string) {
 	t.Helper()
-	base := "rust-s2i-e2e-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	base := "rust-s2i-e2e-" + strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
 	final, tmp = base, base+"-tmp"
 	t.Cleanup(func() {
 		for _, img := range []string{final, tmp} {
