@@ -403,3 +403,25 @@ func TestStackingAndSquash(t *testing.T) {
 		t.Errorf("the replaced -tmp image %s is still in the daemon", stacked)
 	}
 }
+
+// A workspace owned by another user, as GitHub mounts it into a container action,
+// still yields its commit: git's "dubious ownership" check does not stop the build
+// from reading it.
+func TestWorkspaceOwnedByAnotherUser(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	src := copyTree(t, crate("hello"))
+	initRepo(t, src)
+	if out, err := command("chown", "-R", "4242:4242", src); err != nil {
+		t.Fatalf("chown: %v\n%s", err, out)
+	}
+	final, tmp := names(t)
+	mustBuild(t, src, "hello", final, tmp)
+	in, err := docker.ImageInspect(context.Background(), final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := in.Config.Labels["org.opencontainers.image.revision"]; len(got) != 40 {
+		t.Errorf("revision label = %q, want the commit of a repository owned by another user", got)
+	}
+}
