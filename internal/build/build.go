@@ -100,13 +100,8 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		} else if !cfg.Clean && p.upToDate(ctx, &res, digest) {
 			end()
 			fmt.Fprintf(p.Log, "%s is up to date: the source, builder and settings are unchanged\n", res.Image)
-			if cfg.Push {
-				end = p.Report.Phase("push")
-				res.Digest, err = p.push(ctx, cfg, res.Image)
-				end()
-				if err != nil {
-					return res, err
-				}
+			if err := p.push(ctx, cfg, &res); err != nil {
+				return res, err
 			}
 			p.outputs(res, false, "")
 			return res, nil
@@ -201,13 +196,8 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	p.recordS2IStages(built.Stages, out.Alongside[".cargo-ms"])
 	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
 
-	if cfg.Push {
-		end = p.Report.Phase("push")
-		res.Digest, err = p.push(ctx, cfg, res.Image)
-		end()
-		if err != nil {
-			return res, err
-		}
+	if err := p.push(ctx, cfg, &res); err != nil {
+		return res, err
 	}
 
 	if p.Cache != nil {
@@ -316,15 +306,20 @@ func (p *Pipeline) outputs(res Result, cacheHit bool, matchedKey string) {
 	p.Report.Output("digest", res.Digest)
 }
 
-// push sends the final image (never the -tmp image, which holds the source) to its
-// registry and returns the digest.
-func (p *Pipeline) push(ctx context.Context, cfg config.Config, ref string) (string, error) {
-	explicit := registry.Auth{Username: cfg.Username, Password: string(cfg.Password)}
-	auth, err := registry.Credentials(ref, explicit, registry.DefaultConfigDir(p.Getenv))
-	if err != nil {
-		return "", err
+// push sends the final image, when asked to, to its registry and records the
+// digest. Never the -tmp image: it holds the source.
+func (p *Pipeline) push(ctx context.Context, cfg config.Config, res *Result) error {
+	if !cfg.Push {
+		return nil
 	}
-	return registry.Push(ctx, p.Engine, ref, auth, p.Log)
+	defer p.Report.Phase("push")()
+	explicit := registry.Auth{Username: cfg.Username, Password: string(cfg.Password)}
+	auth, err := registry.Credentials(res.Image, explicit, registry.DefaultConfigDir(p.Getenv))
+	if err != nil {
+		return err
+	}
+	res.Digest, err = registry.Push(ctx, p.Engine, res.Image, auth, p.Log)
+	return err
 }
 
 // imageLabels returns the final image's source labels and time. s2iLabels are the
