@@ -30,12 +30,23 @@ test-unit:
 	$(GO) vet ./...
 	$(GO) test -short ./...
 
+# The fuzz targets (archive reader, config loaders) that `make test` runs last, each
+# for FUZZTIME: go test -fuzz takes one target per run. A crasher fails the run and
+# is kept in the package's testdata/fuzz/, which plain `go test` replays from then on.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./internal/archive:FuzzExtract \
+	./internal/config:FuzzFromInputs ./internal/config:FuzzFromPlugin \
+	./internal/config:FuzzParseBuildFlags ./internal/config:FuzzEnvList
+
 # Everything, the Docker-backed tests included: they fail, not skip, without a daemon.
 # Azurite (the blob store behind the v2 cache tests) is installed first, so the
 # tests themselves stay on loopback.
 test: test-images
 	$(GO) vet ./...
 	AZURITE_BLOB=$$(bash hack/azurite.sh) $(GO) test -count=1 -timeout 40m ./...
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  $(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) "$${t%%:*}/"; \
+	done
 
 # The action run the way a runner runs it: a workflow through nektos/act (the `tool`
 # in go.mod), offline, with act's cache server (test/act). `make test` runs it too.
@@ -45,3 +56,11 @@ act: test-images
 
 clean:
 	rm -rf bin
+
+# Benchmarks, not tests: cargo with a target/ volume (L), a BuildKit Dockerfile with
+# cache mounts (B) and this project (P), side by side on examples/hello and on
+# bench/crates/heavy. Writes bench/results.md and prints it. RUNS=5 by default
+# (`make bench RUNS=3`); see bench/run.sh for the other knobs.
+.PHONY: bench
+bench: build test-images
+	bash bench/run.sh

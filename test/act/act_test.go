@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,19 +20,19 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
-// The images this package uses. The builder and the runtime base come from the
-// Makefile's test-images target; the other two are built here.
+// The images this package uses: the builder and runtime base from the Makefile's
+// test-images target, shared with test/e2e.
 var (
-	runtimeImage = envOr("TEST_RUNTIME_IMAGE", "rust-s2i-test/busybox:latest")
-	builderImage = envOr("TEST_BUILDER_IMAGE", "rust-s2i-test/builder:latest")
+	runtimeImage = testenv.RuntimeImage
+	builderImage = testenv.BuilderImage
 )
 
 const (
-	// actionImage is the action image built offline, as test/e2e builds it: the
-	// static command on the busybox base. Rebuilt on every run, since the command is.
-	actionImage = "rust-s2i-test/action:latest"
+	// actionImage is the action image built offline, as test/e2e builds it.
+	actionImage = testenv.ActionImage
 	// jobImage stands in for ubuntu-latest: act needs a shell named bash and tail
 	// (its job container runs `tail -f /dev/null`). Reused when present.
 	jobImage = "rust-s2i-test/act-job:latest"
@@ -46,13 +45,6 @@ var (
 	actPath string // nektos/act, built once from the tool dependency
 	docker  *client.Client
 )
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -73,19 +65,14 @@ func run(m *testing.M) int {
 	actPath = filepath.Join(dir, "act")
 	// act is a `tool` of this module: the version in go.mod is the one built. The
 	// first build takes about a minute; the Go build cache makes later ones fast.
-	for _, b := range [][]string{
-		{"build", "-o", binPath, "../../cmd/rust-s2i-musl"},
-		{"build", "-o", actPath, "github.com/nektos/act"},
-	} {
+	for out, pkg := range map[string]string{binPath: "./cmd/rust-s2i-musl", actPath: "github.com/nektos/act"} {
 		start := time.Now()
-		cmd := exec.Command("go", b...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "go %v: %v\n%s", b, err, out)
+		if err := testenv.GoBuild(out, pkg); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		if testing.Verbose() {
-			fmt.Printf("go %s: %s\n", strings.Join(b, " "), time.Since(start).Round(time.Millisecond))
+			fmt.Printf("go build %s: %s\n", pkg, time.Since(start).Round(time.Millisecond))
 		}
 	}
 	docker, err = engine.Connect(context.Background(), os.Getenv)
@@ -99,51 +86,22 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
-	if err := buildActionImage(dir); err != nil {
+	if err := buildActionImage(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := buildJobImage(dir); err != nil {
+	if err := buildJobImage(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
 }
 
-// dockerBuild builds a Dockerfile and the files given into tag, offline.
-func dockerBuild(dir, tag, dockerfile string, files map[string][]byte) error {
-	ctxDir, err := os.MkdirTemp(dir, "context")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(ctxDir)
-	files["Dockerfile"] = []byte(dockerfile)
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(ctxDir, name), data, 0o755); err != nil {
-			return err
-		}
-	}
-	cmd := exec.Command("docker", "build", "-q", "-t", tag, ctxDir)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building %s: %v\n%s", tag, err, out)
-	}
-	return nil
-}
-
 // buildActionImage builds the action image from the static command, as
 // test/e2e's actionImage does (the real Dockerfile needs a registry).
-func buildActionImage(dir string) error {
-	data, err := os.ReadFile(binPath)
-	if err != nil {
-		return err
-	}
+func buildActionImage() error {
 	before := imageID(actionImage)
-	err = dockerBuild(dir, actionImage, "FROM "+runtimeImage+"\n"+
-		"COPY rust-s2i-musl /usr/local/bin/rust-s2i-musl\n"+
-		"ENTRYPOINT [\"/usr/local/bin/rust-s2i-musl\"]\nCMD [\"build\"]\n",
-		map[string][]byte{"rust-s2i-musl": data})
-	if err != nil {
+	if err := testenv.BuildActionImage(binPath); err != nil {
 		return err
 	}
 	// The image the tag named before is now dangling, unless something else still
@@ -159,19 +117,16 @@ func buildActionImage(dir string) error {
 // buildJobImage builds act's job image unless it exists. busybox has no bash
 // applet, so bash is a wrapper around busybox sh, which takes the options act's
 // default shell line passes (--noprofile --norc -e -o pipefail).
-func buildJobImage(dir string) error {
+func buildJobImage() error {
 	if _, err := docker.ImageInspect(context.Background(), jobImage); err == nil {
 		return nil
 	}
-	return dockerBuild(dir, jobImage, "FROM "+runtimeImage+"\n"+
+	return testenv.DockerBuild(jobImage, "FROM "+runtimeImage+"\n"+
 		"COPY bash /bin/bash\n",
 		map[string][]byte{"bash": []byte("#!/bin/sh\nexec /bin/sh \"$@\"\n")})
 }
 
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func repoRoot() string { return testenv.RepoRoot() }
 
 // rewriteImage replaces the value of `runs.image` in action.yml and nothing else.
 // The `image` input has the same key one level down in `inputs`, so the line is

@@ -1,13 +1,13 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
 // actionsEnv is the environment the runner gives a container action.
@@ -126,43 +126,14 @@ var (
 	actionErr  error
 )
 
-// actionImage is the action/plugin image built offline: the static command on the
-// busybox base, as the real Dockerfile puts it on Alpine. Built once per test run.
+// actionImage is the action/plugin image built offline, once per test run.
 func actionImage(t *testing.T) string {
 	t.Helper()
-	const name = "rust-s2i-test/action:latest"
-	actionOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rust-s2i-action")
-		if err != nil {
-			actionErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		data, err := os.ReadFile(binPath)
-		if err != nil {
-			actionErr = err
-			return
-		}
-		if err := os.WriteFile(filepath.Join(dir, "rust-s2i-musl"), data, 0o755); err != nil {
-			actionErr = err
-			return
-		}
-		dockerfile := "FROM " + runtimeImage + "\nCOPY rust-s2i-musl /usr/local/bin/rust-s2i-musl\n" +
-			"ENTRYPOINT [\"/usr/local/bin/rust-s2i-musl\"]\nCMD [\"build\"]\n"
-		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
-			actionErr = err
-			return
-		}
-		cmd := exec.Command("docker", "build", "-q", "-t", name, dir)
-		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			actionErr = fmt.Errorf("building %s: %v\n%s", name, err, out)
-		}
-	})
+	actionOnce.Do(func() { actionErr = testenv.BuildActionImage(binPath) })
 	if actionErr != nil {
 		t.Fatal(actionErr)
 	}
-	return name
+	return testenv.ActionImage
 }
 
 // The plugin, run the way Woodpecker runs it: the image with PLUGIN_* settings, the

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
 var (
@@ -28,19 +28,12 @@ var (
 	docker  *client.Client
 )
 
-// Images from the Makefile's test-images target, overridable for other setups.
+// The test images, shared with test/act.
 var (
-	rustImage    = envOr("TEST_RUST_IMAGE", "rust-s2i-test/rust:1.85")
-	runtimeImage = envOr("TEST_RUNTIME_IMAGE", "rust-s2i-test/busybox:latest")
-	builderImage = envOr("TEST_BUILDER_IMAGE", "rust-s2i-test/builder:latest")
+	rustImage    = testenv.RustImage
+	runtimeImage = testenv.RuntimeImage
+	builderImage = testenv.BuilderImage
 )
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -58,10 +51,8 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binPath = filepath.Join(dir, "rust-s2i-musl")
-	build := exec.Command("go", "build", "-o", binPath, "../../cmd/rust-s2i-musl")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the command: %v\n%s", err, out)
+	if err := testenv.GoBuild(binPath, "./cmd/rust-s2i-musl"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	docker, err = engine.Connect(context.Background(), os.Getenv)
@@ -255,10 +246,7 @@ func binaryOf(t *testing.T, img, binary string) []byte {
 	return data
 }
 
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func repoRoot() string { return testenv.RepoRoot() }
 
 // command runs a setup command and returns its combined output.
 func command(name string, args ...string) (string, error) {

@@ -1,0 +1,82 @@
+// Package testenv is what the Docker-backed test packages (test/e2e, test/act) share:
+// the offline test images they use, and building the command and the action image.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+)
+
+// The test images, from the Makefile's test-images target; each can be overridden
+// through the environment for another setup.
+var (
+	RustImage    = envOr("TEST_RUST_IMAGE", "rust-s2i-test/rust:1.85")
+	RuntimeImage = envOr("TEST_RUNTIME_IMAGE", "rust-s2i-test/busybox:latest")
+	BuilderImage = envOr("TEST_BUILDER_IMAGE", "rust-s2i-test/builder:latest")
+)
+
+// ActionImage is the action/plugin image built offline: the static command on the
+// busybox base, as the real Dockerfile puts it on Alpine (which needs a registry).
+const ActionImage = "rust-s2i-test/action:latest"
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// RepoRoot is the repository's top directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// GoBuild builds pkg (a path relative to the repository, or a module path) into out
+// as a static binary.
+func GoBuild(out, pkg string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = RepoRoot()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// DockerBuild builds tag from a Dockerfile and the files beside it, with the
+// classic builder, which needs no registry for a local base.
+func DockerBuild(tag, dockerfile string, files map[string][]byte) error {
+	dir, err := os.MkdirTemp("", "rust-s2i-context")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	files["Dockerfile"] = []byte(dockerfile)
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
+			return err
+		}
+	}
+	cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", tag, err, out)
+	}
+	return nil
+}
+
+// BuildActionImage builds ActionImage from the command at binPath.
+func BuildActionImage(binPath string) error {
+	data, err := os.ReadFile(binPath)
+	if err != nil {
+		return err
+	}
+	return DockerBuild(ActionImage, "FROM "+RuntimeImage+"\n"+
+		"COPY rust-s2i-musl /usr/local/bin/rust-s2i-musl\n"+
+		"ENTRYPOINT [\"/usr/local/bin/rust-s2i-musl\"]\nCMD [\"build\"]\n",
+		map[string][]byte{"rust-s2i-musl": data})
+}
