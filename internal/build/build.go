@@ -55,6 +55,9 @@ type Pipeline struct {
 	Cache    cache.Store // nil: no cache
 	TempDir  string      // where archives are staged; "" is the system's
 	Annotate bool        // turn compile errors into GitHub annotations
+	// Exe is this program, which runs each S2I build in a child process of its own
+	// (see s2i.ChildCommand); "" runs it in this process.
+	Exe string
 }
 
 // Result is what a successful build made.
@@ -154,7 +157,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 
 	end = p.Report.Phase("s2i build")
-	built, err := s2i.Build(ctx, p.Engine, req)
+	built, err := p.s2iBuild(ctx, req)
 	end()
 	if err != nil {
 		return res, err
@@ -228,6 +231,13 @@ func (p *Pipeline) sourcePrefix(cfg config.Config) string {
 		return ""
 	}
 	return filepath.ToSlash(rel) + "/"
+}
+
+func (p *Pipeline) s2iBuild(ctx context.Context, req s2i.Request) (s2i.Result, error) {
+	if p.Exe == "" {
+		return s2i.Build(ctx, p.Engine, req)
+	}
+	return s2i.Isolated{Exe: p.Exe, Stderr: p.Log, TempDir: p.TempDir}.Build(ctx, p.Engine, req)
 }
 
 // dropIfSuperseded removes the image id this build made when another build of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -51,6 +52,9 @@ func runBuild(ctx context.Context, args []string, io IO) error {
 		Engine: c, Host: daemonHost(c), Report: rep, Log: io.Stderr, Getenv: io.Getenv,
 		Cache: openStore(cfg, io.Getenv, rep.Warn), TempDir: io.Getenv("RUNNER_TEMP"),
 		Annotate: frontEnd == config.FrontEndActions,
+	}
+	if exe, err := os.Executable(); err == nil {
+		p.Exe = exe
 	}
 	if _, err := p.Run(ctx, cfg); err != nil {
 		return err

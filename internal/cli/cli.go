@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
 )
 
 // Exit codes.
@@ -55,6 +56,8 @@ func Run(ctx context.Context, args []string, io IO, version Version) int {
 		err = runBuilder(ctx, args[1:], io)
 	case "bootstrap":
 		err = runBootstrap(ctx, args[1:], io)
+	case s2i.ChildCommand:
+		err = runS2IChild(ctx, io)
 	case "version", "--version":
 		fmt.Fprintln(io.Stdout, "rust-s2i-musl", version)
 		return ExitOK

@@ -36,6 +36,7 @@ type Request struct {
 	Endpoint    string // the daemon's address, which S2I insists on knowing
 	Labels      map[string]string
 	Exclude     string // "" in every real build; see DefaultExclude
+	BuildID     string // marks the build's containers; "" makes one
 }
 
 // Result is what the build produced.
@@ -112,7 +113,10 @@ func Config(req Request) (*api.Config, error) {
 // through S2I's own logger as it happens. Cancelling ctx stops the build's
 // containers; the images are left as they were.
 func Build(ctx context.Context, c *client.Client, req Request) (Result, error) {
-	buildID := newBuildID()
+	buildID := req.BuildID
+	if buildID == "" {
+		buildID = newBuildID()
+	}
 	req.Env = append(slices.Clone(req.Env), buildIDEnv+"="+buildID)
 	cfg, err := Config(req)
 	if err != nil {

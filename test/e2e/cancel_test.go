@@ -33,6 +33,9 @@ func TestCancel(t *testing.T) {
 			entries, _ := os.ReadDir(cacheDir)
 
 			cmd := exec.Command(binPath, buildArgs(src, "slow", final, tmp, append(cacheFlags, "--env", "SLOW_BUILD_SECONDS=600")...)...)
+			// Every temporary file of the build, S2I's included, goes here.
+			scratch := t.TempDir()
+			cmd.Env = append(os.Environ(), "TMPDIR="+scratch, "RUNNER_TEMP="+scratch)
 			stderr, err := cmd.StderrPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -89,6 +92,9 @@ func TestCancel(t *testing.T) {
 			}
 			if got := imageID(t, tmp); got != tmpID {
 				t.Errorf("-tmp image changed: %s, was %s", got, tmpID)
+			}
+			if left, _ := os.ReadDir(scratch); len(left) != 0 {
+				t.Errorf("temporary files left after %v: %v", sig, names2(left))
 			}
 			after, _ := os.ReadDir(cacheDir)
 			if len(after) != len(entries) {
