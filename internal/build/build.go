@@ -237,7 +237,9 @@ func (p *Pipeline) s2iBuild(ctx context.Context, req s2i.Request) (s2i.Result, e
 	if p.Exe == "" {
 		return s2i.Build(ctx, p.Engine, req)
 	}
-	return s2i.Isolated{Exe: p.Exe, Stderr: p.Log, TempDir: p.TempDir}.Build(ctx, p.Engine, req)
+	// S2I's working copy goes to the system's temporary directory, not to TempDir:
+	// that is for cache archives, which may live on another disk.
+	return s2i.Isolated{Exe: p.Exe, Stderr: p.Log}.Build(ctx, p.Engine, req)
 }
 
 // dropIfSuperseded removes the image id this build made when another build of the
