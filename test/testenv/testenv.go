@@ -4,10 +4,12 @@ package testenv
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // The test images, from the Makefile's test-images target; each can be overridden
@@ -79,4 +81,44 @@ func BuildActionImage(binPath string) error {
 		"COPY rust-s2i-musl /usr/local/bin/rust-s2i-musl\n"+
 		"ENTRYPOINT [\"/usr/local/bin/rust-s2i-musl\"]\nCMD [\"build\"]\n",
 		map[string][]byte{"rust-s2i-musl": data})
+}
+
+// CopyTree copies a crate from src to dst, leaving out any target directory.
+func CopyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == "target" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+}
+
+// Git runs git in dir with a fixed identity and fixed dates, so that commits made
+// by tests have the same hashes and times on every run.
+func Git(dir string, args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com",
+		"GIT_AUTHOR_DATE=2024-01-02T03:04:05Z", "GIT_COMMITTER_DATE=2024-01-02T03:04:05Z")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
