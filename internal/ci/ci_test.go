@@ -1,0 +1,82 @@
+package ci
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeClock advances by a second on every call.
+func fakeClock() func() time.Time {
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return func() time.Time { t = t.Add(time.Second); return t }
+}
+
+func TestReporterInActions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{
+		"GITHUB_OUTPUT":       filepath.Join(dir, "output"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+	}
+	var log, out bytes.Buffer
+	r := &Reporter{Log: &log, Out: &out, Now: fakeClock(), GitHub: NewGitHub(&log, func(k string) string { return env[k] })}
+	r.Mask("hunter2", "")
+	end := r.Phase("s2i build")
+	end()
+	r.Record("s2i build: cargo", 500*time.Millisecond)
+	r.Warn("cache entry %s not saved", "target")
+	for k, v := range map[string]string{"image": "x", "cache-hit": "true", "cache-matched-key": "k1", "binary-size": "1572864"} {
+		r.Output(k, v)
+	}
+	if err := r.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"::add-mask::hunter2", "::group::s2i build", "::endgroup::", "::warning::cache entry target not saved"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if strings.Count(log.String(), "::add-mask::") != 1 {
+		t.Errorf("an empty secret was masked:\n%s", log.String())
+	}
+	output, _ := os.ReadFile(env["GITHUB_OUTPUT"])
+	if !strings.Contains(string(output), "image<<") || !strings.Contains(string(output), "cache-hit<<") {
+		t.Errorf("$GITHUB_OUTPUT:\n%s", output)
+	}
+	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	for _, want := range []string{"| s2i build | 1s |", "| &nbsp;&nbsp;s2i build: cargo | 500ms |", "| **total** | **1s** |", "hit (`k1`)", "1.5 MiB"} {
+		if !strings.Contains(string(summary), want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	if !strings.Contains(out.String(), "cache-hit=true\n") {
+		t.Errorf("plain outputs:\n%s", out.String())
+	}
+}
+
+func TestReporterPlain(t *testing.T) {
+	t.Parallel()
+	var log, out bytes.Buffer
+	file := filepath.Join(t.TempDir(), "outputs")
+	r := &Reporter{Log: &log, Out: &out, OutputFile: file, Now: fakeClock()}
+	r.Mask("hunter2")
+	r.Phase("package")()
+	r.Warn("careful")
+	r.Output("image", "x")
+	if err := r.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "::") || strings.Contains(log.String(), "hunter2") {
+		t.Errorf("workflow commands outside Actions:\n%s", log.String())
+	}
+	if !strings.Contains(log.String(), "<== package (1s)") || !strings.Contains(log.String(), "warning: careful") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	if data, _ := os.ReadFile(file); string(data) != "image=x\n" {
+		t.Errorf("output file %q", data)
+	}
+}
