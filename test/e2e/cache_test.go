@@ -25,6 +25,18 @@ func TestCacheRestoresOnFreshMachine(t *testing.T) {
 		t.Errorf("first build: want cache-hit=false:\n%s", r.stdout)
 	}
 
+	// The entries hold build state only, never the builder's layers (over 1 GB here).
+	var total int64
+	entries, _ := filepath.Glob(filepath.Join(cacheDir, "k-*"))
+	for _, e := range entries {
+		if st, err := os.Stat(e); err == nil {
+			total += st.Size()
+		}
+	}
+	if len(entries) != 2 || total > 64<<20 {
+		t.Errorf("want two small entries, got %d files of %d bytes in all", len(entries), total)
+	}
+
 	// A fresh machine: no -tmp image, and the dependency's repository is gone.
 	if out, err := command("docker", "rmi", "-f", tmp); err != nil {
 		t.Fatalf("removing %s: %v\n%s", tmp, err, out)
