@@ -7,6 +7,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,12 +18,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/daemon"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 )
 
@@ -93,29 +96,27 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("inspecting runtime image %s: %w", s.Base, err)
 	}
-	opts := []daemon.Option{daemon.WithClient(e), daemon.WithContext(ctx)}
-	base, err := daemon.Image(baseRef, opts...)
+	// The base's config comes from the daemon's inspect and history: no export of
+	// its layers.
+	base, err := daemon.Image(baseRef, daemon.WithClient(e), daemon.WithContext(ctx))
 	if err != nil {
 		return Result{}, fmt.Errorf("reading runtime image %s: %w", s.Base, err)
 	}
-
-	dest := path.Join(BinDir, s.Binary)
-	img, err := mutate.Append(base, mutate.Addendum{
-		Layer: layer,
-		History: v1.History{
-			Created:   v1.Time{Time: s.Created},
-			CreatedBy: "rust-s2i-musl: COPY " + s.Binary + " " + dest,
-			Comment:   "the static binary",
-		},
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("adding binary layer: %w", err)
-	}
-	cf, err := img.ConfigFile()
+	baseCF, err := base.ConfigFile()
 	if err != nil {
 		return Result{}, fmt.Errorf("reading runtime image config: %w", err)
 	}
-	cfg := *cf.Config.DeepCopy()
+
+	dest := path.Join(BinDir, s.Binary)
+	cf := baseCF.DeepCopy()
+	cf.Created = v1.Time{Time: s.Created}
+	cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, layer.diffID)
+	cf.History = append(cf.History, v1.History{
+		Created:   v1.Time{Time: s.Created},
+		CreatedBy: "rust-s2i-musl: COPY " + s.Binary + " " + dest,
+		Comment:   "the static binary",
+	})
+	cfg := &cf.Config
 	cfg.Entrypoint = []string{dest}
 	cfg.Cmd = nil
 	cfg.User = User
@@ -128,30 +129,90 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 	cfg.Labels[LabelTitle] = s.Binary
 	cfg.Labels[LabelBaseName] = s.Base
 	cfg.Labels[LabelBaseDigest] = baseDigest(inspect.RepoDigests, inspect.ID)
-	if img, err = mutate.Config(img, cfg); err != nil {
-		return Result{}, fmt.Errorf("setting image config: %w", err)
-	}
-	if img, err = mutate.CreatedAt(img, v1.Time{Time: s.Created}); err != nil {
-		return Result{}, fmt.Errorf("setting image time: %w", err)
+	rawConfig, err := json.Marshal(cf)
+	if err != nil {
+		return Result{}, fmt.Errorf("encoding image config: %w", err)
 	}
 
-	tag, err := name.NewTag(s.Tag)
+	named, err := reference.ParseNormalizedNamed(s.Tag)
 	if err != nil {
 		return Result{}, fmt.Errorf("image %q: %w", s.Tag, err)
 	}
-	if _, err := daemon.Write(tag, img, opts...); err != nil {
+	tag := reference.FamiliarString(reference.TagNameOnly(named))
+	id, err := load(ctx, e, tag, rawConfig, cf.RootFS.DiffIDs, layer)
+	if err != nil {
 		return Result{}, fmt.Errorf("writing image %s: %w", s.Tag, err)
 	}
-	id, err := img.ConfigName()
-	if err != nil {
-		return Result{}, fmt.Errorf("computing image ID: %w", err)
-	}
-	out, err := e.ImageInspect(ctx, id.String())
+	out, err := e.ImageInspect(ctx, id)
 	if err != nil {
 		return Result{}, fmt.Errorf("inspecting image %s: %w", s.Tag, err)
 	}
 	delete(files, path.Base(s.BinaryPath))
 	return Result{ID: out.ID, BinarySize: int64(len(bin)), Size: out.Size, BaseSize: inspect.Size, Alongside: files}, nil
+}
+
+// load writes the image with config rawConfig into the daemon as tag and returns
+// its ID. The archive holds only the new top layer: the daemon loads a layer only
+// when it does not have it already, and it has all of the base's. An image it has
+// already (the same binary on the same base) is only tagged.
+func load(ctx context.Context, e Engine, tag string, rawConfig []byte, diffIDs []v1.Hash, top topLayer) (string, error) {
+	sum := sha256.Sum256(rawConfig)
+	id := "sha256:" + hex.EncodeToString(sum[:])
+	if _, err := e.ImageInspect(ctx, id); err == nil {
+		_, err := e.ImageTag(ctx, client.ImageTagOptions{Source: id, Target: tag})
+		return id, err
+	}
+	layers := make([]string, len(diffIDs))
+	for i, d := range diffIDs {
+		layers[i] = d.Hex + "/layer.tar"
+	}
+	manifest, err := json.Marshal([]map[string]any{{
+		"Config":   hex.EncodeToString(sum[:]) + ".json",
+		"RepoTags": []string{tag},
+		"Layers":   layers,
+	}})
+	if err != nil {
+		return "", err
+	}
+	var archive bytes.Buffer
+	tw := tar.NewWriter(&archive)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{hex.EncodeToString(sum[:]) + ".json", rawConfig},
+		{layers[len(layers)-1], top.raw},
+		{"manifest.json", manifest},
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(f.data))}); err != nil {
+			return "", err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return "", err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return "", err
+	}
+	res, err := e.ImageLoad(ctx, &archive, client.ImageLoadWithQuiet(true))
+	if err != nil {
+		return "", err
+	}
+	defer res.Close()
+	// The daemon reports failures inside the stream.
+	dec := json.NewDecoder(res)
+	for {
+		var m jsonstream.Message
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return id, nil
+			}
+			return "", fmt.Errorf("reading the load result: %w", err)
+		}
+		if m.Error != nil {
+			return "", errors.New(m.Error.Message)
+		}
+	}
 }
 
 func baseDigest(repoDigests []string, id string) string {
@@ -163,9 +224,15 @@ func baseDigest(repoDigests []string, id string) string {
 	return id
 }
 
+// topLayer is the binary's layer as the uncompressed tar the daemon loads.
+type topLayer struct {
+	raw    []byte
+	diffID v1.Hash
+}
+
 // binaryLayer is a one-file layer: the binary at BinDir, root-owned, mode 0755, with
 // a fixed time, and nothing else that could vary between builds.
-func binaryLayer(binary string, data []byte, t time.Time) (v1.Layer, error) {
+func binaryLayer(binary string, data []byte, t time.Time) (topLayer, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	hdr := &tar.Header{
@@ -177,18 +244,16 @@ func binaryLayer(binary string, data []byte, t time.Time) (v1.Layer, error) {
 		Format:   tar.FormatPAX,
 	}
 	if err := tw.WriteHeader(hdr); err != nil {
-		return nil, fmt.Errorf("writing layer: %w", err)
+		return topLayer{}, fmt.Errorf("writing layer: %w", err)
 	}
 	if _, err := tw.Write(data); err != nil {
-		return nil, fmt.Errorf("writing layer: %w", err)
+		return topLayer{}, fmt.Errorf("writing layer: %w", err)
 	}
 	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("writing layer: %w", err)
+		return topLayer{}, fmt.Errorf("writing layer: %w", err)
 	}
-	raw := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(raw)), nil
-	})
+	sum := sha256.Sum256(buf.Bytes())
+	return topLayer{raw: buf.Bytes(), diffID: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}}, nil
 }
 
 // ReadFile reads one regular file out of an image.
