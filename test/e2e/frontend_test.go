@@ -147,12 +147,13 @@ func TestPluginLikeWoodpecker(t *testing.T) {
 		t.Fatal(err)
 	}
 	final, tmp := names(t)
-	out := dockerRun(t, "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", ws+":/woodpecker/src",
+	step := []string{"-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", ws + ":/woodpecker/src",
 		"-w", "/woodpecker/src/repo", "-e", "CI=woodpecker", "-e", "PLUGIN_BINARY=api",
-		"-e", "PLUGIN_BUILDER="+builderImage, "-e", "PLUGIN_RUNTIME_IMAGE="+runtimeImage,
-		"-e", "PLUGIN_IMAGE="+final, "-e", "PLUGIN_TMP_IMAGE="+tmp,
+		"-e", "PLUGIN_BUILDER=" + builderImage, "-e", "PLUGIN_RUNTIME_IMAGE=" + runtimeImage,
+		"-e", "PLUGIN_IMAGE=" + final, "-e", "PLUGIN_TMP_IMAGE=" + tmp,
 		"-e", "PLUGIN_CACHE_DIR=/woodpecker/src/.cache", "-e", `PLUGIN_ENV={"CARGO_PROFILE_RELEASE_DEBUG":"false"}`,
-		img)
+		img}
+	out := dockerRun(t, step...)
 	if got := runImage(t, final); !strings.Contains(got, "this is api") {
 		t.Errorf("image printed %q\n%s", got, out)
 	}
@@ -167,5 +168,19 @@ func TestPluginLikeWoodpecker(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(ws, ".cache", "*target-api-*")); len(m) != 1 {
 		t.Errorf("want the target entry in the plugin's cache dir, got %v\n%s", m, out)
+	}
+
+	// The next step, after a change, builds on top of the -tmp image from inside the
+	// plugin's container too: no paths of the container's own reach the daemon.
+	main := filepath.Join(ws, "repo", "crates", "api", "src", "main.rs")
+	if err := os.WriteFile(main, []byte("fn main() {\n    println!(\"this is api, changed\");\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = dockerRun(t, step...)
+	if !strings.Contains(out, "building on top of "+tmp) {
+		t.Errorf("the second plugin run did not build on top of %s:\n%s", tmp, out)
+	}
+	if got := runImage(t, final); !strings.Contains(got, "this is api, changed") {
+		t.Errorf("image printed %q after the change", got)
 	}
 }
