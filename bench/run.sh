@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Benchmarks, not tests: builds two crates with three tools side by side, in one run,
+# and writes bench/results.md (a markdown table) plus bench/results.tsv (every sample).
+#
+#   L  cargo in the toolchain image, with a warm target/ volume:
+#      docker run --rm -v VOL:/target -v SRC:/src -e CARGO_TARGET_DIR=/target IMAGE
+#        cargo build --release --locked --bin X --target TARGET      (RUSTFLAGS=+crt-static)
+#      It makes a binary, not an image.
+#   B  a BuildKit multi-stage Dockerfile (bench/Dockerfile.buildkit): RUN --mount=type=cache
+#      for the cargo registry and target/, final stage the runtime base + the binary.
+#   P  this project: rust-s2i-musl build ... --cache local --cache-dir DIR
+#
+# Crates: examples/hello (no dependencies) and bench/crates/heavy (27 direct, 81 resolved
+# dependencies, all Debian librust-*-dev crates through a cargo [source] replacement).
+#
+# Scenarios, in this order within each run, each tool right after the other:
+#   cold       nothing: L's volume removed, B with --no-cache (empty cache mounts, no layer
+#              cache), P's -tmp/final images and cache dir removed
+#   unchanged  the same source again
+#   change     one line of src/main.rs changed (a string that ends up in the binary)
+#   fresh      a "fresh machine" with the same one-line kind of change: every local state
+#              removed (L's volume, B's build cache via --no-cache, P's -tmp and final
+#              images), only P's cache dir kept. BuildKit cache mounts are not exported
+#              by any cache backend, so for B (and L) this is a cold build.
+#
+# Environment:
+#   RUNS=5        runs per (crate, scenario, tool); medians are over these
+#   COLD_RUNS     runs that include the cold scenario (default RUNS); the rest start
+#                 from the state the previous run left
+#   CRATES        "hello heavy"
+#   BENCH_WORK    scratch directory (default /var/tmp/rust-s2i-bench)
+#   BENCH_OUT     the markdown report (default bench/results.md)
+#
+# Ratios are computed pair by pair: within run r, P_r/L_r and P_r/B_r (the three tools
+# ran one after the other, in an order rotated from run to run); the table shows the
+# median of those per-run ratios, not the ratio of the medians.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+RUNS=${RUNS:-5}
+COLD_RUNS=${COLD_RUNS:-$RUNS}
+CRATES=${CRATES:-hello heavy}
+WORK=${BENCH_WORK:-/var/tmp/rust-s2i-bench}
+OUT=${BENCH_OUT:-bench/results.md}
+TSV=${OUT%.md}.tsv
+DOCKER=${DOCKER:-/usr/bin/docker} # the 20.10 client: BuildKit builds with DOCKER_BUILDKIT=1
+BIN=${BIN:-$ROOT/bin/rust-s2i-musl}
+TARGET=${TEST_TARGET:-x86_64-unknown-linux-gnu}
+RUNTIME=${TEST_RUNTIME_IMAGE:-rust-s2i-test/busybox:latest}
+TIME=/usr/bin/time
+
+export DOCKER_BUILDKIT=1 BUILDKIT_PROGRESS=plain
+
+# crate table: source dir, binary, toolchain image (L, B), builder image (P)
+crate_src()       { case $1 in hello) echo "$ROOT/examples/hello" ;; heavy) echo "$ROOT/bench/crates/heavy" ;; esac; }
+crate_toolchain() { case $1 in hello) echo "${TEST_RUST_IMAGE:-rust-s2i-test/rust:1.85}" ;; heavy) echo "${BENCH_DEPS_IMAGE:-rust-s2i-bench/rust-deps:1.85}" ;; esac; }
+crate_builder()   { case $1 in hello) echo "${TEST_BUILDER_IMAGE:-rust-s2i-test/builder:latest}" ;; heavy) echo "${BENCH_DEPS_BUILDER:-rust-s2i-bench/builder-deps:latest}" ;; esac; }
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[[ -x $BIN ]] || die "$BIN is missing: run make build (or make bench)"
+[[ -x $TIME ]] || die "/usr/bin/time is missing: apt-get install time"
+[[ -x $DOCKER ]] || die "$DOCKER is missing: the 20.10 client of Debian's docker.io"
+for c in $CRATES; do
+  [[ -n $(crate_src "$c") ]] || die "unknown crate $c (hello, heavy)"
+done
+if [[ " $CRATES " == *" heavy "* ]]; then bash bench/images.sh; fi
+for c in $CRATES; do
+  for img in "$(crate_toolchain "$c")" "$(crate_builder "$c")" "$RUNTIME"; do
+    $DOCKER image inspect "$img" >/dev/null 2>&1 || die "image $img is missing: run make test-images"
+  done
+done
+
+mkdir -p "$WORK/logs"
+rm -f "$WORK"/samples.tsv "$WORK"/phases.tsv "$WORK"/sizes.tsv
+: >"$WORK/samples.tsv"; : >"$WORK/phases.tsv"; : >"$WORK/sizes.tsv"
+
+# Names of everything the harness creates; nothing else is touched.
+l_volume()  { echo "rust-s2i-bench-l-$1"; }
+b_image()   { echo "rust-s2i-bench/b-$1"; }
+p_image()   { echo "rust-s2i-bench/p-$1"; }
+p_tmp()     { echo "rust-s2i-bench/p-$1-tmp"; }
+p_cache()   { echo "$WORK/$1/p-cache"; }
+srcdir()    { echo "$WORK/$1/src-$2"; } # one copy of the source per tool
+
+# The line the "change" scenario rewrites: inserted as the first line of main() in each
+# copy, so that its string is in the binary (an unused static would be dropped by the
+# linker, and the binary would not change).
+change_line() { # change_line TAG
+  printf '    if std::env::var_os("BENCH_CHANGE").is_some() { eprintln!("bench change: %s"); }' "$1"
+}
+
+# reset_source CRATE TOOL: a fresh copy of the crate with the bench line in main().
+reset_source() {
+  local d
+  d=$(srcdir "$1" "$2")
+  rm -rf "$d"
+  cp -r "$(crate_src "$1")" "$d"
+  rm -rf "$d/target"
+  awk -v line="$(change_line initial)" '
+    { print }
+    !done && /^fn main\(\).*\{[[:space:]]*$/ { print line; done = 1 }
+    END { if (!done) exit 1 }' "$d/src/main.rs" >"$d/src/main.rs.new" ||
+    die "no 'fn main() ... {' line in $(crate_src "$1")/src/main.rs"
+  mv "$d/src/main.rs.new" "$d/src/main.rs"
+}
+
+# change_source CRATE TOOL TAG: rewrite the bench line (one line, and the binary changes).
+change_source() {
+  local f
+  f=$(srcdir "$1" "$2")/src/main.rs
+  awk -v line="$(change_line "$3")" '/eprintln!\("bench change: / { print line; next } { print }' "$f" >"$f.new"
+  mv "$f.new" "$f"
+  grep -q "bench change: $3\"" "$f" || die "could not change $f"
+}
+
+# reset_state CRATE TOOL: drop the tool's local build state (cold / fresh machine).
+reset_state() {
+  case $2 in
+    L) $DOCKER volume rm -f "$(l_volume "$1")" >/dev/null ;;
+    B) : ;; # the next build runs with --no-cache (fresh cache mounts, no layer cache)
+    P) $DOCKER rmi -f "$(p_image "$1")" "$(p_tmp "$1")" >/dev/null 2>&1 || true ;;
+  esac
+}
+
+b_dockerfile() { # b_dockerfile CRATE: the Dockerfile for B, from the template
+  local f=$WORK/$1/Dockerfile
+  sed -e "s|@TOOLCHAIN@|$(crate_toolchain "$1")|" -e "s|@RUNTIME@|$RUNTIME|" \
+    -e "s|@BINARY@|$1|g" -e "s|@TARGET@|$TARGET|g" bench/Dockerfile.buildkit >"$f"
+  echo "$f"
+}
+
+# build TOOL CRATE NOCACHE LOG: one build; prints the wall time in seconds.
+build() {
+  local tool=$1 c=$2 nocache=$3 log=$4 src tf old new
+  src=$(srcdir "$c" "$tool")
+  tf=$(mktemp)
+  case $tool in
+    L)
+      $TIME -f %e -o "$tf" $DOCKER run --rm \
+        -v "$(l_volume "$c"):/target" -v "$src:/src" -w /src \
+        -e CARGO_TARGET_DIR=/target -e CARGO_TERM_COLOR=never \
+        -e RUSTFLAGS="-C target-feature=+crt-static" \
+        "$(crate_toolchain "$c")" \
+        cargo build --release --locked --bin "$c" --target "$TARGET" >"$log" 2>&1 ;;
+    B)
+      old=$($DOCKER image inspect -f '{{.Id}}' "$(b_image "$c")" 2>/dev/null || true)
+      $TIME -f %e -o "$tf" $DOCKER build $nocache -f "$WORK/$c/Dockerfile" \
+        -t "$(b_image "$c")" "$src" >"$log" 2>&1
+      new=$($DOCKER image inspect -f '{{.Id}}' "$(b_image "$c")")
+      # the previous image would be left dangling
+      [[ -z $old || $old == "$new" ]] || $DOCKER rmi "$old" >/dev/null 2>&1 || true ;;
+    P)
+      $TIME -f %e -o "$tf" "$BIN" build --source "$src" --binary "$c" \
+        --builder "$(crate_builder "$c")" --runtime-image "$RUNTIME" \
+        --image "$(p_image "$c")" --tmp-image "$(p_tmp "$c")" \
+        --cache local --cache-dir "$(p_cache "$c")" >"$log" 2>&1 ;;
+  esac || { tail -n 40 "$log" >&2; rm -f "$tf"; die "$tool build of $c failed (log: $log)"; }
+  tail -n 1 "$tf"
+  rm -f "$tf"
+}
+
+# Go durations as printed by P ("812ms", "3.2s", "1m2.5s") to seconds.
+go_seconds() {
+  awk -v d="$1" 'BEGIN {
+    s = 0
+    while (match(d, /^[0-9.]+(h|ms|µs|us|ns|m|s)/)) {
+      t = substr(d, 1, RLENGTH); d = substr(d, RLENGTH + 1)
+      n = t + 0; u = t; sub(/^[0-9.]+/, "", u)
+      if (u == "h") s += n * 3600; else if (u == "m") s += n * 60; else if (u == "s") s += n
+      else if (u == "ms") s += n / 1000; else s += n / 1000000
+    }
+    printf "%.3f", s }'
+}
+
+dir_bytes() { du -sb "$1" 2>/dev/null | cut -f1 || echo 0; }
+
+record_sizes() { # record_sizes CRATE RUN: image sizes, P's cache bytes, L's volume bytes
+  local c=$1 r=$2 v
+  printf '%s\t%s\tB_image\t%s\n' "$c" "$r" "$($DOCKER image inspect -f '{{.Size}}' "$(b_image "$c")")" >>"$WORK/sizes.tsv"
+  printf '%s\t%s\tP_image\t%s\n' "$c" "$r" "$($DOCKER image inspect -f '{{.Size}}' "$(p_image "$c")")" >>"$WORK/sizes.tsv"
+  printf '%s\t%s\tP_cache\t%s\n' "$c" "$r" "$(dir_bytes "$(p_cache "$c")")" >>"$WORK/sizes.tsv"
+  v=$($DOCKER volume inspect -f '{{.Mountpoint}}' "$(l_volume "$c")" 2>/dev/null || true)
+  [[ -z $v ]] || printf '%s\t%s\tL_volume\t%s\n' "$c" "$r" "$(dir_bytes "$v")" >>"$WORK/sizes.tsv"
+}
+
+order_for() { # order_for RUN: the tools in an order rotated from run to run
+  case $(($1 % 3)) in 1) echo "L B P" ;; 2) echo "B P L" ;; 0) echo "P L B" ;; esac
+}
+
+# Which P is measured: the commit bin/ was built from is not recorded, so this is the
+# work tree's commit, "+dirty" when it has uncommitted changes, and the binary's time.
+BENCH_P_REV="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo +dirty), bin/ built $(date -u -r "$BIN" +%Y-%m-%dT%H:%MZ)"
+export BENCH_P_REV
+START=$SECONDS
+# Each invocation changes the source to strings never built before: otherwise B's layer
+# cache (kept by the daemon across invocations) would turn a "change" into a cache hit.
+NONCE=$(date +%s)-$$
+echo "bench: RUNS=$RUNS COLD_RUNS=$COLD_RUNS CRATES='$CRATES' work=$WORK" >&2
+for c in $CRATES; do
+  mkdir -p "$WORK/$c"
+  b_dockerfile "$c" >/dev/null
+  for t in L B P; do reset_source "$c" "$t"; done
+  for r in $(seq 1 "$RUNS"); do
+    scenarios="unchanged change fresh"
+    if ((r <= COLD_RUNS)); then scenarios="cold $scenarios"; fi
+    # without a cold build in this run, "unchanged" follows the previous run's fresh build
+    for s in $scenarios; do
+      for t in $(order_for "$r"); do
+        nocache=
+        case $s in
+          cold)
+            reset_state "$c" "$t"; reset_source "$c" "$t"
+            [[ $t != P ]] || rm -rf "$(p_cache "$c")"
+            [[ $t != B ]] || nocache=--no-cache ;;
+          change) change_source "$c" "$t" "$NONCE-run$r-change" ;;
+          fresh)
+            reset_state "$c" "$t"; change_source "$c" "$t" "$NONCE-run$r-fresh"
+            [[ $t != B ]] || nocache=--no-cache ;;
+        esac
+        log=$WORK/logs/$c-$s-$t-$r.log
+        secs=$(build "$t" "$c" "$nocache" "$log")
+        printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$s" "$t" "$r" "$secs" >>"$WORK/samples.tsv"
+        if [[ $t == P ]]; then
+          grep -E '^<== .+ \([^)]*\)$' "$log" | sed -E 's/^<== (.+) \(([^)]*)\)$/\1\t\2/' |
+            while IFS=$'\t' read -r phase dur; do
+              printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$s" "$r" "$phase" "$(go_seconds "$dur")"
+            done >>"$WORK/phases.tsv"
+        fi
+        printf 'bench: %-5s %-9s %s run %d/%d: %6.2fs  (%ds elapsed)\n' "$c" "$s" "$t" "$r" "$RUNS" "$secs" $((SECONDS - START)) >&2
+      done
+      if [[ $s == cold ]]; then record_sizes "$c" "$r"; fi
+    done
+  done
+  if ((COLD_RUNS == 0)); then record_sizes "$c" end; fi
+done
+TOTAL=$((SECONDS - START))
+
+bash bench/report.sh "$WORK" "$RUNS" "$COLD_RUNS" "$TOTAL" >"$OUT"
+{
+  printf 'crate\tscenario\ttool\trun\tseconds\n'
+  cat "$WORK/samples.tsv"
+} >"$TSV"
+cat "$OUT"
+echo "bench: wrote $OUT and $TSV in ${TOTAL}s; build logs in $WORK/logs" >&2
