@@ -10,7 +10,7 @@ TEST_RUNTIME_IMAGE ?= rust-s2i-test/busybox:latest
 TEST_BUILDER_IMAGE ?= rust-s2i-test/builder:latest
 TEST_TARGET        ?= x86_64-unknown-linux-gnu
 
-.PHONY: build example test test-unit test-images builder-image clean
+.PHONY: build example test test-unit test-images clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rust-s2i-musl
