@@ -19,7 +19,6 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
@@ -75,16 +74,9 @@ func run(m *testing.M) int {
 			fmt.Printf("go build %s: %s\n", pkg, time.Since(start).Round(time.Millisecond))
 		}
 	}
-	docker, err = engine.Connect(context.Background(), os.Getenv)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "the act tests need a Docker daemon (run `make test`): %v\n", err)
+	if docker, err = testenv.Docker(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
-	}
-	for _, img := range []string{runtimeImage, builderImage} {
-		if _, err := docker.ImageInspect(context.Background(), img); err != nil {
-			fmt.Fprintf(os.Stderr, "test image %s is missing (run `make test-images`): %v\n", img, err)
-			return 1
-		}
 	}
 	if err := buildActionImage(); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -3,6 +3,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,6 +11,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
 // The test images, from the Makefile's test-images target; each can be overridden
@@ -121,4 +126,20 @@ func Git(dir string, args ...string) (string, error) {
 		return "", fmt.Errorf("git %v: %v\n%s", args, err, out)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// Docker connects to the daemon and checks that the test images are there, so that a
+// missing daemon or image fails the run with the command that fixes it.
+func Docker(ctx context.Context) (*client.Client, error) {
+	c, err := engine.Connect(ctx, os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("these tests need a Docker daemon (run `make test`): %w", err)
+	}
+	for _, img := range []string{RustImage, RuntimeImage, BuilderImage} {
+		if _, err := c.ImageInspect(ctx, img); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("test image %s is missing (run `make test-images`): %w", img, err)
+		}
+	}
+	return c, nil
 }
