@@ -1,7 +1,9 @@
-// Package s2i holds the builder image definition: its Dockerfile and the S2I scripts.
-// They are embedded so that `rust-s2i-musl builder` can build the image from the
-// binary alone, with no checkout of this repository.
-package s2i
+// Package builderimage holds the builder image's definition, its Dockerfile and
+// S2I scripts, embedded so that `rust-s2i-musl builder` can build the image from
+// the binary alone, with no checkout of this repository. The folder keeps S2I's
+// conventional name, s2i/; the package is named for what it holds, apart from
+// internal/s2i, which runs S2I builds.
+package builderimage
 
 import "embed"
 

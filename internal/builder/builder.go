@@ -6,8 +6,6 @@ package builder
 import (
 	"archive/tar"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,7 +14,8 @@ import (
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 
-	"github.com/rust-s2i/rust-s2i-musl/s2i"
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+	builderimage "github.com/rust-s2i/rust-s2i-musl/s2i"
 )
 
 // Options say which toolchain the builder image holds and what it is called.
@@ -61,41 +60,30 @@ func Build(ctx context.Context, e Engine, o Options, out io.Writer) error {
 	return nil
 }
 
-// streamBuildLog copies the daemon's JSON build messages to out as plain text and
-// returns the build's error, which the daemon reports in-band.
+// streamBuildLog copies the daemon's build messages to out as plain text and
+// returns the build's error.
 func streamBuildLog(r io.Reader, out io.Writer) error {
-	dec := json.NewDecoder(r)
-	for {
-		var m jsonstream.Message
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("reading build log: %w", err)
-		}
-		if m.Error != nil {
-			return errors.New(strings.TrimSpace(m.Error.Message))
-		}
+	return engine.ReadMessages(r, func(m jsonstream.Message) {
 		if m.Stream != "" {
 			io.WriteString(out, m.Stream)
 		} else if m.Status != "" {
 			fmt.Fprintln(out, m.Status)
 		}
-	}
+	})
 }
 
 // writeContext writes the embedded s2i/ files as a tar build context. The embedded
 // files lose their modes, so the scripts are made executable here.
 func writeContext(w io.Writer) error {
 	tw := tar.NewWriter(w)
-	err := fs.WalkDir(s2i.Files, ".", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(builderimage.Files, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || path == "." {
 			return err
 		}
 		if d.IsDir() {
 			return tw.WriteHeader(&tar.Header{Name: path + "/", Typeflag: tar.TypeDir, Mode: 0o755})
 		}
-		data, err := fs.ReadFile(s2i.Files, path)
+		data, err := fs.ReadFile(builderimage.Files, path)
 		if err != nil {
 			return err
 		}

@@ -1,5 +1,6 @@
 // Package cache keeps build state between CI runs. A Store is one backend: the
-// GitHub Actions cache service (gha), a local directory (local) or nothing (none).
+// GitHub Actions cache service (gha) or a local directory (local). --cache none is
+// no Store at all: the pipeline then skips restore and save.
 package cache
 
 import (

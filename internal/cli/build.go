@@ -9,10 +9,11 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/rust-s2i/rust-s2i-musl/internal/build"
 	"github.com/rust-s2i/rust-s2i-musl/internal/ci"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+	"github.com/rust-s2i/rust-s2i-musl/internal/pipeline"
+	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
 )
 
 // pluginOutputFile is where the Woodpecker/Drone plugin writes its outputs when
@@ -21,20 +22,20 @@ const pluginOutputFile = "rust-s2i-musl.env"
 
 // runBuild builds from flags or, with no arguments inside GitHub Actions or a
 // Woodpecker/Drone plugin step, from the action's inputs or the plugin's settings.
-func runBuild(ctx context.Context, args []string, io IO) error {
-	cfg, naming, frontEnd, err := buildConfig(args, io)
-	rep := &ci.Reporter{Log: io.Stderr, Out: io.Stdout, Now: time.Now}
+func runBuild(ctx context.Context, args []string, sys IO) error {
+	cfg, naming, frontEnd, err := buildConfig(args, sys)
+	rep := &ci.Reporter{Log: sys.Stderr, Out: sys.Stdout, Now: time.Now}
 	if frontEnd == config.FrontEndActions {
-		rep.GitHub = ci.NewGitHub(io.Stderr, io.Getenv)
+		rep.GitHub = ci.NewGitHub(sys.Stderr, sys.Getenv)
 	}
 	// Masked before anything else is printed, the bad-input report included.
-	rep.Mask(string(cfg.Password), io.Getenv("ACTIONS_RUNTIME_TOKEN"))
+	rep.Mask(string(cfg.Password), sys.Getenv("ACTIONS_RUNTIME_TOKEN"))
 	if err != nil && frontEnd == "flags" {
 		return err // flag parsing stops at the first bad flag: nothing to validate
 	}
 	// Inputs and settings are parsed one by one: report their problems together
 	// with the rest, every bad input in one run.
-	if err := errors.Join(err, cfg.Validate(naming)); err != nil {
+	if err := errors.Join(err, cfg.Validate(naming), cfg.Preflight(naming)); err != nil {
 		return err
 	}
 	if frontEnd == config.FrontEndPlugin && cfg.OutputFile == "" {
@@ -43,33 +44,43 @@ func runBuild(ctx context.Context, args []string, io IO) error {
 	rep.OutputFile = cfg.OutputFile
 
 	start := time.Now()
-	c, err := engine.Connect(ctx, io.Getenv)
+	c, err := engine.Connect(ctx, sys.Getenv)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	p := &build.Pipeline{
-		Engine: c, Host: daemonHost(c), Report: rep, Log: io.Stderr, Getenv: io.Getenv,
-		Cache: openStore(cfg, io.Getenv, rep.Warn), TempDir: io.Getenv("RUNNER_TEMP"),
+	p := &pipeline.Pipeline{
+		Engine: c, Host: daemonHost(c), Report: rep, Log: sys.Stderr, Getenv: sys.Getenv,
+		Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: sys.Getenv("RUNNER_TEMP"),
 		Annotate: frontEnd == config.FrontEndActions,
-	}
-	if exe, err := os.Executable(); err == nil {
-		p.Exe = exe
+		S2I:      s2iRunner(c, sys),
 	}
 	if _, err := p.Run(ctx, cfg); err != nil {
 		return err
 	}
-	fmt.Fprintf(io.Stderr, "built %s in %s\n", cfg.FinalImage(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(sys.Stderr, "built %s in %s\n", cfg.FinalImage(), time.Since(start).Round(time.Millisecond))
 	return rep.Finish()
 }
 
-// buildConfig reads the settings from the front end in use.
-func buildConfig(args []string, io IO) (config.Config, config.Naming, string, error) {
-	if len(args) == 0 {
-		cfg, naming, frontEnd, err := config.FromEnvironment(io.Getenv)
-		return cfg, naming, frontEnd, err
+// s2iRunner runs each S2I build in a child process of this program (see
+// s2i.ChildCommand), so that a cancelled build is cleaned up here. Only when the
+// program cannot find itself does the build run in this process. S2I's working
+// copy goes to the system's temporary directory, not to RUNNER_TEMP: that is for
+// cache archives, which may live on another disk.
+func s2iRunner(c *client.Client, sys IO) pipeline.S2I {
+	exe, err := os.Executable()
+	if err != nil {
+		return s2i.InProcess{Engine: c}.Build
 	}
-	cfg, err := config.ParseBuildFlags(args, io.Stderr)
+	return s2i.Isolated{Exe: exe, Engine: c, Stderr: sys.Stderr}.Build
+}
+
+// buildConfig reads the settings from the front end in use.
+func buildConfig(args []string, sys IO) (config.Config, config.Naming, string, error) {
+	if len(args) == 0 {
+		return config.FromEnvironment(sys.Getenv)
+	}
+	cfg, err := config.ParseBuildFlags(args, sys.Stderr)
 	return cfg, config.FlagNaming, "flags", err
 }
 

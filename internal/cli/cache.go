@@ -23,7 +23,8 @@ var stores = map[string]func(cfg config.Config, getenv func(string) string) (cac
 	},
 }
 
-// openStore returns the configured cache, or nil for none. A cache that cannot be
+// openStore returns the configured cache, or nil for none (the pipeline then skips
+// restore and save altogether). A cache that cannot be
 // opened is a warning and a build without cache, never a failed build.
 func openStore(cfg config.Config, getenv func(string) string, warn func(string, ...any)) cache.Store {
 	open, ok := stores[cfg.Cache]

@@ -1,5 +1,6 @@
-// Package cli is the command line: it parses the subcommands, runs them and maps
-// their errors to the documented exit codes.
+// Package cli is the command line and the composition root: it parses the
+// subcommands, turns their settings into the concrete pieces (engine, cache, S2I
+// runner, reporter), runs them, and maps their errors to the documented exit codes.
 package cli
 
 import (
@@ -20,8 +21,9 @@ const (
 	ExitBadInput = 2 // nothing ran: the input was wrong
 )
 
-// IO is what a command talks to; tests pass their own.
+// IO is the process a command runs in; tests pass their own.
 type IO struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 }
@@ -33,7 +35,9 @@ const usage = `usage:
   rust-s2i-musl build     --binary NAME [--source DIR|GIT_URL] [--builder IMAGE]
                           [--runtime-image IMAGE] [--image NAME[:TAG]] [--tmp-image NAME]
                           [--target TRIPLE] [--env K=V ...] [--network MODE] [--clean]
-                          [--output-file FILE]
+                          [--cache none|local|gha] [--cache-dir DIR] [--cache-key-prefix P]
+                          [--cache-protocol v1|v2] [--cache-timeout DURATION]
+                          [--push] [--output-file FILE]
   rust-s2i-musl builder   [--toolchain stable|1.NN.N|nightly-YYYY-MM-DD] [--base IMAGE]
                           [--target TRIPLE] [--tag IMAGE]
   rust-s2i-musl bootstrap --cargo-home DIR --binary NAME [--builder IMAGE] [--tmp-image NAME]
@@ -43,32 +47,32 @@ Run 'rust-s2i-musl COMMAND -h' for a command's flags.
 `
 
 // Run runs one command line and returns the process exit code.
-func Run(ctx context.Context, args []string, io IO, version Version) int {
+func Run(ctx context.Context, args []string, sys IO, version Version) int {
 	if len(args) == 0 {
-		fmt.Fprint(io.Stderr, usage)
+		fmt.Fprint(sys.Stderr, usage)
 		return ExitBadInput
 	}
 	var err error
 	switch args[0] {
 	case "build":
-		err = runBuild(ctx, args[1:], io)
+		err = runBuild(ctx, args[1:], sys)
 	case "builder":
-		err = runBuilder(ctx, args[1:], io)
+		err = runBuilder(ctx, args[1:], sys)
 	case "bootstrap":
-		err = runBootstrap(ctx, args[1:], io)
+		err = runBootstrap(ctx, args[1:], sys)
 	case s2i.ChildCommand:
-		err = runS2IChild(ctx, io)
+		err = s2i.RunChild(ctx, sys.Getenv, sys.Stdin, sys.Stdout)
 	case "version", "--version":
-		fmt.Fprintln(io.Stdout, "rust-s2i-musl", version)
+		fmt.Fprintln(sys.Stdout, "rust-s2i-musl", version)
 		return ExitOK
 	case "help", "-h", "--help":
-		fmt.Fprint(io.Stdout, usage)
+		fmt.Fprint(sys.Stdout, usage)
 		return ExitOK
 	default:
-		fmt.Fprintf(io.Stderr, "unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(sys.Stderr, "unknown command %q\n\n%s", args[0], usage)
 		return ExitBadInput
 	}
-	return report(err, io.Stderr)
+	return report(err, sys.Stderr)
 }
 
 // report prints err once and picks the exit code: bad input is 2 and lists every

@@ -121,56 +121,26 @@ var (
 	envKeyRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// Validate checks every setting and returns all problems at once, joined.
+// Validate checks every setting on its own terms and returns all problems at once,
+// joined. It is a pure function of the settings; what needs the disk is Preflight.
 func (c Config) Validate(name Naming) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &InputError{Name: name(field), Problem: fmt.Sprintf(format, args...)})
 	}
 
-	binaryOK := false
 	switch {
 	case c.Binary == "":
 		bad("binary", "is required: the name of the cargo binary target to build")
 	case !binaryRe.MatchString(c.Binary):
 		bad("binary", "%q is not a cargo target name (letters, digits, _ and -)", c.Binary)
-	default:
-		binaryOK = true
 	}
-
-	switch {
-	case c.Source == "":
+	if c.Source == "" {
 		bad("source", "is required: a directory or a git URL")
-	case IsGitURL(c.Source):
-	default:
-		if st, err := os.Stat(c.Source); err != nil {
-			bad("source", "%q does not exist", c.Source)
-		} else if !st.IsDir() {
-			bad("source", "%q is not a directory", c.Source)
-		} else if _, err := os.Stat(filepath.Join(c.Source, "Cargo.toml")); err != nil {
-			bad("source", "%q has no Cargo.toml", c.Source)
-		} else if binaryOK {
-			if err := crate.CheckBinary(c.Source, c.Binary); err != nil {
-				bad("binary", "%v", err)
-			}
-		}
 	}
 
-	refs := []struct{ field, value string }{
-		{"builder", c.Builder}, {"runtime-image", c.RuntimeImage},
-		{"image", c.Image}, {"tmp-image", c.TmpImage},
-	}
-	for _, r := range refs {
-		if r.value == "" {
-			if r.field == "builder" || r.field == "runtime-image" {
-				bad(r.field, "is required: an image reference")
-			}
-			continue
-		}
-		if _, err := reference.ParseNormalizedNamed(r.value); err != nil {
-			bad(r.field, "%q is not a valid image reference: %v", r.value, err)
-		}
-	}
+	errs = append(errs, checkRef(name, "builder", c.Builder, true), checkRef(name, "runtime-image", c.RuntimeImage, true),
+		checkRef(name, "image", c.Image, false), checkRef(name, "tmp-image", c.TmpImage, false))
 
 	if c.Target != "" && !tripleRe.MatchString(c.Target) {
 		bad("target", "%q is not a target triple such as x86_64-unknown-linux-musl", c.Target)
@@ -205,6 +175,48 @@ func (c Config) Validate(name Naming) error {
 		bad("username", "is required with password")
 	}
 	return errors.Join(errs...)
+}
+
+// Preflight checks what the settings name on disk: that a local source is a crate
+// and has the binary. It returns all problems at once, joined, and leaves alone
+// what Validate already refuses.
+func (c Config) Preflight(name Naming) error {
+	if c.Source == "" || IsGitURL(c.Source) {
+		return nil // a git URL is only read inside the build
+	}
+	bad := func(field, format string, args ...any) error {
+		return &InputError{Name: name(field), Problem: fmt.Sprintf(format, args...)}
+	}
+	st, err := os.Stat(c.Source)
+	switch {
+	case err != nil:
+		return bad("source", "%q does not exist", c.Source)
+	case !st.IsDir():
+		return bad("source", "%q is not a directory", c.Source)
+	}
+	if _, err := os.Stat(filepath.Join(c.Source, "Cargo.toml")); err != nil {
+		return bad("source", "%q has no Cargo.toml", c.Source)
+	}
+	if binaryRe.MatchString(c.Binary) {
+		if err := crate.CheckBinary(c.Source, c.Binary); err != nil {
+			return bad("binary", "%v", err)
+		}
+	}
+	return nil
+}
+
+// checkRef checks an image reference setting; "" is allowed unless required.
+func checkRef(name Naming, field, value string, required bool) error {
+	if value == "" {
+		if required {
+			return &InputError{Name: name(field), Problem: "is required: an image reference"}
+		}
+		return nil
+	}
+	if _, err := reference.ParseNormalizedNamed(value); err != nil {
+		return &InputError{Name: name(field), Problem: fmt.Sprintf("%q is not a valid image reference: %v", value, err)}
+	}
+	return nil
 }
 
 func oneOf(v string, allowed []string) bool {

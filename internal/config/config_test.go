@@ -48,7 +48,7 @@ func TestValidate(t *testing.T) {
 			t.Parallel()
 			c := valid()
 			tc.in(&c)
-			err := c.Validate(FlagNaming)
+			err := errors.Join(c.Validate(FlagNaming), c.Preflight(FlagNaming))
 			if tc.want == nil {
 				if err != nil {
 					t.Fatalf("want valid, got %v", err)
@@ -71,6 +71,79 @@ func TestValidate(t *testing.T) {
 				t.Errorf("want every problem on its own line, got %d lines", n)
 			}
 		})
+	}
+}
+
+// Validate is a pure function of the settings: what needs the disk is Preflight's.
+func TestValidateIsPure(t *testing.T) {
+	t.Parallel()
+	for _, src := range []string{"/does/not/exist", ".", filepath.Join(hello(), "Cargo.toml")} {
+		c := valid()
+		c.Source, c.Binary = src, "nope"
+		if err := c.Validate(FlagNaming); err != nil {
+			t.Errorf("Validate with source %q: %v, want nil (the disk is Preflight's)", src, err)
+		}
+		if err := c.Preflight(FlagNaming); err == nil {
+			t.Errorf("Preflight with source %q and binary nope: want an error", src)
+		}
+	}
+}
+
+func TestSubcommandSettings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		err  func() error
+		want []string // each must appear; nil means valid
+	}{
+		{"builder defaults", func() error {
+			b, err := ParseBuilderFlags(nil, io.Discard)
+			return errors.Join(err, b.Validate())
+		}, nil},
+		{"builder, every problem", func() error {
+			b, err := ParseBuilderFlags([]string{"--toolchain", "latest", "--base", "A B", "--tag", "x:y:z", "--target", "x86 64"}, io.Discard)
+			return errors.Join(err, b.Validate())
+		}, []string{"--toolchain:", "--base:", "--tag:", "--target:"}},
+		{"builder, stray argument", func() error {
+			_, err := ParseBuilderFlags([]string{"stable"}, io.Discard)
+			return err
+		}, []string{"builder: unexpected arguments: stable"}},
+		{"bootstrap valid", func() error {
+			b, err := ParseBootstrapFlags([]string{"--cargo-home", dir, "--binary", "x"}, io.Discard)
+			return errors.Join(err, b.Validate(), b.Preflight())
+		}, nil},
+		{"bootstrap, every problem", func() error {
+			b, err := ParseBootstrapFlags([]string{"--cargo-home", filepath.Join(dir, "nope"), "--builder", "", "--tmp-image", "A"}, io.Discard)
+			return errors.Join(err, b.Validate(), b.Preflight())
+		}, []string{"--cargo-home:", "is not a directory", "--binary: is required", "--builder: is required", "--tmp-image:"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.err()
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("error %v is not an InputError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+	if got := (Builder{Toolchain: "1.85.0"}).ImageTag(); got != "ghcr.io/rust-s2i/rust-s2i-musl-builder:1.85.0" {
+		t.Errorf("default builder tag for 1.85.0 = %q", got)
+	}
+	if got := (Bootstrap{Binary: "Api"}).IncrementalImage(); got != "rust-musl-api-tmp" {
+		t.Errorf("bootstrap -tmp image = %q", got)
 	}
 }
 

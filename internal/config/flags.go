@@ -70,13 +70,7 @@ func ParseBuildFlags(args []string, usage io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	BuildFlags(fs, &c)
-	if err := fs.Parse(args); err != nil {
-		return c, &InputError{Name: "build", Problem: err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return c, &InputError{Name: "build", Problem: "unexpected arguments: " + strings.Join(fs.Args(), " ")}
-	}
-	return c, nil
+	return c, parse(fs, args)
 }
 
 // listFlag collects a repeatable flag.

@@ -23,8 +23,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/daemon"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
 // BinDir is where the binary lands in the final image.
@@ -68,9 +69,8 @@ type Result struct {
 // Engine is the part of the Docker client that packaging needs.
 type Engine interface {
 	daemon.Client
-	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	engine.Containers
 	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
-	ContainerRemove(ctx context.Context, containerID string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 }
 
 // Package writes the final image into the daemon and tags it.
@@ -199,20 +199,7 @@ func load(ctx context.Context, e Engine, tag string, rawConfig []byte, diffIDs [
 		return "", err
 	}
 	defer res.Close()
-	// The daemon reports failures inside the stream.
-	dec := json.NewDecoder(res)
-	for {
-		var m jsonstream.Message
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return id, nil
-			}
-			return "", fmt.Errorf("reading the load result: %w", err)
-		}
-		if m.Error != nil {
-			return "", errors.New(m.Error.Message)
-		}
-	}
+	return id, engine.ReadMessages(res, nil)
 }
 
 func baseDigest(repoDigests []string, id string) string {
@@ -272,48 +259,42 @@ func ReadFile(ctx context.Context, e Engine, image, file string) ([]byte, error)
 // ReadFiles reads the named regular files of directory dir out of an image, in one
 // pass through a container that is created but never started. Names it does not
 // find are missing from the result.
-func ReadFiles(ctx context.Context, e Engine, image, dir string, names ...string) (files map[string][]byte, err error) {
-	c, err := e.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Image:  image,
-		Config: &container.Config{Entrypoint: []string{"/nonexistent"}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating container from %s: %w", image, err)
-	}
-	defer func() {
-		_, rmErr := e.ContainerRemove(context.WithoutCancel(ctx), c.ID, client.ContainerRemoveOptions{Force: true})
-		if err == nil && rmErr != nil {
-			err = fmt.Errorf("removing container %s: %w", c.ID, rmErr)
-		}
-	}()
-	res, err := e.CopyFromContainer(ctx, c.ID, client.CopyFromContainerOptions{SourcePath: dir})
-	if err != nil {
-		return nil, fmt.Errorf("copying %s out of %s: %w", dir, image, err)
-	}
-	defer res.Content.Close()
+func ReadFiles(ctx context.Context, e Engine, image, dir string, names ...string) (map[string][]byte, error) {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
 	}
-	files = map[string][]byte{}
-	tr := tar.NewReader(res.Content)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return files, nil
-		}
+	files := map[string][]byte{}
+	// The entrypoint is never run; it only lets the daemon create a container from
+	// an image that names no command.
+	opts := client.ContainerCreateOptions{Image: image, Config: &container.Config{Entrypoint: []string{"/nonexistent"}}}
+	err := engine.WithContainer(ctx, e, opts, func(c string) error {
+		res, err := e.CopyFromContainer(ctx, c, client.CopyFromContainerOptions{SourcePath: dir})
 		if err != nil {
-			return nil, fmt.Errorf("reading %s from %s: %w", dir, image, err)
+			return fmt.Errorf("copying %s out of %s: %w", dir, image, err)
 		}
-		// Entries are named dir's base name, then the file: bin/NAME.
-		rel := strings.TrimPrefix(h.Name, path.Base(dir)+"/")
-		if h.Typeflag != tar.TypeReg || !want[rel] {
-			continue
+		defer res.Content.Close()
+		tr := tar.NewReader(res.Content)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading %s from %s: %w", dir, image, err)
+			}
+			// Entries are named dir's base name, then the file: bin/NAME.
+			rel := strings.TrimPrefix(h.Name, path.Base(dir)+"/")
+			if h.Typeflag != tar.TypeReg || !want[rel] {
+				continue
+			}
+			if files[rel], err = io.ReadAll(tr); err != nil {
+				return fmt.Errorf("reading %s from %s: %w", h.Name, image, err)
+			}
 		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s from %s: %w", h.Name, image, err)
-		}
-		files[rel] = data
+	})
+	if err != nil {
+		return nil, err
 	}
+	return files, nil
 }

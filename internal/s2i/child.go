@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/moby/moby/client"
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
 // ChildCommand is the hidden subcommand that runs one S2I build in a process of its
@@ -30,14 +30,19 @@ type childResult struct {
 	Error    string // any other failure
 }
 
-// RunChild is the child's side: it reads a Request from r, runs Build, and writes
-// the outcome to w. S2I's log, with cargo's output, goes to the child's stderr,
-// which is the parent's.
-func RunChild(ctx context.Context, c *client.Client, r io.Reader, w io.Writer) error {
+// RunChild is the child's side: it reads a Request from r, runs Build on the daemon
+// that getenv names, and writes the outcome to w. S2I's log, with cargo's output,
+// goes to the child's stderr, which is the parent's.
+func RunChild(ctx context.Context, getenv func(string) string, r io.Reader, w io.Writer) error {
 	var req Request
 	if err := json.NewDecoder(r).Decode(&req); err != nil {
 		return fmt.Errorf("reading the build request: %w", err)
 	}
+	c, err := engine.Connect(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
 	res, err := Build(ctx, c, req)
 	out := childResult{ImageID: res.ImageID, Stages: res.Stages}
 	var failed *FailedError
@@ -50,16 +55,18 @@ func RunChild(ctx context.Context, c *client.Client, r io.Reader, w io.Writer) e
 	return json.NewEncoder(w).Encode(out)
 }
 
-// Isolated runs builds in child processes of the executable Exe.
+// Isolated runs builds in child processes of the executable Exe (this program),
+// which reach the same daemon as Engine through the environment they inherit.
 type Isolated struct {
 	Exe     string
-	Stderr  io.Writer // where the build's log goes
-	TempDir string    // the child's temporary files go below it; "" is the system's
+	Engine  containerEngine // to stop a cancelled build's containers
+	Stderr  io.Writer       // where the build's log goes
+	TempDir string          // the child's temporary files go below it; "" is the system's
 }
 
 // Build runs Build in a child process. Cancelling ctx stops the child and the
 // build's containers; the child's temporary files are removed on every path.
-func (i Isolated) Build(ctx context.Context, c *client.Client, req Request) (Result, error) {
+func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	if req.BuildID == "" {
 		req.BuildID = newBuildID()
 	}
@@ -94,7 +101,7 @@ func (i Isolated) Build(ctx context.Context, c *client.Client, req Request) (Res
 		case <-ctx.Done():
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 		}
-		stopOnCancel(ctx, c, req.BuildID, req.Tag, done)
+		stopOnCancel(ctx, i.Engine, req.BuildID, req.Tag, done)
 	}()
 	waitErr := cmd.Wait()
 	close(done)

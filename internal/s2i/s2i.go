@@ -109,6 +109,16 @@ func Config(req Request) (*api.Config, error) {
 	return cfg, nil
 }
 
+// InProcess runs builds in this process. S2I's own handler then owns SIGINT and
+// SIGTERM while a container runs (see ChildCommand): fine for tests and tools that
+// never cancel, Isolated for everything else.
+type InProcess struct{ Engine *client.Client }
+
+// Build runs Build with the Engine.
+func (b InProcess) Build(ctx context.Context, req Request) (Result, error) {
+	return Build(ctx, b.Engine, req)
+}
+
 // Build runs the S2I build. The assemble output streams to the process's stderr
 // through S2I's own logger as it happens. Cancelling ctx stops the build's
 // containers; the images are left as they were.

@@ -12,13 +12,16 @@ import (
 	"github.com/openshift/source-to-image/pkg/api"
 	"github.com/openshift/source-to-image/pkg/api/constants"
 	"github.com/openshift/source-to-image/pkg/scm/git"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
 
 // localSource puts a local source directory where S2I uploads it from, in place of
 // S2I's own copy, for two reasons. It keeps each file's modification time (a hard
 // link shares it; a copy gets it set), so cargo sees unchanged files as unchanged
 // and does not recompile the crate. And it leaves out the crate's own target/
-// directory, which can be gigabytes of host build output the build never reads.
+// directory, which can be gigabytes of host build output the build never reads
+// (source.Walk decides what the build sees).
 type localSource struct {
 	dir string
 }
@@ -32,27 +35,13 @@ func (s localSource) Download(cfg *api.Config) (*git.SourceInfo, error) {
 	return &git.SourceInfo{Location: s.dir}, nil
 }
 
-// placeTree links (or, across file systems, copies) every file of src into dst,
-// keeping modes, times and symbolic links, and skipping src/target.
+// placeTree links (or, across file systems, copies) what the build sees of src
+// (see source.Walk) into dst, keeping modes, times and symbolic links.
 func placeTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		if rel == "target" && d.IsDir() {
-			return filepath.SkipDir
-		}
+	return source.Walk(src, func(p, rel string, info fs.FileInfo) error {
 		to := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
 		switch {
-		case d.IsDir():
+		case info.IsDir():
 			return os.MkdirAll(to, info.Mode().Perm()|0o700)
 		case info.Mode()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(p)
@@ -60,10 +49,8 @@ func placeTree(src, dst string) error {
 				return err
 			}
 			return os.Symlink(target, to)
-		case info.Mode().IsRegular():
-			return linkOrCopy(p, to, info)
 		default:
-			return nil // sockets, fifos and devices are no source
+			return linkOrCopy(p, to, info)
 		}
 	})
 }

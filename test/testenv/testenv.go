@@ -15,6 +15,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
 
 // The test images, from the Makefile's test-images target; each can be overridden
@@ -88,27 +89,26 @@ func BuildActionImage(binPath string) error {
 		map[string][]byte{"rust-s2i-musl": data})
 }
 
-// CopyTree copies a crate from src to dst, leaving out any target directory.
+// CopyTree copies a crate from src to dst: what a build of it sees (source.Walk),
+// so a test's copy holds exactly what the build uploads.
 func CopyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "target" {
-				return filepath.SkipDir
+	return source.Walk(src, func(p, rel string, info fs.FileInfo) error {
+		to := filepath.Join(dst, rel)
+		switch {
+		case info.IsDir():
+			return os.MkdirAll(to, 0o755)
+		case info.Mode()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
 			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+			return os.Symlink(link, to)
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+		return os.WriteFile(to, data, 0o644)
 	})
 }
 

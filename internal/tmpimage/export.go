@@ -1,7 +1,4 @@
-// Package state moves a build's reusable state, the cargo home and target/, out of
-// the -tmp image as the cache's two entries. It leaves out what is not worth keeping:
-// the workspace's own artifacts, which the next build recompiles from its source.
-package state
+package tmpimage
 
 import (
 	"archive/tar"
@@ -15,53 +12,40 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/rust-s2i/rust-s2i-musl/internal/bootstrap"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
-// Engine is the part of the Docker client that reading state out of an image needs.
-type Engine interface {
-	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+// Exporter is the part of the Docker client that reading state out of an image needs.
+type Exporter interface {
+	engine.Containers
 	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
-	ContainerRemove(ctx context.Context, containerID string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
-}
-
-// dirs maps each cache entry to the directory under bootstrap.AppRoot it holds.
-var dirs = map[string]string{
-	cache.EntryRegistry: "cargo",
-	cache.EntryTarget:   "target",
 }
 
 // Export writes entry's state from image to w as a tar whose names are relative to
-// bootstrap.AppRoot, the layout bootstrap.Image takes back. own lists the workspace's
-// package and binary names, whose artifacts are left out of target/.
-func Export(ctx context.Context, e Engine, image, entry string, own []string, w io.Writer) (err error) {
-	dir, ok := dirs[entry]
+// AppRoot, the layout FromEntries takes back. It leaves out what is not worth
+// keeping: own lists the workspace's package and binary names, whose artifacts the
+// next build recompiles from its source anyway, so they are left out of target/.
+func Export(ctx context.Context, e Exporter, image, entry string, own []string, w io.Writer) error {
+	dir, ok := entryDirs[entry]
 	if !ok {
 		return fmt.Errorf("unknown cache entry %q", entry)
 	}
-	c, err := e.ContainerCreate(ctx, client.ContainerCreateOptions{Image: image})
-	if err != nil {
-		return fmt.Errorf("creating container from %s: %w", image, err)
-	}
-	defer func() {
-		if _, rmErr := e.ContainerRemove(context.WithoutCancel(ctx), c.ID, client.ContainerRemoveOptions{Force: true}); err == nil && rmErr != nil {
-			err = fmt.Errorf("removing container: %w", rmErr)
-		}
-	}()
-	res, err := e.CopyFromContainer(ctx, c.ID, client.CopyFromContainerOptions{SourcePath: path.Join(bootstrap.AppRoot, dir)})
-	if err != nil {
-		return fmt.Errorf("reading %s from %s: %w", dir, image, err)
-	}
-	defer res.Content.Close()
 	keep := func(string) bool { return true }
 	if entry == cache.EntryTarget {
 		keep = notOwn(own)
 	}
-	if err := filter(res.Content, w, keep); err != nil {
-		return fmt.Errorf("reading %s from %s: %w", dir, image, err)
-	}
-	return nil
+	return engine.WithContainer(ctx, e, client.ContainerCreateOptions{Image: image}, func(c string) error {
+		res, err := e.CopyFromContainer(ctx, c, client.CopyFromContainerOptions{SourcePath: path.Join(AppRoot, dir)})
+		if err != nil {
+			return fmt.Errorf("reading %s from %s: %w", dir, image, err)
+		}
+		defer res.Content.Close()
+		if err := filter(res.Content, w, keep); err != nil {
+			return fmt.Errorf("reading %s from %s: %w", dir, image, err)
+		}
+		return nil
+	})
 }
 
 // notOwn keeps a target/ path unless it is an artifact of one of the own names:

@@ -1,4 +1,4 @@
-package state
+package tmpimage
 
 import (
 	"archive/tar"

@@ -1,18 +1,15 @@
-package build
+package pipeline
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
-	"github.com/rust-s2i/rust-s2i-musl/internal/bootstrap"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
-	"github.com/rust-s2i/rust-s2i-musl/internal/state"
+	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
 // restoreLimits bound what a restore may write: GitHub's cache holds 10 GB per
@@ -50,7 +47,7 @@ func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, p
 	var dirs []string
 	for _, entry := range entries {
 		// Each entry is staged apart, so a bad one is dropped whole. Its names are
-		// relative to the build user's home, as state.Export wrote them.
+		// relative to the build user's home, as tmpimage.Export wrote them.
 		dest := filepath.Join(dir, entry)
 		key, err := p.restoreEntry(ctx, entry, cache.Keys(entry, parts), dest)
 		switch {
@@ -68,11 +65,7 @@ func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, p
 	if len(dirs) == 0 {
 		return found
 	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tarDirs(pw, dirs)) }()
-	_, err = bootstrap.Image(ctx, p.Engine, builderImage, tmpImage, pr)
-	pr.CloseWithError(err)
-	if err != nil {
+	if _, err := tmpimage.FromEntries(ctx, p.Engine, builderImage, tmpImage, dirs...); err != nil {
 		p.Report.Warn("cache restored but not usable, building without it: %v", err)
 		return restored{}
 	}
@@ -98,17 +91,6 @@ func (p *Pipeline) restoreEntry(ctx context.Context, entry string, keys []string
 		return key, fmt.Errorf("%s: %w", key, err)
 	}
 	return key, nil
-}
-
-// tarDirs writes the extracted entries as one state tar, owned by the build user.
-func tarDirs(w io.Writer, dirs []string) error {
-	tw := tar.NewWriter(w)
-	for _, d := range dirs {
-		if err := archive.AddDir(tw, "", d, bootstrap.BuildUser); err != nil {
-			return err
-		}
-	}
-	return tw.Close()
 }
 
 // save stores the -tmp image's state as the cache's entries, except those the cache
@@ -148,7 +130,7 @@ func (p *Pipeline) saveEntry(ctx context.Context, tmpImage, entry, key string, o
 	if err != nil {
 		return 0, err
 	}
-	if err := state.Export(ctx, p.Engine, tmpImage, entry, own, zw); err != nil {
+	if err := tmpimage.Export(ctx, p.Engine, tmpImage, entry, own, zw); err != nil {
 		return 0, err
 	}
 	if err := zw.Close(); err != nil {

@@ -1,7 +1,7 @@
 // Package build is the pipeline behind `rust-s2i-musl build`: make sure the images
 // it needs are there, run the S2I build of the -tmp image (incremental when the
 // daemon has the previous one), then put the binary on the runtime base.
-package build
+package pipeline
 
 import (
 	"context"
@@ -17,7 +17,6 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
-	"github.com/rust-s2i/rust-s2i-musl/internal/bootstrap"
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
@@ -25,6 +24,8 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
 	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
+	"github.com/rust-s2i/rust-s2i-musl/internal/source"
+	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
 // Reporter is where the pipeline says what it does.
@@ -55,10 +56,13 @@ type Pipeline struct {
 	Cache    cache.Store // nil: no cache
 	TempDir  string      // where archives are staged; "" is the system's
 	Annotate bool        // turn compile errors into GitHub annotations
-	// Exe is this program, which runs each S2I build in a child process of its own
-	// (see s2i.ChildCommand); "" runs it in this process.
-	Exe string
+	S2I      S2I
 }
+
+// S2I runs one S2I build of the -tmp image. The composition root picks how: in this
+// process (s2i.InProcess) or in a child process of its own (s2i.Isolated), which
+// keeps S2I's signal handling away from the pipeline's cleanup.
+type S2I func(ctx context.Context, req s2i.Request) (s2i.Result, error)
 
 // Result is what a successful build made.
 type Result struct {
@@ -143,7 +147,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		Env:      env,
 		Network:  cfg.Network,
 		Endpoint: p.Host,
-		Labels:   map[string]string{bootstrap.LabelBuilder: builderID},
+		Labels:   map[string]string{tmpimage.LabelBuilder: builderID},
 	}
 	maps.Copy(req.Labels, digestLabel(digest))
 	switch {
@@ -157,7 +161,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 
 	end = p.Report.Phase("s2i build")
-	built, err := p.s2iBuild(ctx, req)
+	built, err := p.S2I(ctx, req)
 	end()
 	if err != nil {
 		return res, err
@@ -183,20 +187,20 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	maps.Copy(labels, digestLabel(digest))
 	out, err := image.Package(ctx, p.Engine, image.Spec{
 		From:       res.TmpImage,
-		BinaryPath: "/opt/app-root/bin/" + cfg.Binary,
+		BinaryPath: tmpimage.BinaryPath(cfg.Binary),
 		Binary:     cfg.Binary,
 		Base:       cfg.RuntimeImage,
 		Tag:        res.Image,
 		Created:    created,
 		Labels:     labels,
-		Alongside:  []string{".cargo-ms"},
+		Alongside:  []string{tmpimage.CargoTimeFile},
 	})
 	end()
 	if err != nil {
 		return res, err
 	}
 	p.dropIfSuperseded(ctx, res.Image, out.ID)
-	p.recordS2IStages(built.Stages, out.Alongside[".cargo-ms"])
+	p.recordS2IStages(built.Stages, out.Alongside[tmpimage.CargoTimeFile])
 	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
 
 	if err := p.push(ctx, cfg, &res); err != nil {
@@ -231,15 +235,6 @@ func (p *Pipeline) sourcePrefix(cfg config.Config) string {
 		return ""
 	}
 	return filepath.ToSlash(rel) + "/"
-}
-
-func (p *Pipeline) s2iBuild(ctx context.Context, req s2i.Request) (s2i.Result, error) {
-	if p.Exe == "" {
-		return s2i.Build(ctx, p.Engine, req)
-	}
-	// S2I's working copy goes to the system's temporary directory, not to TempDir:
-	// that is for cache archives, which may live on another disk.
-	return s2i.Isolated{Exe: p.Exe, Stderr: p.Log}.Build(ctx, p.Engine, req)
 }
 
 // dropIfSuperseded removes the image id this build made when another build of the
@@ -296,7 +291,7 @@ const maxStack = 20
 // canStack reports whether the next build may run on top of the -tmp image prev:
 // it was made with this very builder and has not grown too deep.
 func (p *Pipeline) canStack(ctx context.Context, prev client.ImageInspectResult, builderID, builderRef string) bool {
-	if prev.Config == nil || prev.Config.Labels[bootstrap.LabelBuilder] != builderID {
+	if prev.Config == nil || prev.Config.Labels[tmpimage.LabelBuilder] != builderID {
 		return false
 	}
 	b, err := p.Engine.ImageInspect(ctx, builderRef)
@@ -367,13 +362,13 @@ func (p *Pipeline) created(commitTime time.Time) (time.Time, error) {
 
 // commit finds the source's commit: from the directory for a local source, from the
 // labels S2I records when it cloned a git URL, else from the CI's variables.
-func (p *Pipeline) commit(ctx context.Context, cfg config.Config, labels map[string]string) commit {
+func (p *Pipeline) commit(ctx context.Context, cfg config.Config, labels map[string]string) source.Commit {
 	if !config.IsGitURL(cfg.Source) {
-		if c := localCommit(ctx, cfg.Source); c.Revision != "" {
+		if c := source.LocalCommit(ctx, cfg.Source); c.Revision != "" {
 			return c
 		}
 	} else if rev := labels[labelCommitID]; rev != "" {
-		c := commit{Revision: rev}
+		c := source.Commit{Revision: rev}
 		if t, err := time.Parse(gitDateLayout, labels[labelCommitDate]); err == nil {
 			c.Time = t.UTC()
 		}
@@ -381,10 +376,10 @@ func (p *Pipeline) commit(ctx context.Context, cfg config.Config, labels map[str
 	}
 	for _, k := range []string{"GITHUB_SHA", "CI_COMMIT_SHA", "DRONE_COMMIT_SHA"} {
 		if v := p.Getenv(k); v != "" {
-			return commit{Revision: v}
+			return source.Commit{Revision: v}
 		}
 	}
-	return commit{}
+	return source.Commit{}
 }
 
 // sourceURL is where the source lives, for the OCI source label: the CI's

@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
 
 // labelInputs holds the digest of everything a build's result depends on, on both
@@ -46,20 +47,9 @@ func inputsDigest(cfg config.Config, target, builderID, runtimeID string, create
 	for _, e := range cfg.Env {
 		field("env", e)
 	}
-	err := filepath.WalkDir(cfg.Source, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(cfg.Source, p)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (rel == "target" || d.Name() == ".git") {
-			return filepath.SkipDir
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
+	err := source.Walk(cfg.Source, func(p, rel string, info fs.FileInfo) error {
+		if info.IsDir() && info.Name() == ".git" {
+			return filepath.SkipDir // stood in for by the commit's labels
 		}
 		field("path", filepath.ToSlash(rel))
 		field("mode", info.Mode().String())

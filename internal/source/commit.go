@@ -1,4 +1,4 @@
-package build
+package source
 
 import (
 	"context"
@@ -8,27 +8,27 @@ import (
 	"time"
 )
 
-// commit is what the image labels say about the source's commit.
-type commit struct {
+// Commit is what the image labels say about the source's commit.
+type Commit struct {
 	Revision string
 	Time     time.Time
 }
 
-// localCommit reads HEAD of a local source directory with git. S2I copies a local
+// LocalCommit reads HEAD of a local source directory with git. S2I copies a local
 // directory instead of cloning it (so that uncommitted files count) and then records
 // no commit, so it is read here. safe.directory=* because CI mounts the workspace
 // owned by another user, which git otherwise refuses as "dubious ownership". No git
 // or no repository gives the zero commit: a build never fails for want of labels.
-func localCommit(ctx context.Context, dir string) commit {
+func LocalCommit(ctx context.Context, dir string) Commit {
 	out, err := exec.CommandContext(ctx, "git", "-c", "safe.directory=*", "-C", dir,
 		"log", "-1", "--format=%H %ct").Output()
 	if err != nil {
-		return commit{}
+		return Commit{}
 	}
 	rev, ts, ok := strings.Cut(strings.TrimSpace(string(out)), " ")
 	n, err := strconv.ParseInt(ts, 10, 64)
 	if !ok || err != nil {
-		return commit{}
+		return Commit{}
 	}
-	return commit{Revision: rev, Time: time.Unix(n, 0).UTC()}
+	return Commit{Revision: rev, Time: time.Unix(n, 0).UTC()}
 }

@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 // These tests push cache entries through the pipeline's own save and restore code
 // (Pipeline.save / saveEntry and Pipeline.restore / restoreEntry) with a real local

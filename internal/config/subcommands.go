@@ -1,0 +1,123 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// These are the settings of the subcommands other than build, which only the
+// command line sets. They are parsed and validated here, like build's, so that each
+// check is written once and every bad input is reported in one run.
+
+var toolchainRe = regexp.MustCompile(`^(stable|beta|nightly|1\.[0-9]+(\.[0-9]+)?|nightly-[0-9]{4}-[0-9]{2}-[0-9]{2})$`)
+
+// Builder is what `rust-s2i-musl builder` makes: the builder image.
+type Builder struct {
+	Toolchain string // rustup toolchain
+	Base      string // Rust base image; "" keeps the Dockerfile's default
+	Target    string // target triple; "" keeps the Dockerfile's default
+	Tag       string // "" names the default builder for the toolchain
+}
+
+// ImageTag is the image name to build: Tag, else the default builder's name with
+// the toolchain as its tag.
+func (b Builder) ImageTag() string {
+	if b.Tag != "" {
+		return b.Tag
+	}
+	repo, _, _ := strings.Cut(DefaultBuilder, ":stable")
+	return repo + ":" + b.Toolchain
+}
+
+// ParseBuilderFlags fills a Builder from the builder subcommand's arguments.
+func ParseBuilderFlags(args []string, usage io.Writer) (Builder, error) {
+	b := Builder{Toolchain: "stable"}
+	fs := flag.NewFlagSet("builder", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&b.Toolchain, "toolchain", b.Toolchain, "rustup toolchain: stable, 1.NN.N or nightly-YYYY-MM-DD")
+	fs.StringVar(&b.Base, "base", "", "Rust base image (default: the Dockerfile's)")
+	fs.StringVar(&b.Target, "target", "", "target triple (default x86_64-unknown-linux-musl)")
+	fs.StringVar(&b.Tag, "tag", "", "image name (default: the default builder for the toolchain)")
+	return b, parse(fs, args)
+}
+
+// Validate checks every setting and returns all problems at once, joined.
+func (b Builder) Validate() error {
+	var errs []error
+	if !toolchainRe.MatchString(b.Toolchain) {
+		errs = append(errs, &InputError{Name: "--toolchain", Problem: fmt.Sprintf("%q is not stable, beta, nightly, 1.NN[.N] or nightly-YYYY-MM-DD", b.Toolchain)})
+	}
+	if b.Target != "" && !tripleRe.MatchString(b.Target) {
+		errs = append(errs, &InputError{Name: "--target", Problem: fmt.Sprintf("%q is not a target triple such as x86_64-unknown-linux-musl", b.Target)})
+	}
+	errs = append(errs, checkRef(FlagNaming, "base", b.Base, false), checkRef(FlagNaming, "tag", b.ImageTag(), true))
+	return errors.Join(errs...)
+}
+
+// Bootstrap is what `rust-s2i-musl bootstrap` makes: a -tmp image from a cargo home.
+type Bootstrap struct {
+	CargoHome string
+	Binary    string
+	Builder   string
+	TmpImage  string // "" is the binary's default -tmp image
+}
+
+// IncrementalImage is the -tmp image to make, named as build names it.
+func (b Bootstrap) IncrementalImage() string {
+	return Config{Binary: b.Binary, TmpImage: b.TmpImage}.IncrementalImage()
+}
+
+// ParseBootstrapFlags fills a Bootstrap from the bootstrap subcommand's arguments.
+func ParseBootstrapFlags(args []string, usage io.Writer) (Bootstrap, error) {
+	b := Bootstrap{Builder: DefaultBuilder}
+	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&b.CargoHome, "cargo-home", "", "cargo home filled by `CARGO_HOME=DIR cargo fetch` (required)")
+	fs.StringVar(&b.Binary, "binary", "", "binary whose -tmp image to make (required)")
+	fs.StringVar(&b.Builder, "builder", b.Builder, "builder image")
+	fs.StringVar(&b.TmpImage, "tmp-image", "", "image to make (default rust-musl-BINARY-tmp)")
+	return b, parse(fs, args)
+}
+
+// Validate checks every setting and returns all problems at once, joined.
+func (b Bootstrap) Validate() error {
+	var errs []error
+	if b.CargoHome == "" {
+		errs = append(errs, &InputError{Name: "--cargo-home", Problem: "is required"})
+	}
+	switch {
+	case b.Binary == "":
+		errs = append(errs, &InputError{Name: "--binary", Problem: "is required"})
+	case !binaryRe.MatchString(b.Binary):
+		errs = append(errs, &InputError{Name: "--binary", Problem: fmt.Sprintf("%q is not a cargo target name (letters, digits, _ and -)", b.Binary)})
+	}
+	errs = append(errs, checkRef(FlagNaming, "builder", b.Builder, true), checkRef(FlagNaming, "tmp-image", b.TmpImage, false))
+	return errors.Join(errs...)
+}
+
+// Preflight checks that the cargo home is a directory.
+func (b Bootstrap) Preflight() error {
+	if b.CargoHome == "" {
+		return nil // Validate says it is required
+	}
+	if st, err := os.Stat(b.CargoHome); err != nil || !st.IsDir() {
+		return &InputError{Name: "--cargo-home", Problem: fmt.Sprintf("%q is not a directory", b.CargoHome)}
+	}
+	return nil
+}
+
+// parse parses a subcommand's flags, which take no other arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return &InputError{Name: fs.Name(), Problem: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return &InputError{Name: fs.Name(), Problem: "unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/client"
+)
+
+// Containers is the part of the Docker client that WithContainer needs.
+type Containers interface {
+	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	ContainerRemove(ctx context.Context, containerID string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+}
+
+// WithContainer creates a container that is never started, runs fn with its ID, and
+// removes it on every path. A container is how files go into and out of an image
+// through the Engine API (copy to it and commit, or copy from it); not starting it
+// means no process, no network and nothing of the image's entrypoint runs.
+func WithContainer(ctx context.Context, e Containers, opts client.ContainerCreateOptions, fn func(id string) error) (err error) {
+	c, err := e.ContainerCreate(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("creating container from %s: %w", opts.Image, err)
+	}
+	defer func() {
+		// Removed even when ctx is cancelled: a cancelled build leaves nothing behind.
+		_, rmErr := e.ContainerRemove(context.WithoutCancel(ctx), c.ID, client.ContainerRemoveOptions{Force: true})
+		if err == nil && rmErr != nil {
+			err = fmt.Errorf("removing container %s: %w", c.ID, rmErr)
+		}
+	}()
+	return fn(c.ID)
+}
+
+// ReadMessages reads the daemon's stream of JSON messages (an image build or load)
+// to its end, hands each to each (which may be nil), and returns the error the
+// daemon reports in-band: such a request can fail after its HTTP status said 200.
+func ReadMessages(r io.Reader, each func(jsonstream.Message)) error {
+	dec := json.NewDecoder(r)
+	for {
+		var m jsonstream.Message
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("reading the daemon's messages: %w", err)
+		}
+		if m.Error != nil {
+			return errors.New(strings.TrimSpace(m.Error.Message))
+		}
+		if each != nil {
+			each(m)
+		}
+	}
+}

@@ -1,0 +1,41 @@
+package source
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+)
+
+func TestWalk(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	for _, f := range []string{"Cargo.toml", "src/main.rs", "target/release/big", "crates/a/target/keep.rs", ".git/HEAD"} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("main.rs", filepath.Join(root, "src/link.rs")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "src/fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := Walk(root, func(p, rel string, _ os.FileInfo) error {
+		got = append(got, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{".", ".git", ".git/HEAD", "Cargo.toml", "crates", "crates/a", "crates/a/target", "crates/a/target/keep.rs", "src", "src/link.rs", "src/main.rs"}
+	if !slices.Equal(got, want) {
+		t.Errorf("visited %q\nwant    %q\n(the root's target/ and the fifo are no source; a member's target/ is)", got, want)
+	}
+}

@@ -1,0 +1,35 @@
+package tmpimage
+
+import (
+	"path"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+)
+
+// AppRoot is the build user's home in the builder image; the scripts in s2i/bin
+// keep cargo/registry, cargo/git, target/ and bin/ below it.
+const AppRoot = "/opt/app-root"
+
+// LabelBuilder names the builder image ID a -tmp image was made with: a build may
+// run on top of that image only with the same builder.
+const LabelBuilder = "io.rust-s2i.builder"
+
+// BuildUser owns the build state, as the builder image's USER.
+var BuildUser = archive.Owner{UID: 1001, GID: 0}
+
+// BinDir is where assemble leaves the binary, and beside it CargoTimeFile.
+const BinDir = AppRoot + "/bin"
+
+// CargoTimeFile, in BinDir, holds how long cargo ran, in milliseconds: the build's
+// log cannot tell cargo's time apart from S2I's own work around it.
+const CargoTimeFile = ".cargo-ms"
+
+// BinaryPath is where the -tmp image holds the built binary.
+func BinaryPath(binary string) string { return path.Join(BinDir, binary) }
+
+// entryDirs maps each cache entry to the directory below AppRoot it holds.
+var entryDirs = map[string]string{
+	cache.EntryRegistry: "cargo",
+	cache.EntryTarget:   "target",
+}
