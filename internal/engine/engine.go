@@ -1,5 +1,7 @@
-// Package engine connects to the Docker Engine that builds run on. One moby client
-// serves the whole program, because the S2I library wants exactly that client.
+// Package engine connects to the Docker Engine that builds run on, and holds the
+// few steps that several packages take on it: a never-started container to move
+// files in and out of an image, and the daemon's in-band JSON messages. One moby
+// client serves the whole program, because the S2I library wants exactly that client.
 package engine
 
 import (

@@ -74,7 +74,7 @@ const (
 
 // TestCacheStreams2GiBInFlatMemory saves a 2 GiB target/ entry and restores it,
 // through Pipeline.save and Pipeline.restore: the fake daemon streams the state
-// out of a "container" (state.Export), it is zstd-compressed into a temp file in
+// out of a "container" (tmpimage.Export), it is zstd-compressed into a temp file in
 // TempDir, saved to a local store, loaded, decompressed, extracted into a staging
 // dir under TempDir, tarred again and streamed into a "container" for the -tmp
 // image, where the fake daemon checks every byte. Memory is sampled throughout.

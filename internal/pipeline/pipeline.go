@@ -1,6 +1,8 @@
-// Package build is the pipeline behind `rust-s2i-musl build`: make sure the images
-// it needs are there, run the S2I build of the -tmp image (incremental when the
-// daemon has the previous one), then put the binary on the runtime base.
+// Package pipeline is what `rust-s2i-musl build` runs: make sure the images it
+// needs are there, stop early when nothing changed, restore the build state from
+// the cache, run the S2I build of the -tmp image (on top of the previous one when
+// the daemon has it), put the binary on the runtime base, push, and save the state
+// back to the cache. The S2I step and the cache come in from the composition root.
 package pipeline
 
 import (

@@ -1,5 +1,7 @@
 // Package s2i assembles the Source-to-Image request for a Rust build and runs it
-// in-process through the source-to-image library: no s2i binary, no docker CLI.
+// through the source-to-image library (no s2i binary, no docker CLI): in this
+// process (InProcess) or in a child process of this program (Isolated), which the
+// composition root picks.
 package s2i
 
 import (
