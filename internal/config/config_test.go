@@ -49,28 +49,32 @@ func TestValidate(t *testing.T) {
 			c := valid()
 			tc.in(&c)
 			err := errors.Join(c.Validate(FlagNaming), c.Preflight(FlagNaming))
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("want an error")
-			}
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Errorf("error %v is not an InputError", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-			if n := len(strings.Split(err.Error(), "\n")); n < len(tc.want) && tc.name == "all at once" {
-				t.Errorf("want every problem on its own line, got %d lines", n)
+			checkInput(t, err, tc.want)
+			if err != nil && tc.name == "all at once" && len(strings.Split(err.Error(), "\n")) < len(tc.want) {
+				t.Errorf("want every problem on its own line, got:\n%v", err)
 			}
 		})
+	}
+}
+
+// checkInput checks that err is nil when want is, and otherwise an InputError that
+// says each of want.
+func checkInput(t *testing.T, err error, want []string) {
+	t.Helper()
+	if want == nil {
+		if err != nil {
+			t.Fatalf("want valid, got %v", err)
+		}
+		return
+	}
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		t.Fatalf("error %v is not an InputError", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
 	}
 }
 
@@ -121,22 +125,7 @@ func TestSubcommandSettings(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := tc.err()
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Fatalf("error %v is not an InputError", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
+			checkInput(t, tc.err(), tc.want)
 		})
 	}
 	if got := (Builder{Toolchain: "1.85.0"}).ImageTag(); got != "ghcr.io/rust-s2i/rust-s2i-musl-builder:1.85.0" {
