@@ -35,6 +35,14 @@ func fakeHelper(t *testing.T, dir, name string, creds map[string][2]string) {
 	}
 }
 
+// writeScript writes an executable shell script named name into dir.
+func writeScript(t *testing.T, dir, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCredentials(t *testing.T) {
 	t.Parallel()
 	const (
@@ -54,9 +62,9 @@ func TestCredentials(t *testing.T) {
 		{
 			name:     "explicit wins over the config",
 			ref:      local,
-			explicit: Auth{"ci", "from-input"},
+			explicit: Auth{Username: "ci", Password: "from-input"},
 			config:   `{"auths":{"127.0.0.1:5000":{"auth":"` + b64("other:from-config") + `"}}}`,
-			want:     Auth{"ci", "from-input"},
+			want:     Auth{Username: "ci", Password: "from-input"},
 		},
 		{
 			name:     "explicit username without password",
@@ -75,31 +83,39 @@ func TestCredentials(t *testing.T) {
 			name:   "auth field",
 			ref:    local,
 			config: `{"auths":{"127.0.0.1:5000":{"auth":"` + b64("u:p:with:colons") + `"}}}`,
-			want:   Auth{"u", "p:with:colons"},
+			want:   Auth{Username: "u", Password: "p:with:colons"},
 		},
 		{
-			name:   "auth field without padding",
-			ref:    local,
-			config: `{"auths":{"127.0.0.1:5000":{"auth":"` + strings.TrimRight(b64("u:pw"), "=") + `"}}}`,
-			want:   Auth{"u", "pw"},
+			// The docker CLI refuses it too.
+			name:     "auth field without padding",
+			ref:      local,
+			config:   `{"auths":{"127.0.0.1:5000":{"auth":"` + strings.TrimRight(b64("u:pw-s3cr3t"), "=") + `"}}}`,
+			wantErr:  `"auth" value in "auths" is not base64 of USER:PASSWORD`,
+			notInErr: []string{"pw-s3cr3t", strings.TrimRight(b64("u:pw-s3cr3t"), "=")},
 		},
 		{
 			name:   "username and password fields",
 			ref:    local,
 			config: `{"auths":{"127.0.0.1:5000":{"username":"u","password":"p"}}}`,
-			want:   Auth{"u", "p"},
+			want:   Auth{Username: "u", Password: "p"},
 		},
 		{
 			name:   "key with scheme and path",
 			ref:    "ghcr.io/org/app",
 			config: `{"auths":{"https://ghcr.io/v2/":{"auth":"` + b64("gh:tok") + `"}}}`,
-			want:   Auth{"gh", "tok"},
+			want:   Auth{Username: "gh", Password: "tok"},
 		},
 		{
-			name:   "host names are case-insensitive",
-			ref:    "ghcr.io/org/app",
-			config: `{"auths":{"GHCR.IO":{"auth":"` + b64("gh:tok") + `"}}}`,
-			want:   Auth{"gh", "tok"},
+			name:   "key with scheme and port",
+			ref:    local,
+			config: `{"auths":{"http://127.0.0.1:5000/v2/":{"auth":"` + b64("u:p") + `"}}}`,
+			want:   Auth{Username: "u", Password: "p"},
+		},
+		{
+			name:   "exact key wins over a key with a scheme",
+			ref:    local,
+			config: `{"auths":{"http://127.0.0.1:5000":{"auth":"` + b64("old:p1") + `"},"127.0.0.1:5000":{"auth":"` + b64("new:p2") + `"}}}`,
+			want:   Auth{Username: "new", Password: "p2"},
 		},
 		{
 			name:   "port is part of the host",
@@ -111,19 +127,19 @@ func TestCredentials(t *testing.T) {
 			name:   "docker hub under the CLI key",
 			ref:    hub,
 			config: `{"auths":{"https://index.docker.io/v1/":{"auth":"` + b64("alice:hub") + `"}}}`,
-			want:   Auth{"alice", "hub"},
+			want:   Auth{Username: "alice", Password: "hub"},
 		},
 		{
 			name:   "docker hub under docker.io",
 			ref:    "docker.io/library/busybox",
 			config: `{"auths":{"docker.io":{"auth":"` + b64("alice:hub") + `"}}}`,
-			want:   Auth{"alice", "hub"},
+			want:   Auth{Username: "alice", Password: "hub"},
 		},
 		{
 			name:   "docker hub under index.docker.io",
 			ref:    "busybox",
 			config: `{"auths":{"index.docker.io":{"username":"alice","password":"hub"}}}`,
-			want:   Auth{"alice", "hub"},
+			want:   Auth{Username: "alice", Password: "hub"},
 		},
 		{
 			name:   "docker hub login is not used for another registry",
@@ -161,10 +177,10 @@ func TestCredentials(t *testing.T) {
 			wantErr: "config.json",
 		},
 		{
-			name:     "corrupt auth field names the entry, not the value",
+			name:     "corrupt auth field names the field, not the value",
 			ref:      local,
 			config:   `{"auths":{"127.0.0.1:5000":{"auth":"%%not-base64-s3cr3t%%"}}}`,
-			wantErr:  `auths["127.0.0.1:5000"]: "auth" is not base64`,
+			wantErr:  `config.json: an "auth" value in "auths" is not base64 of USER:PASSWORD`,
 			notInErr: []string{"s3cr3t"},
 		},
 		{
@@ -172,13 +188,49 @@ func TestCredentials(t *testing.T) {
 			ref:      local,
 			config:   `{"auths":{"127.0.0.1:5000":{"auth":"` + b64("justatoken") + `"}}}`,
 			wantErr:  "not base64 of USER:PASSWORD",
-			notInErr: []string{"justatoken"},
+			notInErr: []string{"justatoken", b64("justatoken")},
 		},
 		{
-			name:    "identity token is refused clearly",
-			ref:     hub,
-			config:  `{"auths":{"https://index.docker.io/v1/":{"auth":"` + b64("<token>:") + `","identitytoken":"refresh-xyz"}}}`,
-			wantErr: "token login, which is not supported",
+			// As for the docker CLI, a broken file is broken for every registry.
+			name:     "corrupt entry of another registry",
+			ref:      local,
+			config:   `{"auths":{"127.0.0.1:5000":{"auth":"` + b64("u:p") + `"},"ghcr.io":{"auth":"` + b64("nocolon-s3cr3t") + `"}}}`,
+			wantErr:  `not base64 of USER:PASSWORD`,
+			notInErr: []string{"nocolon-s3cr3t", b64("nocolon-s3cr3t")},
+		},
+		{
+			name:     "string where an object belongs",
+			ref:      local,
+			config:   `{"auths":{"127.0.0.1:5000":"` + b64("u:s3cr3t") + `"}}`,
+			wantErr:  "config.json): json: cannot unmarshal string",
+			notInErr: []string{"s3cr3t", b64("u:s3cr3t")},
+		},
+		{
+			// What `docker login` writes when the registry answers with an
+			// identity token: the user, no password, the token.
+			name:   "identity token entry",
+			ref:    hub,
+			config: `{"auths":{"https://index.docker.io/v1/":{"auth":"` + b64("alice:") + `","identitytoken":"refresh-xyz"}}}`,
+			want:   Auth{Username: "alice", IdentityToken: "refresh-xyz"},
+		},
+		{
+			name:   "identity token entry without a user",
+			ref:    "ghcr.io/org/app",
+			config: `{"auths":{"ghcr.io":{"identitytoken":"refresh-xyz"}}}`,
+			want:   Auth{IdentityToken: "refresh-xyz"},
+		},
+		{
+			name:   "identity token from a credential helper",
+			ref:    "registry.example.com/org/app",
+			config: `{"credHelpers":{"registry.example.com":"fake"}}`,
+			want:   Auth{IdentityToken: "helper-refresh-token"},
+		},
+		{
+			name:     "registry token entry is refused clearly",
+			ref:      local,
+			config:   `{"auths":{"127.0.0.1:5000":{"registrytoken":"bearer-s3cr3t"}}}`,
+			wantErr:  "registry token, which is not supported",
+			notInErr: []string{"bearer-s3cr3t"},
 		},
 		{
 			name:    "invalid reference",
@@ -189,19 +241,19 @@ func TestCredentials(t *testing.T) {
 			name:   "credHelpers wins over auths",
 			ref:    local,
 			config: `{"credHelpers":{"127.0.0.1:5000":"fake"},"auths":{"127.0.0.1:5000":{"auth":"` + b64("file:pw") + `"}}}`,
-			want:   Auth{"helper-user", "helper-secret"},
+			want:   Auth{Username: "helper-user", Password: "helper-secret"},
 		},
 		{
 			name:   "credsStore for docker hub gets the CLI key",
 			ref:    hub,
 			config: `{"credsStore":"fake"}`,
-			want:   Auth{"hub-user", "hub-secret"},
+			want:   Auth{Username: "hub-user", Password: "hub-secret"},
 		},
 		{
 			name:   "helper without a login falls back to auths",
 			ref:    "ghcr.io/org/app",
 			config: `{"credsStore":"fake","auths":{"ghcr.io":{"auth":"` + b64("gh:tok") + `"}}}`,
-			want:   Auth{"gh", "tok"},
+			want:   Auth{Username: "gh", Password: "tok"},
 		},
 		{
 			name:   "helper without a login is anonymous",
@@ -216,10 +268,29 @@ func TestCredentials(t *testing.T) {
 			wantErr: "credsStore names the credential helper docker-credential-desktop, which is not on PATH",
 		},
 		{
+			name:   "credHelpers for another registry is not used",
+			ref:    "ghcr.io/org/app",
+			config: `{"credHelpers":{"127.0.0.1:5000":"fake"},"auths":{"ghcr.io":{"auth":"` + b64("gh:tok") + `"}}}`,
+			want:   Auth{Username: "gh", Password: "tok"},
+		},
+		{
+			name:     "failing helper: wrapped, and redacted",
+			ref:      local,
+			config:   `{"credsStore":"broken","auths":{"ghcr.io":{"auth":"` + b64("ci:leaked-pw") + `"},"quay.io":{"identitytoken":"leaked-token"}}}`,
+			wantErr:  `docker-credential-broken get 127.0.0.1:5000: error getting credentials - err: exit status 3 (stderr: keychain locked, tried ***, ***)`,
+			notInErr: []string{"leaked-pw", "leaked-token", b64("ci:leaked-pw")},
+		},
+		{
+			name:    "slow helper times out",
+			ref:     local,
+			config:  `{"credsStore":"slow"}`,
+			wantErr: "docker-credential-slow get 127.0.0.1:5000: no answer within",
+		},
+		{
 			name:   "missing helper but an auths login",
 			ref:    local,
 			config: `{"credsStore":"desktop","auths":{"127.0.0.1:5000":{"auth":"` + b64("u:p") + `"}}}`,
-			want:   Auth{"u", "p"},
+			want:   Auth{Username: "u", Password: "p"},
 		},
 	}
 	for _, tc := range tests {
@@ -230,7 +301,13 @@ func TestCredentials(t *testing.T) {
 			fakeHelper(t, bin, "fake", map[string][2]string{
 				"127.0.0.1:5000":              {"helper-user", "helper-secret"},
 				"https://index.docker.io/v1/": {"hub-user", "hub-secret"},
+				"registry.example.com":        {"<token>", "helper-refresh-token"},
 			})
+			// A helper that fails, quoting secrets of the config on both streams.
+			writeScript(t, bin, "docker-credential-broken",
+				"echo 'keychain locked, tried leaked-pw, leaked-token' >&2\n"+
+					"echo 'cannot read "+b64("ci:leaked-pw")+"'\nexit 3\n")
+			writeScript(t, bin, "docker-credential-slow", "sleep 30\n")
 			if tc.config != "" {
 				if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tc.config), 0o600); err != nil {
 					t.Fatal(err)
@@ -249,6 +326,9 @@ func TestCredentials(t *testing.T) {
 					return p, nil
 				},
 				timeout: 10 * time.Second,
+			}
+			if strings.Contains(tc.name, "times out") {
+				r.timeout = 200 * time.Millisecond
 			}
 			got, err := r.credentials(tc.ref, tc.explicit, dir)
 			if tc.wantErr != "" {
@@ -272,9 +352,12 @@ func TestCredentials(t *testing.T) {
 				t.Fatalf("credentials: %v", err)
 			}
 			if got != tc.want {
-				t.Errorf("credentials = %#v (user %q), want user %q with the expected password", got, got.Username, tc.want.Username)
+				t.Errorf("credentials = %#v (user %q), want user %q with the expected secrets", got, got.Username, tc.want.Username)
 				if got.Password != tc.want.Password {
 					t.Errorf("password differs from the expected one")
+				}
+				if got.IdentityToken != tc.want.IdentityToken {
+					t.Errorf("identity token differs from the expected one")
 				}
 			}
 		})
@@ -334,15 +417,95 @@ func TestAuthDoesNotPrintPassword(t *testing.T) {
 	}
 }
 
+func TestAuthDoesNotPrintIdentityToken(t *testing.T) {
+	t.Parallel()
+	const token = "refresh-tok-0f9e8d7c"
+	for _, a := range []Auth{
+		{Username: "alice", IdentityToken: token},
+		{IdentityToken: token},
+		{Username: "alice", Password: "pw-2b3c4d", IdentityToken: token},
+	} {
+		wrapped := struct{ Auth Auth }{a}
+		outputs := map[string]string{
+			"%v":         fmt.Sprintf("%v", a),
+			"%+v":        fmt.Sprintf("%+v", a),
+			"%#v":        fmt.Sprintf("%#v", a),
+			"%s":         fmt.Sprintf("%s", a),
+			"%q":         fmt.Sprintf("%q", a),
+			"%x":         fmt.Sprintf("%x", a),
+			"%+v nested": fmt.Sprintf("%+v", wrapped),
+			"%#v nested": fmt.Sprintf("%#v", wrapped),
+			"%v pointer": fmt.Sprintf("%v", &a),
+			"error":      fmt.Errorf("pushing: %v", a).Error(),
+		}
+		js, err := json.Marshal(wrapped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs["json"] = string(js)
+		for verb, out := range outputs {
+			if strings.Contains(out, token) || a.Password != "" && strings.Contains(out, a.Password) {
+				t.Errorf("%s prints a secret: %s", verb, out)
+			}
+			if !strings.Contains(out, "***") || !strings.Contains(out, a.Username) {
+				t.Errorf("%s = %s, want the username and ***", verb, out)
+			}
+		}
+		if got, want := fmt.Sprintf("%+v", a), "IdentityToken:***}"; !strings.HasSuffix(got, want) {
+			t.Errorf("%%+v = %s, want it to end with %s", got, want)
+		}
+		var back struct{ Auth map[string]string }
+		if err := json.Unmarshal(js, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.Auth["identitytoken"] != "***" {
+			t.Errorf("json = %s, want identitytoken ***", js)
+		}
+	}
+}
+
+// The resolver reads only the directory it is given: not $DOCKER_CONFIG, $HOME
+// or $DOCKER_AUTH_CONFIG, which the docker CLI's config package would otherwise
+// consult.
+func TestCredentialsIgnoreTheEnvironment(t *testing.T) {
+	home := t.TempDir()
+	login := `{"auths":{"127.0.0.1:5000":{"auth":"` + b64("env-user:env-pw") + `"}}}`
+	if err := os.MkdirAll(filepath.Join(home, ".docker"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(login), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
+	t.Setenv("DOCKER_AUTH_CONFIG", login)
+	for _, dir := range []string{"", t.TempDir()} {
+		got, err := Credentials("127.0.0.1:5000/app", Auth{}, dir)
+		if err != nil {
+			t.Fatalf("Credentials(dir %q): %v", dir, err)
+		}
+		if !got.IsZero() {
+			t.Errorf("Credentials(dir %q) = %v, want anonymous: the environment is not the given directory", dir, got)
+		}
+	}
+	// The same file in the given directory is read.
+	got, err := Credentials("127.0.0.1:5000/app", Auth{}, filepath.Join(home, ".docker"))
+	if err != nil || got.Username != "env-user" || got.Password != "env-pw" {
+		t.Errorf("Credentials(the directory) = %v, %v; want env-user's login", got, err)
+	}
+}
+
 func TestEncodeAuth(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		ref, addr string
 		auth      Auth
 	}{
-		{"127.0.0.1:5000/x:t", "127.0.0.1:5000", Auth{"u", "p"}},
-		{"alice/app", "https://index.docker.io/v1/", Auth{"alice", "pw"}},
+		{"127.0.0.1:5000/x:t", "127.0.0.1:5000", Auth{Username: "u", Password: "p"}},
+		{"alice/app", "https://index.docker.io/v1/", Auth{Username: "alice", Password: "pw"}},
 		{"127.0.0.1:5000/x", "", Auth{}},
+		{"ghcr.io/org/x", "ghcr.io", Auth{IdentityToken: "refresh-tok"}},
+		{"alice/app", "https://index.docker.io/v1/", Auth{Username: "alice", IdentityToken: "refresh-tok"}},
 	} {
 		enc, err := EncodeAuth(tc.ref, tc.auth)
 		if err != nil {
@@ -353,12 +516,13 @@ func TestEncodeAuth(t *testing.T) {
 		if err != nil {
 			t.Fatalf("daemon-side decode of %s: %v", tc.ref, err)
 		}
-		if got.Username != tc.auth.Username || got.Password != tc.auth.Password || got.ServerAddress != tc.addr {
-			t.Errorf("%s: decoded user %q server %q, want %q %q (password equal: %v)",
-				tc.ref, got.Username, got.ServerAddress, tc.auth.Username, tc.addr, got.Password == tc.auth.Password)
+		if got.Username != tc.auth.Username || got.Password != tc.auth.Password || got.IdentityToken != tc.auth.IdentityToken || got.ServerAddress != tc.addr {
+			t.Errorf("%s: decoded user %q server %q, want %q %q (password equal: %v, identity token equal: %v)",
+				tc.ref, got.Username, got.ServerAddress, tc.auth.Username, tc.addr,
+				got.Password == tc.auth.Password, got.IdentityToken == tc.auth.IdentityToken)
 		}
 	}
-	if _, err := EncodeAuth("Bad Ref", Auth{"u", "p"}); err == nil {
+	if _, err := EncodeAuth("Bad Ref", Auth{Username: "u", Password: "p"}); err == nil {
 		t.Errorf("EncodeAuth of a bad reference: got no error")
 	}
 }

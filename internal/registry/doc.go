@@ -4,5 +4,6 @@
 // The daemon does the pushing (it already holds the layers); this package only
 // finds the credentials, hands them to the daemon in the X-Registry-Auth form,
 // and turns the daemon's progress stream into short log lines, a digest, and an
-// error that says what went wrong without ever containing the password.
+// error that says what went wrong without ever containing the password
+// or the identity token.
 package registry

@@ -1,12 +1,14 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/moby/moby/api/types/jsonstream"
@@ -28,7 +30,7 @@ var ErrUnauthorized = errors.New("registry authentication failed")
 //
 // progress gets one short line per finished step (a layer pushed or already
 // there, the final digest); nil discards them. Neither those lines nor the error
-// ever contain the password.
+// ever contain the password or the identity token.
 func Push(ctx context.Context, e Engine, ref string, auth Auth, progress io.Writer) (string, error) {
 	if progress == nil {
 		progress = io.Discard
@@ -116,12 +118,12 @@ func pushFailure(ref string, auth Auth, e *jsonstream.Error, r redactor) error {
 	denied := e.Code == 403 || has("denied", "forbidden")
 	var text string
 	switch {
-	case refused && auth.Username != "":
-		text = fmt.Sprintf("pushing %s: the registry refused the credentials for user %q: %s", ref, auth.Username, msg)
+	case refused && !auth.IsZero():
+		text = fmt.Sprintf("pushing %s: the registry refused the credentials for %s: %s", ref, auth.who(), msg)
 	case refused:
 		text = fmt.Sprintf("pushing %s: the registry wants credentials and none were given (set username and password, or log in with docker login): %s", ref, msg)
-	case denied && auth.Username != "":
-		text = fmt.Sprintf("pushing %s: the registry denied user %q the push (no write access to this repository, or it does not exist): %s", ref, auth.Username, msg)
+	case denied && !auth.IsZero():
+		text = fmt.Sprintf("pushing %s: the registry denied %s the push (no write access to this repository, or it does not exist): %s", ref, auth.who(), msg)
 	case denied:
 		text = fmt.Sprintf("pushing %s: the registry denied an anonymous push (set username and password, or log in with docker login): %s", ref, msg)
 	default:
@@ -141,19 +143,29 @@ func (e *pushError) Error() string        { return e.text }
 func (e *pushError) Unwrap() error        { return e.cause }
 func (e *pushError) Is(target error) bool { return e.kind != nil && target == e.kind }
 
-// redactor replaces the password, and the encodings it travels in, with ***.
-// The daemon and registries are not known to echo them; this makes sure.
+// redactor replaces the password and the identity token, and the encodings
+// they travel in, with ***. The daemon and registries are not known to echo
+// them; this makes sure.
 type redactor struct{ secrets []string }
 
 func newRedactor(a Auth, encoded string) redactor {
-	var r redactor
-	if a.Password == "" {
-		return r
+	if a.Password == "" && a.IdentityToken == "" {
+		return redactor{}
 	}
-	basic := a.Username + ":" + a.Password
-	// Longest first, so a secret that contains another is replaced whole.
-	r.secrets = []string{encoded, base64.StdEncoding.EncodeToString([]byte(basic)), basic, a.Password}
-	return r
+	s := []string{encoded, a.IdentityToken}
+	if a.Password != "" {
+		basic := a.Username + ":" + a.Password
+		s = append(s, base64.StdEncoding.EncodeToString([]byte(basic)), basic, a.Password)
+	}
+	return redactor{sortSecrets(s)}
+}
+
+// sortSecrets drops empty and duplicate secrets and puts the longest first, so
+// that a secret that contains another is replaced whole.
+func sortSecrets(s []string) []string {
+	s = slices.DeleteFunc(s, func(x string) bool { return x == "" })
+	slices.SortFunc(s, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	return slices.Compact(s)
 }
 
 func (r redactor) redact(s string) string {

@@ -242,8 +242,8 @@ func TestPushRefused(t *testing.T) {
 		auth Auth
 		want string
 	}{
-		{"wrong password", Auth{user, "wr0ng-pa55word-9f8e"}, `pushing ` + ref + `: the registry refused the credentials for user "pusher": `},
-		{"unknown user", Auth{"mallory", pass}, `the registry refused the credentials for user "mallory": `},
+		{"wrong password", Auth{Username: user, Password: "wr0ng-pa55word-9f8e"}, `pushing ` + ref + `: the registry refused the credentials for user "pusher": `},
+		{"unknown user", Auth{Username: "mallory", Password: pass}, `the registry refused the credentials for user "mallory": `},
 		{"anonymous", Auth{}, `pushing ` + ref + `: the registry wants credentials and none were given`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -293,7 +293,7 @@ func TestPushMissingImage(t *testing.T) {
 	t.Parallel()
 	c := connect(t)
 	ref := fmt.Sprintf("127.0.0.1:%d/rs2i-push-test:does-not-exist", freePort(t))
-	_, err := Push(t.Context(), c, ref, Auth{"u", "pw-never-shown"}, nil)
+	_, err := Push(t.Context(), c, ref, Auth{Username: "u", Password: "pw-never-shown"}, nil)
 	if err == nil {
 		t.Fatal("Push of a missing image succeeded")
 	}

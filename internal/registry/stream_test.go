@@ -63,6 +63,8 @@ func TestPushStream(t *testing.T) {
 		secret = "s3cret-P4ss"
 	)
 	auth := Auth{Username: "ci", Password: secret}
+	const token = "refresh-T0ken-77"
+	tokenAuth := Auth{Username: "ci", IdentityToken: token}
 	basic := base64.StdEncoding.EncodeToString([]byte("ci:" + secret))
 	ok := `{"status":"The push refers to repository [127.0.0.1:5000/app]"}
 {"status":"Preparing","progressDetail":{},"id":"4a223c1e9187"}
@@ -101,6 +103,23 @@ func TestPushStream(t *testing.T) {
 			wantErr:      `pushing ` + ref + `: the registry refused the credentials for user "ci": unauthorized: password *** is wrong`,
 			wantAuthErr:  true,
 			wantProgress: "login as *** (Basic ***)\n",
+		},
+		{
+			name: "an identity token echoed is redacted, and sent",
+			engine: &cannedEngine{stream: `{"status":"refreshing with ` + token + `"}
+{"errorDetail":{"message":"unauthorized: token ` + token + ` expired"},"error":"unauthorized"}
+`},
+			auth:         tokenAuth,
+			wantErr:      `pushing ` + ref + `: the registry refused the credentials for user "ci" (identity token): unauthorized: token *** expired`,
+			wantAuthErr:  true,
+			wantProgress: "refreshing with ***\n",
+		},
+		{
+			name:        "denied to an identity token",
+			engine:      &cannedEngine{stream: `{"errorDetail":{"message":"denied: requested access to the resource is denied"}}`},
+			auth:        Auth{IdentityToken: token},
+			wantErr:     `the registry denied the identity token the push`,
+			wantAuthErr: true,
 		},
 		{
 			name:        "denied",
@@ -169,23 +188,24 @@ func TestPushStream(t *testing.T) {
 				if got := errors.Is(err, ErrUnauthorized); got != tc.wantAuthErr {
 					t.Errorf("errors.Is(err, ErrUnauthorized) = %v, want %v", got, tc.wantAuthErr)
 				}
-				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), basic) {
-					t.Errorf("the error leaks the password: %v", err)
+				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), basic) || strings.Contains(err.Error(), token) {
+					t.Errorf("the error leaks a secret: %v", err)
 				}
 			}
 			if tc.wantProgress != "" && progress.String() != tc.wantProgress {
 				t.Errorf("progress =\n%s\nwant\n%s", progress.String(), tc.wantProgress)
 			}
-			if strings.Contains(progress.String(), secret) || strings.Contains(progress.String(), basic) {
-				t.Errorf("progress leaks the password:\n%s", progress.String())
+			if strings.Contains(progress.String(), secret) || strings.Contains(progress.String(), basic) || strings.Contains(progress.String(), token) {
+				t.Errorf("progress leaks a secret:\n%s", progress.String())
 			}
 			// What the daemon was given: the credentials, for this registry.
 			sent, err := authconfig.Decode(tc.engine.got.RegistryAuth)
 			if err != nil {
 				t.Fatalf("the RegistryAuth sent does not decode: %v", err)
 			}
-			if sent.Username != tc.auth.Username || sent.Password != tc.auth.Password {
-				t.Errorf("sent user %q (password equal %v), want %q", sent.Username, sent.Password == tc.auth.Password, tc.auth.Username)
+			if sent.Username != tc.auth.Username || sent.Password != tc.auth.Password || sent.IdentityToken != tc.auth.IdentityToken {
+				t.Errorf("sent user %q (password equal %v, identity token equal %v), want %q",
+					sent.Username, sent.Password == tc.auth.Password, sent.IdentityToken == tc.auth.IdentityToken, tc.auth.Username)
 			}
 		})
 	}
