@@ -3,64 +3,100 @@ package cache
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
 
 // Entry names: the cargo registry and git checkouts, and the build state (target/).
 // They are saved apart because the registry changes only with Cargo.lock, while the
-// build state also depends on the toolchain and target.
+// build state also depends on the toolchain, the target and the build settings.
 const (
 	EntryRegistry = "registry"
 	EntryTarget   = "target"
 )
 
-// KeyParts are what an entry's content depends on.
+// KeyParts are what an entry's content depends on. None of them is an image ID: a
+// fresh runner that builds or pulls the same builder must find the same keys.
 type KeyParts struct {
 	Prefix    string
 	Binary    string
 	Target    string
-	BuilderID string // the builder image ID: a new toolchain makes target/ useless
-	LockHash  string // see LockHash
+	Rustc     string // the compiler's release, such as 1.85.0: for people reading keys
+	Toolchain string // a hash of `rustc -vV` and the S2I scripts (builder.Identity.Key)
+	Settings  string // SettingsHash: the rest of what decides target/
+	Lock      string // LockHash: what decides the registry entry
 }
 
 // Keys returns the primary key of entry and the restore prefixes to fall back on,
 // most specific first. A fallback is still a good start: cargo rebuilds only what
-// differs.
+// differs. target/ never falls back across toolchains: rustc cannot use another
+// compiler's artifacts, and restoring them costs time for nothing.
 func Keys(entry string, p KeyParts) []string {
-	builder := strings.TrimPrefix(p.BuilderID, "sha256:")
-	if len(builder) > 12 {
-		builder = builder[:12]
-	}
-	base := strings.Join([]string{p.Prefix, entry, p.Binary, p.Target}, "-") + "-"
-	withBuilder := base + builder + "-"
-	keys := []string{withBuilder + p.LockHash, withBuilder}
 	if entry == EntryRegistry {
-		// Downloaded crates do not depend on the toolchain.
-		keys = append(keys, base)
+		base := strings.Join([]string{p.Prefix, entry, p.Binary}, "-") + "-"
+		return []string{base + p.Lock, base}
 	}
-	return keys
+	base := strings.Join([]string{p.Prefix, entry, p.Binary, p.Target, p.Rustc, p.Toolchain}, "-") + "-"
+	return []string{base + p.Settings, base}
 }
 
-// LockHash hashes what decides the dependency set and toolchain of a local crate:
-// Cargo.lock and rust-toolchain(.toml). A remote source, read only inside the build,
-// hashes its URL.
-func LockHash(source string, remote bool) string {
+// LockHash hashes what decides the registry entry of a local crate: its Cargo.lock.
+// A remote source, read only inside the build, hashes its URL.
+func LockHash(src string, remote bool) string {
 	h := sha256.New()
 	if remote {
-		h.Write([]byte(source))
+		io.WriteString(h, src)
 	} else {
-		for _, name := range []string{"Cargo.lock", "rust-toolchain", "rust-toolchain.toml"} {
-			data, err := os.ReadFile(filepath.Join(source, name))
-			if err != nil {
-				continue // absent files hash as absent
-			}
-			h.Write([]byte(name))
-			h.Write([]byte{0})
-			h.Write(data)
-			h.Write([]byte{0})
-		}
+		hashFile(h, src, "Cargo.lock")
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// SettingsHash hashes what decides target/ besides the toolchain and the target:
+// the settings (the build's env and cargo options, one a line, in order) and, of a
+// local source, every Cargo.toml of the workspace, .cargo/config(.toml), Cargo.lock
+// and rust-toolchain(.toml). A remote source hashes its URL instead. A change of
+// RUSTFLAGS therefore gives a new key, and the state it builds is saved anew.
+func SettingsHash(src string, remote bool, settings []string) (string, error) {
+	h := sha256.New()
+	for _, s := range settings {
+		fmt.Fprintf(h, "setting %q\n", s)
+	}
+	if remote {
+		fmt.Fprintf(h, "remote %q\n", src)
+		return hex.EncodeToString(h.Sum(nil))[:16], nil
+	}
+	for _, name := range []string{".cargo/config.toml", ".cargo/config", "Cargo.lock", "rust-toolchain", "rust-toolchain.toml"} {
+		hashFile(h, src, name)
+	}
+	err := source.Walk(src, func(_, rel string, info fs.FileInfo) error {
+		switch {
+		case info.IsDir() && info.Name() == ".git":
+			return filepath.SkipDir
+		case info.Mode().IsRegular() && info.Name() == "Cargo.toml":
+			hashFile(h, src, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hashing the build settings: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// hashFile adds a file's name and content to h; an absent file hashes as absent.
+func hashFile(h hash.Hash, dir, name string) {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(h, "file %q %d\n", filepath.ToSlash(name), len(data))
+	h.Write(data)
 }

@@ -53,7 +53,7 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 		Engine: c, Host: daemonHost(c), Report: rep, Log: sys.Stderr, Getenv: sys.Getenv,
 		Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: sys.Getenv("RUNNER_TEMP"),
 		Annotate: frontEnd == config.FrontEndActions,
-		S2I:      s2iRunner(c, sys),
+		S2I:      s2iRunner(c, sys), Naming: naming,
 	}
 	if _, err := p.Run(ctx, cfg); err != nil {
 		return err

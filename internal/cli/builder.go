@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/moby/moby/client"
+
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
@@ -23,6 +25,13 @@ func runBuilder(ctx context.Context, args []string, sys IO) error {
 	}
 	defer c.Close()
 	o := builder.Options{Base: b.Base, Toolchain: b.Toolchain, Target: b.Target, Tag: b.ImageTag()}
+	if o.Target == "" {
+		// The builder's target follows the daemon it is built on: an arm64 runner
+		// makes an aarch64 builder.
+		if info, err := c.Info(ctx, client.InfoOptions{}); err == nil {
+			o.Target = builder.DefaultTarget(info.Info.Architecture)
+		}
+	}
 	if err := builder.Build(ctx, c, o, sys.Stderr); err != nil {
 		return err
 	}

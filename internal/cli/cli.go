@@ -37,7 +37,7 @@ const usage = `usage:
                           [--target TRIPLE] [--env K=V ...] [--network MODE] [--clean]
                           [--cache none|local|gha] [--cache-dir DIR] [--cache-key-prefix P]
                           [--cache-protocol v1|v2] [--cache-timeout DURATION]
-                          [--push] [--output-file FILE]
+                          [--cache-save=false] [--push] [--output-file FILE]
   rust-s2i-musl builder   [--toolchain stable|1.NN.N|nightly-YYYY-MM-DD] [--base IMAGE]
                           [--target TRIPLE] [--tag IMAGE]
   rust-s2i-musl bootstrap --cargo-home DIR --binary NAME [--builder IMAGE] [--tmp-image NAME]

@@ -46,6 +46,7 @@ type Config struct {
 	CacheKeyPrefix string
 	CacheProtocol  string // gha only: "v1", "v2", or "" to detect
 	CacheTimeout   string // a duration bounding each cache call; "" for the backend's defaults
+	CacheSave      bool   // false restores only
 	Push           bool
 	Username       string // registry credentials for Push; empty means the Docker config
 	Password       Secret
@@ -76,6 +77,7 @@ func Defaults() Config {
 		RuntimeImage:   DefaultRuntimeImage,
 		Cache:          "none",
 		CacheKeyPrefix: "rust-s2i-musl",
+		CacheSave:      true,
 	}
 }
 

@@ -38,6 +38,7 @@ var settings = []setting{
 	{name: "cache-key-prefix", usage: "prefix of the cache keys", field: func(c *Config) any { return &c.CacheKeyPrefix }},
 	{name: "cache-protocol", usage: "protocol of the gha cache: v1 or v2 (default: detected)", field: func(c *Config) any { return &c.CacheProtocol }},
 	{name: "cache-timeout", usage: "bound on each cache call, e.g. 30s (default: 1m to restore, 2m to save)", field: func(c *Config) any { return &c.CacheTimeout }},
+	{name: "cache-save", usage: "save the build state to the cache after the build; false only restores (for pull requests)", field: func(c *Config) any { return &c.CacheSave }},
 	{name: "push", usage: "push the final image", field: func(c *Config) any { return &c.Push }},
 	{name: "username", usage: "registry user for push", field: func(c *Config) any { return &c.Username }, noFlag: true},
 	{name: "password", usage: "registry password or token for push", field: func(c *Config) any { return &c.Password }, noFlag: true},

@@ -39,7 +39,7 @@ func TestFromPlugin(t *testing.T) {
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
 				Image: "reg/app:1", TmpImage: "app-tmp", Target: "aarch64-unknown-linux-musl",
 				Env: []string{"A=1", "B=2"}, Network: "none", Cache: "gha", CacheDir: "/cache",
-				CacheKeyPrefix: "p", CacheProtocol: "v1", Push: true, Username: "bot",
+				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Push: true, Username: "bot",
 				Password: "s3cret", Clean: true, OutputFile: "out.env",
 			}
 		}},
@@ -58,6 +58,7 @@ func TestFromPlugin(t *testing.T) {
 		{"empty env map", env{"PLUGIN_ENV": `{}`}, func(*Config) {}},
 		{"env as a JSON list", env{"PLUGIN_ENV": `["A=1", "B=x,y"]`}, func(c *Config) { c.Env = []string{"A=1", "B=x,y"} }},
 		{"booleans", env{"PLUGIN_PUSH": "TRUE", "PLUGIN_CLEAN": "false"}, func(c *Config) { c.Push = true }},
+		{"cache_save false restores only", env{"PLUGIN_CACHE_SAVE": "false"}, func(c *Config) { c.CacheSave = false }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

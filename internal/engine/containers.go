@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 )
@@ -57,4 +59,51 @@ func ReadMessages(r io.Reader, each func(jsonstream.Message)) error {
 			each(m)
 		}
 	}
+}
+
+// Runner is the part of the Docker client that Output needs.
+type Runner interface {
+	Containers
+	ContainerStart(ctx context.Context, containerID string, options client.ContainerStartOptions) (client.ContainerStartResult, error)
+	ContainerWait(ctx context.Context, containerID string, options client.ContainerWaitOptions) client.ContainerWaitResult
+	ContainerLogs(ctx context.Context, containerID string, options client.ContainerLogsOptions) (client.ContainerLogsResult, error)
+}
+
+// Output runs cmd in a container of image with no network and returns what it
+// wrote to stdout. A start costs most of a second, so callers keep the answer.
+func Output(ctx context.Context, e Runner, image string, cmd ...string) (string, error) {
+	opts := client.ContainerCreateOptions{
+		Image:      image,
+		Config:     &container.Config{Entrypoint: cmd[:1], Cmd: cmd[1:]},
+		HostConfig: &container.HostConfig{NetworkMode: "none"},
+	}
+	var out string
+	err := WithContainer(ctx, e, opts, func(id string) error {
+		if _, err := e.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+			return fmt.Errorf("running %s in %s: %w", strings.Join(cmd, " "), image, err)
+		}
+		wait := e.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+		var code int64
+		select {
+		case r := <-wait.Result:
+			code = r.StatusCode
+		case err := <-wait.Error:
+			return fmt.Errorf("running %s in %s: %w", strings.Join(cmd, " "), image, err)
+		}
+		logs, err := e.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+		if err != nil {
+			return fmt.Errorf("reading the output of %s: %w", strings.Join(cmd, " "), err)
+		}
+		defer logs.Close()
+		var stdout, stderr strings.Builder
+		if _, err := stdcopy.StdCopy(&stdout, &stderr, logs); err != nil {
+			return fmt.Errorf("reading the output of %s: %w", strings.Join(cmd, " "), err)
+		}
+		if code != 0 {
+			return fmt.Errorf("%s in %s exited with %d: %s", strings.Join(cmd, " "), image, code, strings.TrimSpace(stderr.String()))
+		}
+		out = stdout.String()
+		return nil
+	})
+	return out, err
 }

@@ -107,8 +107,17 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 		return Result{}, fmt.Errorf("reading runtime image config: %w", err)
 	}
 
+	arch, err := binaryArch(bin)
+	if err != nil {
+		return Result{}, err
+	}
+	if baseCF.Architecture != "" && baseCF.Architecture != arch {
+		return Result{}, fmt.Errorf("the binary is %s but runtime image %s is %s: pick a runtime image for %s", arch, s.Base, baseCF.Architecture, arch)
+	}
+
 	dest := path.Join(BinDir, s.Binary)
 	cf := baseCF.DeepCopy()
+	cf.Architecture, cf.OS = arch, "linux"
 	cf.Created = v1.Time{Time: s.Created}
 	cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, layer.diffID)
 	cf.History = append(cf.History, v1.History{

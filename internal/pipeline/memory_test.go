@@ -310,8 +310,10 @@ func memParts() cache.KeyParts {
 		Prefix:    "memtest",
 		Binary:    "app",
 		Target:    "x86_64-unknown-linux-musl",
-		BuilderID: "sha256:0123456789abcdef0123",
-		LockHash:  "fedcba9876543210",
+		Rustc:     "1.85.0",
+		Toolchain: "0123456789ab",
+		Settings:  "0123456789abcdef",
+		Lock:      "fedcba9876543210",
 	}
 }
 

@@ -59,6 +59,7 @@ type Pipeline struct {
 	TempDir  string      // where archives are staged; "" is the system's
 	Annotate bool        // turn compile errors into GitHub annotations
 	S2I      S2I
+	Naming   config.Naming // names settings in errors as the front end does; nil: flags
 }
 
 // S2I runs one S2I build of the -tmp image. The composition root picks how: in this
@@ -86,7 +87,12 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	builderID, target, err := p.ensureBuilder(ctx, cfg)
 	runtimeID := ""
 	if err == nil {
-		runtimeID, err = p.ensureImage(ctx, cfg.RuntimeImage, "runtime image")
+		runtimeID, err = p.ensureRuntime(ctx, cfg, target)
+	}
+	prev, _ := p.Engine.ImageInspect(ctx, res.TmpImage)
+	var tc toolchain
+	if err == nil {
+		tc = p.toolchain(ctx, cfg.Builder, builderID, prev)
 	}
 	end()
 	if err != nil {
@@ -103,7 +109,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 			return res, err
 		}
 		end = p.Report.Phase("check inputs")
-		digest, err = inputsDigest(cfg, target, builderID, runtimeID, created, labels)
+		digest, err = inputsDigest(cfg, target, tc.key, runtimeID, created, labels)
 		if err != nil {
 			p.Report.Warn("building without the unchanged-input check: %v", err)
 		} else if !cfg.Clean && p.upToDate(ctx, &res, digest) {
@@ -118,11 +124,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		end()
 	}
 
-	parts := cache.KeyParts{
-		Prefix: cfg.CacheKeyPrefix, Binary: cfg.Binary, Target: target, BuilderID: builderID,
-		LockHash: cache.LockHash(cfg.Source, !local),
-	}
-	prev, _ := p.Engine.ImageInspect(ctx, res.TmpImage)
+	parts := p.keyParts(cfg, target, tc)
 	found := restored{}
 	if p.Cache != nil && prev.ID == "" && !cfg.Clean {
 		// A -tmp image in the daemon is fresher than any cache: only without one.
@@ -149,7 +151,9 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		Env:      env,
 		Network:  cfg.Network,
 		Endpoint: p.Host,
-		Labels:   map[string]string{tmpimage.LabelBuilder: builderID},
+		Labels: map[string]string{
+			tmpimage.LabelBuilder: builderID, tmpimage.LabelRustc: tc.release, tmpimage.LabelToolchain: tc.key,
+		},
 	}
 	maps.Copy(req.Labels, digestLabel(digest))
 	switch {
@@ -209,7 +213,11 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		return res, err
 	}
 
-	if p.Cache != nil {
+	switch {
+	case p.Cache == nil:
+	case !cfg.CacheSave:
+		fmt.Fprintln(p.Log, "cache: restore only (cache-save is false), nothing saved")
+	default:
 		end = p.Report.Phase("save")
 		p.save(ctx, res.TmpImage, parts, p.ownNames(cfg), found)
 		end()
@@ -411,7 +419,11 @@ func (p *Pipeline) ensureBuilder(ctx context.Context, cfg config.Config) (id, ta
 	_, err = p.ensureImage(ctx, cfg.Builder, "builder image")
 	if err != nil && cfg.Builder == config.DefaultBuilder {
 		p.Report.Warn("%v; building it from the embedded s2i/ files", err)
-		err = builder.Build(ctx, p.Engine, builder.Options{Tag: cfg.Builder}, p.Log)
+		o := builder.Options{Tag: cfg.Builder, Target: cfg.Target}
+		if o.Target == "" {
+			o.Target = builder.DefaultTarget(p.daemonArch(ctx))
+		}
+		err = builder.Build(ctx, p.Engine, o, p.Log)
 	}
 	if err != nil {
 		return "", "", err
@@ -426,7 +438,45 @@ func (p *Pipeline) ensureBuilder(ctx context.Context, cfg config.Config) (id, ta
 	if t := in.Config.Labels[labelTarget]; t != "" {
 		return in.ID, t, nil
 	}
+	if t := builder.DefaultTarget(p.daemonArch(ctx)); t != "" {
+		return in.ID, t, nil
+	}
 	return "", "", fmt.Errorf("builder image %s has no %s label: pass --target", cfg.Builder, labelTarget)
+}
+
+// daemonArch is the daemon's architecture (x86_64, aarch64), or "" when it does
+// not say.
+func (p *Pipeline) daemonArch(ctx context.Context) string {
+	info, err := p.Engine.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return ""
+	}
+	return info.Info.Architecture
+}
+
+// ensureRuntime makes sure the runtime image is in the daemon and can run the
+// target's binaries: a base of another architecture is bad input, refused before
+// anything is built, rather than an image that fails with "exec format error".
+func (p *Pipeline) ensureRuntime(ctx context.Context, cfg config.Config, target string) (string, error) {
+	id, err := p.ensureImage(ctx, cfg.RuntimeImage, "runtime image")
+	if err != nil {
+		return "", err
+	}
+	in, err := p.Engine.ImageInspect(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("inspecting runtime image %s: %w", cfg.RuntimeImage, err)
+	}
+	want := image.TargetArch(target)
+	if want != "" && in.Architecture != "" && in.Architecture != want {
+		name := p.Naming
+		if name == nil {
+			name = config.FlagNaming
+		}
+		return "", &config.InputError{Name: name("runtime-image"), Problem: fmt.Sprintf(
+			"%s is %s/%s but the target %s builds %s binaries: pick a runtime image for %s (or another target)",
+			cfg.RuntimeImage, in.Os, in.Architecture, target, want, want)}
+	}
+	return id, nil
 }
 
 // ownNames are the workspace's own crates, left out of the saved build state. A

@@ -30,15 +30,16 @@ func digestLabel(digest string) map[string]string {
 
 // inputsDigest hashes what the final image is made of: the source tree as the build
 // sees it (by content, so that a fresh checkout of the same commit matches), the
-// builder and runtime images, and the settings. It leaves out .git, whose contents
+// builder by what it is (its toolchain key: the builder's image ID changes when a
+// fresh runner builds it again), the runtime image, and the settings. It leaves out .git, whose contents
 // change with every `git status`, and stands in for it with the commit's labels.
-func inputsDigest(cfg config.Config, target, builderID, runtimeID string, created time.Time, labels map[string]string) (string, error) {
+func inputsDigest(cfg config.Config, target, toolchainKey, runtimeID string, created time.Time, labels map[string]string) (string, error) {
 	h := sha256.New()
 	field := func(k, v string) { fmt.Fprintf(h, "%s=%q\n", k, v) }
-	field("version", "1")
+	field("version", "2")
 	field("binary", cfg.Binary)
 	field("target", target)
-	field("builder", builderID)
+	field("toolchain", toolchainKey)
 	field("runtime", runtimeID)
 	field("created", created.UTC().Format(time.RFC3339))
 	for _, k := range slices.Sorted(maps.Keys(labels)) {

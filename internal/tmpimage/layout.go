@@ -15,6 +15,14 @@ const AppRoot = "/opt/app-root"
 // run on top of that image only with the same builder.
 const LabelBuilder = "io.rust-s2i.builder"
 
+// LabelRustc and LabelToolchain remember what the builder named by LabelBuilder is
+// (its compiler's release and builder.Identity.Key), so the next build with that
+// builder need not read it again.
+const (
+	LabelRustc     = "io.rust-s2i.rustc"
+	LabelToolchain = "io.rust-s2i.toolchain-id"
+)
+
 // BuildUser owns the build state, as the builder image's USER.
 var BuildUser = archive.Owner{UID: 1001, GID: 0}
 

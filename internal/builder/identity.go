@@ -1,0 +1,113 @@
+package builder
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+)
+
+// ScriptsDir is where a builder image holds the S2I scripts; every build names it
+// as the scripts URL.
+const ScriptsDir = "/usr/libexec/s2i"
+
+// RustcFile, in ScriptsDir, holds `rustc -vV` as the image was built: s2i/Dockerfile
+// writes it, so that reading it costs no container start.
+const RustcFile = "rustc-vV"
+
+// Identity is what a builder image is, as far as a build's result goes: which
+// compiler and which S2I scripts. Two builders made apart from the same base and the
+// same s2i/ files have different image IDs (the classic builder stamps new times)
+// but the same Identity, so cache keys and the final image's inputs label use it,
+// never the image ID.
+type Identity struct {
+	Rustc   string // `rustc -vV`
+	Scripts string // hex sha256 of the scripts' names and contents
+}
+
+// Release is the compiler's version, such as 1.85.0, or "rustc" when unknown.
+func (id Identity) Release() string {
+	for _, line := range strings.Split(id.Rustc, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "release: "); ok && v != "" {
+			return v
+		}
+	}
+	return "rustc"
+}
+
+// Key is a short hash of the whole identity.
+func (id Identity) Key() string {
+	sum := sha256.Sum256([]byte(strings.TrimSpace(id.Rustc) + "\x00" + id.Scripts))
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+// IdentifyEngine is the part of the Docker client that Identify needs.
+type IdentifyEngine interface {
+	engine.Runner
+	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
+}
+
+// Identify reads a builder image's Identity: the scripts and RustcFile in one pass
+// through a container that never starts. A builder without RustcFile (made from
+// another Dockerfile) runs `rustc -vV` instead, which costs a container start.
+func Identify(ctx context.Context, e IdentifyEngine, ref string) (Identity, error) {
+	files := map[string][]byte{}
+	opts := client.ContainerCreateOptions{Image: ref, Config: &container.Config{Entrypoint: []string{"/nonexistent"}}}
+	err := engine.WithContainer(ctx, e, opts, func(c string) error {
+		res, err := e.CopyFromContainer(ctx, c, client.CopyFromContainerOptions{SourcePath: ScriptsDir})
+		if err != nil {
+			return fmt.Errorf("reading %s of %s: %w", ScriptsDir, ref, err)
+		}
+		defer res.Content.Close()
+		tr := tar.NewReader(res.Content)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading %s of %s: %w", ScriptsDir, ref, err)
+			}
+			if h.Typeflag != tar.TypeReg {
+				continue
+			}
+			// Names are the directory's base name, then the path below it.
+			name := strings.TrimPrefix(h.Name, path.Base(ScriptsDir)+"/")
+			if files[name], err = io.ReadAll(io.LimitReader(tr, 1<<20)); err != nil {
+				return fmt.Errorf("reading %s of %s: %w", h.Name, ref, err)
+			}
+		}
+	})
+	if err != nil {
+		return Identity{}, err
+	}
+	id := Identity{Rustc: string(files[RustcFile])}
+	delete(files, RustcFile)
+	if len(files) == 0 {
+		return Identity{}, fmt.Errorf("builder %s has no S2I scripts in %s", ref, ScriptsDir)
+	}
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
+		h.Write(files[name])
+	}
+	id.Scripts = hex.EncodeToString(h.Sum(nil))
+	if strings.TrimSpace(id.Rustc) == "" {
+		if id.Rustc, err = engine.Output(ctx, e, ref, "rustc", "-vV"); err != nil {
+			return Identity{}, fmt.Errorf("asking builder %s for its compiler: %w", ref, err)
+		}
+	}
+	return id, nil
+}
