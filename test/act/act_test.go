@@ -458,16 +458,29 @@ func TestRewriteImage(t *testing.T) {
 	if len(a) != len(b) || len(diff) != 1 {
 		t.Fatalf("want one changed line, got %d lines -> %d, changes %v", len(a), len(b), diff)
 	}
-	if !strings.HasSuffix(diff[0], `-> "  image: docker://example/x:1"`) {
+	// The real action.yml names the prebuilt image (docker://…:vX.Y.Z): the whole value goes.
+	if !regexp.MustCompile(`^"  image: docker://ghcr\.io/rust-s2i/rust-s2i-musl:v[0-9]+\.[0-9]+\.[0-9]+" -> "  image: docker://example/x:1"$`).MatchString(diff[0]) {
 		t.Errorf("changed %s", diff[0])
 	}
-	const yml = "inputs:\n  image:\n    default: ''\nruns:\n  using: docker\n  args:\n    - image: no\n  image: Dockerfile\r\n"
-	got, err = rewriteImage([]byte(yml), "docker://x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := strings.Replace(yml, "image: Dockerfile", "image: docker://x", 1); string(got) != want {
-		t.Errorf("got %q, want %q", got, want)
+	// Any old value, the pinned docker:// one among them, is replaced whole: with
+	// quotes, a comment after it, or CRLF line ends, nothing of it stays.
+	for _, old := range []string{
+		"Dockerfile",
+		"docker://ghcr.io/rust-s2i/rust-s2i-musl:v1.2.3",
+		"'docker://ghcr.io/rust-s2i/rust-s2i-musl:v1.2.3'",
+		`"docker://ghcr.io/rust-s2i/rust-s2i-musl:v1.2.3"`,
+		"docker://ghcr.io/rust-s2i/rust-s2i-musl:v1.2.3 # pinned by the release",
+		"docker://ghcr.io/rust-s2i/rust-s2i-musl:v1.2.3@sha256:" + strings.Repeat("0", 64),
+	} {
+		yml := "inputs:\n  image:\n    default: ''\nruns:\n  using: docker\n  args:\n    - image: no\n  image: " + old + "\r\n"
+		got, err = rewriteImage([]byte(yml), "docker://rust-s2i-test/action:latest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Replace(yml, "  image: "+old+"\r\n", "  image: docker://rust-s2i-test/action:latest\r\n", 1)
+		if string(got) != want {
+			t.Errorf("old value %s:\n got  %q\n want %q", old, got, want)
+		}
 	}
 	if _, err := rewriteImage([]byte("inputs:\n  image:\n    default: x\nruns:\n  using: node20\n"), "x"); err == nil {
 		t.Error("no error for an action.yml without runs.image")
