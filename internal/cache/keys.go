@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
 
 // Entry names: the cargo registry and git checkouts, and the build state (target/).
@@ -61,34 +58,26 @@ func LockHash(src string, remote bool) string {
 
 // SettingsHash hashes what decides target/ besides the toolchain and the target:
 // the settings (the build's env and cargo options, one a line, in order) and, of a
-// local source, every Cargo.toml of the workspace, .cargo/config(.toml), Cargo.lock
-// and rust-toolchain(.toml). A remote source hashes its URL instead. A change of
-// RUSTFLAGS therefore gives a new key, and the state it builds is saved anew.
-func SettingsHash(src string, remote bool, settings []string) (string, error) {
+// local source, the workspace's manifests (paths relative to src),
+// .cargo/config(.toml), Cargo.lock and rust-toolchain(.toml). A remote source
+// hashes its URL instead. A change of RUSTFLAGS therefore gives a new key, and the
+// state it builds is saved anew.
+func SettingsHash(src string, remote bool, manifests, settings []string) string {
 	h := sha256.New()
 	for _, s := range settings {
 		fmt.Fprintf(h, "setting %q\n", s)
 	}
 	if remote {
 		fmt.Fprintf(h, "remote %q\n", src)
-		return hex.EncodeToString(h.Sum(nil))[:16], nil
+		return hex.EncodeToString(h.Sum(nil))[:16]
 	}
 	for _, name := range []string{".cargo/config.toml", ".cargo/config", "Cargo.lock", "rust-toolchain", "rust-toolchain.toml"} {
 		hashFile(h, src, name)
 	}
-	err := source.Walk(src, func(_, rel string, info fs.FileInfo) error {
-		switch {
-		case info.IsDir() && info.Name() == ".git":
-			return filepath.SkipDir
-		case info.Mode().IsRegular() && info.Name() == "Cargo.toml":
-			hashFile(h, src, rel)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("hashing the build settings: %w", err)
+	for _, m := range manifests {
+		hashFile(h, src, m)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // hashFile adds a file's name and content to h; an absent file hashes as absent.

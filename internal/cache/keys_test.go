@@ -62,14 +62,8 @@ func TestSettingsHash(t *testing.T) {
 	write(t, dir, "a/Cargo.toml", "[package]\nname = \"a\"\n")
 	write(t, dir, "a/src/main.rs", "fn main() {}\n")
 	env := []string{"env RUSTFLAGS=-C opt-level=s"}
-	hash := func(settings []string) string {
-		t.Helper()
-		h, err := SettingsHash(dir, false, settings)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
+	manifests := []string{"Cargo.toml", "a/Cargo.toml"}
+	hash := func(settings []string) string { return SettingsHash(dir, false, manifests, settings) }
 	before := hash(env)
 	if hash(env) != before {
 		t.Fatal("hash is not stable")
@@ -80,8 +74,9 @@ func TestSettingsHash(t *testing.T) {
 	write(t, dir, "a/src/main.rs", "fn main() { println!(); }\n")
 	write(t, dir, "target/release/x", "host build output")
 	write(t, dir, ".git/HEAD", "ref: refs/heads/main\n")
+	write(t, dir, "vendor/dep/Cargo.toml", "[package]\nname = \"dep\"\n")
 	if hash(env) != before {
-		t.Error("source code, target/ or .git change the settings hash")
+		t.Error("source code, target/, .git or a manifest outside the workspace change the settings hash")
 	}
 	for _, f := range []string{"a/Cargo.toml", ".cargo/config.toml", "Cargo.lock", "rust-toolchain.toml"} {
 		write(t, dir, f, "# changed "+f+"\n")
@@ -91,7 +86,7 @@ func TestSettingsHash(t *testing.T) {
 		}
 		before = now
 	}
-	if a, _ := SettingsHash("https://a/x.git", true, env); a == hash(env) {
+	if SettingsHash("https://a/x.git", true, nil, env) == hash(env) {
 		t.Error("a remote source hashes like the local one")
 	}
 }

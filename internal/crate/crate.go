@@ -87,6 +87,29 @@ func OwnNames(dir string) ([]string, error) {
 	return slices.Compact(names), nil
 }
 
+// Manifests returns the paths, relative to dir, of the workspace's own manifests:
+// the root Cargo.toml and each member's.
+//
+// It exists so that cache keys change with what decides the build state: a
+// Cargo.toml elsewhere in the tree (a vendored git dependency, an example) is no
+// setting of this build.
+func Manifests(dir string) ([]string, error) {
+	pkgs, err := packages(dir)
+	if err != nil {
+		return nil, err
+	}
+	files := []string{"Cargo.toml"}
+	for _, p := range pkgs {
+		rel, err := filepath.Rel(dir, filepath.Join(p.dir, "Cargo.toml"))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, rel)
+	}
+	slices.Sort(files)
+	return slices.Compact(files), nil
+}
+
 // pkg is one package of a crate or workspace.
 type pkg struct {
 	dir      string

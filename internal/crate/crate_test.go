@@ -136,3 +136,23 @@ func TestOwnNames(t *testing.T) {
 		t.Errorf("OwnNames = %v, want %v", got, want)
 	}
 }
+
+func TestManifests(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		dir  string
+		want []string
+	}{
+		{"rootpkg", []string{"Cargo.toml", "libs/core/Cargo.toml", "tools/gen/Cargo.toml"}},
+		{"single", []string{"Cargo.toml"}},
+	}
+	for _, tc := range tests {
+		got, err := Manifests(filepath.Join("testdata", tc.dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Manifests(%s) = %q, want %q", tc.dir, got, tc.want)
+		}
+	}
+}

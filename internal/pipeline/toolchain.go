@@ -9,6 +9,7 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+	"github.com/rust-s2i/rust-s2i-musl/internal/crate"
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
@@ -55,10 +56,14 @@ func (p *Pipeline) keyParts(cfg config.Config, target string, tc toolchain) cach
 	for _, e := range cfg.Env {
 		settings = append(settings, "env "+e)
 	}
-	h, err := cache.SettingsHash(cfg.Source, remote, settings)
-	if err != nil {
-		p.Report.Warn("%v; keying target/ by the settings alone", err)
+	var manifests []string
+	if !remote {
+		var err error
+		if manifests, err = crate.Manifests(cfg.Source); err != nil {
+			p.Report.Warn("keying target/ by the root Cargo.toml only: %v", err)
+			manifests = []string{"Cargo.toml"}
+		}
 	}
-	parts.Settings = h
+	parts.Settings = cache.SettingsHash(cfg.Source, remote, manifests, settings)
 	return parts
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
+	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/local"
 )
 
@@ -35,6 +37,15 @@ func TestHostileCacheEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	id, err := builder.Identify(context.Background(), docker, builderImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A key the build falls back to: same prefix, binary, target and toolchain.
+	key := cache.Keys(cache.EntryTarget, cache.KeyParts{
+		Prefix: "hostile", Binary: "hello", Target: b.Config.Labels["io.rust-s2i.target"],
+		Rustc: id.Release(), Toolchain: id.Key(), Settings: "planted",
+	})[0]
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -61,8 +72,6 @@ func TestHostileCacheEntry(t *testing.T) {
 			}
 			tw.Close()
 			zw.Close()
-			// A key the build falls back to: same prefix, binary, target and builder.
-			key := "hostile-target-hello-x86_64-unknown-linux-gnu-" + strings.TrimPrefix(b.ID, "sha256:")[:12] + "-planted"
 			if err := store.Save(context.Background(), key, bytes.NewReader(raw.Bytes())); err != nil {
 				t.Fatal(err)
 			}
