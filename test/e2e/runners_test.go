@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/nektos/act/pkg/artifactcache"
@@ -55,6 +56,7 @@ func TestTwoFreshRunners(t *testing.T) {
 	t.Cleanup(func() { removeAll(t, runnerBuilder) })
 	build := func() result {
 		t.Helper()
+		defer func(start time.Time) { t.Logf("build took %s", time.Since(start).Round(10*time.Millisecond)) }(time.Now())
 		args := []string{"build", "--source", src, "--binary", "gitdep", "--builder", runnerBuilder,
 			"--runtime-image", runtimeImage, "--image", final, "--tmp-image", tmp,
 			"--cache", "gha", "--cache-protocol", "v1", "--network", "none"}
