@@ -72,22 +72,19 @@ func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, p
 	return found
 }
 
-// restoreEntry downloads, decompresses and extracts one entry into dest.
+// restoreEntry downloads, decompresses and extracts one entry into dest, and
+// verifies the whole archive (its checksum, nothing after its end): an error means
+// dest holds nothing usable.
 func (p *Pipeline) restoreEntry(ctx context.Context, entry string, keys []string, dest string) (string, error) {
 	key, content, err := p.Cache.Load(ctx, keys)
 	if err != nil {
 		return "", err
 	}
 	defer content.Close()
-	zr, err := archive.Decompress(content)
-	if err != nil {
-		return key, fmt.Errorf("%s: %w", key, err)
-	}
-	defer zr.Close()
 	if err := os.Mkdir(dest, 0o755); err != nil {
 		return key, err
 	}
-	if err := archive.Extract(zr, dest, restoreLimits); err != nil {
+	if err := archive.ExtractCompressed(content, dest, restoreLimits); err != nil {
 		return key, fmt.Errorf("%s: %w", key, err)
 	}
 	return key, nil
