@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
 # Build the local test images without any image registry. Idempotent: an image that
-# already exists in the daemon is reused, not rebuilt.
+# already exists in the daemon is reused, not rebuilt (the musl toolchain image: when it
+# was made from the current hack/rust-musl/).
 #
 #   rust-s2i-test/debian:bookworm  debootstrap --variant=minbase, docker import
-#   rust-s2i-test/rust:1.85        debian + Debian's rustc-web/cargo-web (cargo, rustc 1.85)
+#   rust-s2i-test/rust-musl:1.96   debian + bookworm-security's rustc-web/cargo-web 1.96 with
+#                                  the x86_64-unknown-linux-musl target built offline
+#                                  (hack/rust-musl/); the base of the test builders
 #   rust-s2i-test/busybox:latest   busybox-static rootfs, a small stand-in for Alpine
+#   rust-s2i-test/rust:1.85        debian + bookworm's rustc-web/cargo-web 1.85, host
+#                                  target only: the toolchain of the tests before musl
+#                                  (and bench/'s default outside make). Only made when
+#                                  asked for: `hack/test-images.sh rust`
+#
+# Arguments name the images to make (debian, rust-musl, busybox, rust); none means
+# debian, rust-musl and busybox. The Debian base is made first whenever one is asked
+# for that needs it.
 #
 # TEST_IMAGES_PULL=1: first try to pull rust:1-bookworm / alpine:3 / debian:bookworm
 # and tag them under the names above; falls back to local builds when a pull fails.
@@ -12,8 +23,10 @@ set -euo pipefail
 
 DEBIAN_IMAGE=${DEBIAN_IMAGE:-rust-s2i-test/debian:bookworm}
 RUST_IMAGE=${RUST_IMAGE:-rust-s2i-test/rust:1.85}
+MUSL_IMAGE=${MUSL_IMAGE:-rust-s2i-test/rust-musl:1.96}
 BUSYBOX_IMAGE=${BUSYBOX_IMAGE:-rust-s2i-test/busybox:latest}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SUITE=bookworm
 
 export DEBIAN_FRONTEND=noninteractive
@@ -82,6 +95,47 @@ RUN set -e; for t in cargo rustc; do \\
 EOF
 }
 
+# --- rust-s2i-test/rust-musl:1.96 -------------------------------------------------------
+# The recipe lives in hack/rust-musl/ (Dockerfile, build-musl-std.sh and what it
+# compiles); its comments say why each step is there. Once per machine it costs about
+# 5 minutes on 2 cores (the std compile alone is 160 s of CPU) and 1.1 GB. The image
+# carries a hash of the recipe, so an edit to it is rebuilt on the next run instead of
+# leaving a stale toolchain.
+musl_dir=$(cd "$(dirname "$0")" && pwd)/rust-musl
+musl_recipe_hash() {
+  (cd "$musl_dir" && cat Dockerfile build-musl-std.sh rustc-wrapper musl-unwind-shim.c) |
+    sha256sum | cut -c1-16
+}
+
+build_rust_musl() {
+  local log
+  log=$(mktemp /var/tmp/test-images-musl.XXXXXX)
+  DOCKER_BUILDKIT=0 docker build -t "$MUSL_IMAGE" \
+    --build-arg BASE_IMAGE="$DEBIAN_IMAGE" \
+    --build-arg DEBIAN_SECURITY_MIRROR="$DEBIAN_SECURITY_MIRROR" \
+    --label io.rust-s2i.test.recipe="$(musl_recipe_hash)" \
+    "$musl_dir" >"$log" 2>&1 || { tail -n 60 "$log" >&2; rm -f "$log"; return 1; }
+  # (the classic builder's colour codes for stderr can start a line; hence -o)
+  grep -o 'build-musl-std: .*' "$log" | sed 's/^/test-images: /' >&2 || true
+  rm -f "$log"
+}
+
+# Reused when its recipe hash is the current one; no registry has it, so never pulled.
+# An image from an older recipe is rebuilt under the same tag (the old one stays, untagged,
+# until pruned).
+ensure_musl() {
+  local start=$SECONDS have
+  have=$(docker image inspect -f '{{index .Config.Labels "io.rust-s2i.test.recipe"}}' \
+    "$MUSL_IMAGE" 2>/dev/null || true)
+  if [[ "$have" == "$(musl_recipe_hash)" ]]; then
+    report "$MUSL_IMAGE" reused 0
+    return
+  fi
+  [[ -z "$have" ]] || echo "test-images: $MUSL_IMAGE comes from an older hack/rust-musl/; rebuilding" >&2
+  build_rust_musl
+  report "$MUSL_IMAGE" built $((SECONDS - start))
+}
+
 # --- rust-s2i-test/busybox:latest -------------------------------------------------------
 install_busybox() { # install_busybox DEST: copy a static busybox from busybox-static to DEST
   local f tmp
@@ -148,6 +202,19 @@ ensure() {
   fi
 }
 
-ensure "$DEBIAN_IMAGE" debian:bookworm build_debian
-ensure "$RUST_IMAGE" rust:1-bookworm build_rust
-ensure "$BUSYBOX_IMAGE" alpine:3 build_busybox
+have_debian=false
+ensure_debian() {
+  $have_debian || ensure "$DEBIAN_IMAGE" debian:bookworm build_debian
+  have_debian=true
+}
+
+(( $# )) || set -- debian rust-musl busybox
+for want in "$@"; do
+  case $want in
+    debian) ensure_debian ;;
+    rust-musl) ensure_debian; ensure_musl ;;
+    rust) ensure_debian; ensure "$RUST_IMAGE" rust:1-bookworm build_rust ;;
+    busybox) ensure "$BUSYBOX_IMAGE" alpine:3 build_busybox ;;
+    *) echo "test-images: unknown image '$want' (debian, rust-musl, busybox, rust)" >&2; exit 2 ;;
+  esac
+done
