@@ -3,14 +3,19 @@ export CGO_ENABLED := 0
 GO ?= go
 BIN := bin/rust-s2i-musl
 
-# Offline test images (see hack/test-images.sh); the builder is made by our own
-# `builder` subcommand from the embedded s2i/ files.
-TEST_RUST_IMAGE    ?= rust-s2i-test/rust:1.85
-TEST_RUNTIME_IMAGE ?= rust-s2i-test/busybox:latest
-TEST_BUILDER_IMAGE ?= rust-s2i-test/builder:latest
-TEST_TARGET        ?= x86_64-unknown-linux-gnu
+# Offline test images (see hack/test-images.sh); the builders are made by our own
+# `builder` subcommand from the embedded s2i/ files. The test builder is a musl builder,
+# as users get: no --target, so the s2i Dockerfile's default, x86_64-unknown-linux-musl,
+# on Debian's rustc-web with the musl std built offline (hack/rust-musl/). The -gnu
+# builder (+crt-static) comes from the same toolchain image, which also has the host's
+# std; it is only made for what asks for it (`make test-builder-gnu`).
+TEST_RUST_IMAGE        ?= rust-s2i-test/rust-musl:1.96
+TEST_RUNTIME_IMAGE     ?= rust-s2i-test/busybox:latest
+TEST_BUILDER_IMAGE     ?= rust-s2i-test/builder-musl:latest
+TEST_GNU_RUST_IMAGE    ?= $(TEST_RUST_IMAGE)
+TEST_GNU_BUILDER_IMAGE ?= rust-s2i-test/builder-gnu:latest
 
-.PHONY: build example test test-unit test-images clean
+.PHONY: build example test test-unit test-images test-builder-gnu clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rust-s2i-musl
@@ -21,10 +26,15 @@ example: build test-images
 	  --builder $(TEST_BUILDER_IMAGE) --runtime-image $(TEST_RUNTIME_IMAGE)
 	docker run --rm rust-musl-hello
 
+# The first run on a machine builds the musl toolchain image: a few minutes, once.
 test-images: build
 	bash hack/test-images.sh
 	@# The daemon's build cache makes this a no-op when s2i/ is unchanged.
-	./$(BIN) builder --base $(TEST_RUST_IMAGE) --target $(TEST_TARGET) --tag $(TEST_BUILDER_IMAGE) >/dev/null
+	./$(BIN) builder --base $(TEST_RUST_IMAGE) --tag $(TEST_BUILDER_IMAGE) >/dev/null
+
+test-builder-gnu: test-images
+	./$(BIN) builder --base $(TEST_GNU_RUST_IMAGE) --target x86_64-unknown-linux-gnu \
+	  --tag $(TEST_GNU_BUILDER_IMAGE) >/dev/null
 
 test-unit:
 	$(GO) vet ./...
@@ -41,7 +51,8 @@ FUZZ_TARGETS := ./internal/archive:FuzzExtract \
 # Everything, the Docker-backed tests included: they fail, not skip, without a daemon.
 # Azurite (the blob store behind the v2 cache tests) is installed first, so the
 # tests themselves stay on loopback.
-test: test-images
+# The -gnu builder is for the e2e test of a -gnu target with +crt-static.
+test: test-images test-builder-gnu
 	$(GO) vet ./...
 	AZURITE_BLOB=$$(bash hack/azurite.sh) $(GO) test -count=1 -timeout 40m ./...
 	set -e; for t in $(FUZZ_TARGETS); do \
@@ -61,6 +72,10 @@ clean:
 # cache mounts (B) and this project (P), side by side on examples/hello and on
 # bench/crates/heavy. Writes bench/results.md and prints it. RUNS=5 by default
 # (`make bench RUNS=3`); see bench/run.sh for the other knobs.
+# For now it measures what bench/results.md holds, -gnu with +crt-static, on the gnu
+# builder's toolchain (L and B build with the same rustc as P).
 .PHONY: bench
-bench: build test-images
-	bash bench/run.sh
+bench: build test-builder-gnu
+	TEST_RUST_IMAGE=$(TEST_GNU_RUST_IMAGE) TEST_BUILDER_IMAGE=$(TEST_GNU_BUILDER_IMAGE) \
+	  TEST_RUNTIME_IMAGE=$(TEST_RUNTIME_IMAGE) TEST_TARGET=x86_64-unknown-linux-gnu \
+	  BENCH_DEPS_IMAGE=rust-s2i-bench/rust-deps:1.96 bash bench/run.sh

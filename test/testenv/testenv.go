@@ -18,12 +18,27 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
 
-// The test images, from the Makefile's test-images target; each can be overridden
-// through the environment for another setup.
+// The test images, from the Makefile's test-images and test-builder-gnu targets; each
+// can be overridden through the environment for another setup, with the Makefile's
+// variable of the same name.
+//
+// RustImage is the toolchain: Debian's rustc-web with the x86_64-unknown-linux-musl
+// target built offline (hack/rust-musl/), and the host's -gnu std. BuilderImage is
+// our builder on it with the s2i Dockerfile's default target, musl, as users get it.
+// GnuBuilderImage is the same toolchain with --target x86_64-unknown-linux-gnu
+// (+crt-static), for the tests of that target; Docker does not require it, so a test
+// that uses it checks it with NeedImage.
 var (
-	RustImage    = envOr("TEST_RUST_IMAGE", "rust-s2i-test/rust:1.85")
-	RuntimeImage = envOr("TEST_RUNTIME_IMAGE", "rust-s2i-test/busybox:latest")
-	BuilderImage = envOr("TEST_BUILDER_IMAGE", "rust-s2i-test/builder:latest")
+	RustImage       = envOr("TEST_RUST_IMAGE", "rust-s2i-test/rust-musl:1.96")
+	RuntimeImage    = envOr("TEST_RUNTIME_IMAGE", "rust-s2i-test/busybox:latest")
+	BuilderImage    = envOr("TEST_BUILDER_IMAGE", "rust-s2i-test/builder-musl:latest")
+	GnuBuilderImage = envOr("TEST_GNU_BUILDER_IMAGE", "rust-s2i-test/builder-gnu:latest")
+)
+
+// The targets of BuilderImage and GnuBuilderImage.
+const (
+	MuslTarget = "x86_64-unknown-linux-musl"
+	GnuTarget  = "x86_64-unknown-linux-gnu"
 )
 
 // ActionImage is the action/plugin image built offline: the static command on the
@@ -136,10 +151,23 @@ func Docker(ctx context.Context) (*client.Client, error) {
 		return nil, fmt.Errorf("these tests need a Docker daemon (run `make test`): %w", err)
 	}
 	for _, img := range []string{RustImage, RuntimeImage, BuilderImage} {
-		if _, err := c.ImageInspect(ctx, img); err != nil {
+		if err := NeedImage(ctx, c, img); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("test image %s is missing (run `make test-images`): %w", img, err)
+			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// NeedImage fails with the make target that builds img when the daemon does not have
+// it: test-builder-gnu for GnuBuilderImage, test-images for the others.
+func NeedImage(ctx context.Context, c *client.Client, img string) error {
+	if _, err := c.ImageInspect(ctx, img); err != nil {
+		target := "test-images"
+		if img == GnuBuilderImage {
+			target = "test-builder-gnu"
+		}
+		return fmt.Errorf("test image %s is missing (run `make %s`): %w", img, target, err)
+	}
+	return nil
 }
