@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -16,10 +17,25 @@ import (
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}, cli.Version(buildVersion()))
-	stop()
+	code := cli.Run(signalContext(), os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}, cli.Version(buildVersion()))
 	os.Exit(code)
+}
+
+// signalContext is cancelled by the first SIGINT or SIGTERM, which stops the build:
+// its containers are removed and it exits 1. A second one exits at once with
+// 128+signal (130 for SIGINT, 143 for SIGTERM), as a shell reports a process killed
+// by it; the S2I child then removes its containers itself (it gets SIGHUP when this
+// process dies). One channel sees both, so no signal falls between two handlers.
+func signalContext() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		cancel(fmt.Errorf("%v signal received", s))
+		os.Exit(128 + int((<-sigs).(syscall.Signal)))
+	}()
+	return ctx
 }
 
 func buildVersion() string {

@@ -4,78 +4,104 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"slices"
-	"strings"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/client"
+	dockerpkg "github.com/openshift/source-to-image/pkg/docker"
 )
 
-// buildIDEnv marks the assemble container of one build, so that a cancelled build
-// can find the containers it started: the S2I library runs them without a context.
-const buildIDEnv = "RUST_S2I_BUILD_ID"
+// A build stops by removing exactly the containers it created, never by matching
+// names: S2I names a container s2i_<image>_<8 hex digits>, with every character of
+// the image name outside [0-9A-Za-z] made '_', so the names of other builds can look
+// alike ("foo-bar-tmp" and "foo_bar-tmp" give the same prefix, and "foo-tmp"'s is a
+// prefix of "foo-tmp-tmp"'s). Instead, the Docker client S2I builds through (tracker)
+// records each container's name before asking the daemon to create it; cleanup
+// removes those names and nothing else. In a child process (Isolated) the names also
+// go, one a line, to a file the parent reads, so that the parent can clean up after
+// a child it had to kill.
 
-func newBuildID() string {
-	b := make([]byte, 8)
+// errStopped is what S2I gets for a container it asks for once the build is stopping.
+var errStopped = errors.New("build stopped: no more containers")
+
+// tracker is the Docker client of one S2I build: it records the name of every
+// container the build creates, before the create request, and refuses to create any
+// once stop was called.
+type tracker struct {
+	dockerpkg.Client
+	// record, when set, is told each name before it is created (the child's file).
+	record func(name string) error
+
+	mu      sync.Mutex // held across a create, so stop waits for one in flight
+	names   []string
+	stopped bool
+}
+
+func (t *tracker) ContainerCreate(ctx context.Context, opts client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return client.ContainerCreateResult{}, errStopped
+	}
+	if opts.Name == "" {
+		// S2I always names its containers; a name is what makes one findable.
+		opts.Name = "s2i_rust_s2i_musl_" + randomHex(8)
+	}
+	if t.record != nil {
+		if err := t.record(opts.Name); err != nil {
+			return client.ContainerCreateResult{}, err
+		}
+	}
+	t.names = append(t.names, opts.Name)
+	return t.Client.ContainerCreate(ctx, opts)
+}
+
+// stop refuses every later create, waits for one in flight, and returns the names
+// of all the containers the build created.
+func (t *tracker) stop() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopped = true
+	return append([]string(nil), t.names...)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-// containerEngine is the part of the Docker client that stopping a build needs.
-type containerEngine interface {
-	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
-	ContainerInspect(ctx context.Context, containerID string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+// containerRemover is the part of the Docker client that stopping a build needs.
+type containerRemover interface {
 	ContainerRemove(ctx context.Context, containerID string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 }
 
-// stopOnCancel removes this build's containers once ctx is cancelled, and keeps
-// doing so until done is closed, since S2I may start its next container (assemble
-// after save-artifacts) after the first was removed. The -tmp image is only
-// committed after assemble succeeds, so a stopped build leaves the images as they were.
-func stopOnCancel(ctx context.Context, e containerEngine, buildID, tag string, done <-chan struct{}) {
+// removeAll force-removes the named containers (a running one is killed first). A
+// name that is gone already is fine. Docker resolves a name exactly; S2I's names
+// contain '_', so none can be taken for an ID prefix.
+func removeAll(ctx context.Context, e containerRemover, names []string) {
+	for _, n := range names {
+		_, _ = e.ContainerRemove(ctx, n, client.ContainerRemoveOptions{Force: true})
+	}
+}
+
+// stopOnCancel removes the build's containers once ctx is cancelled, and again every
+// 200 ms until done is closed, since a create may be on its way when ctx is
+// cancelled. names returns the containers the build created so far.
+func stopOnCancel(ctx context.Context, e containerRemover, names func() []string, done <-chan struct{}) {
 	select {
 	case <-done:
 		return
 	case <-ctx.Done():
 	}
-	// save-artifacts runs without our environment; S2I names its container after
-	// the image it runs, the previous -tmp image.
-	prefix := "/s2i_" + sanitize(tag) + "_"
 	bg := context.WithoutCancel(ctx)
 	for {
-		list, err := e.ContainerList(bg, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("name", "s2i_")})
-		if err == nil {
-			for _, c := range list.Items {
-				if ours(bg, e, c.ID, c.Names, prefix, buildID) {
-					_, _ = e.ContainerRemove(bg, c.ID, client.ContainerRemoveOptions{Force: true})
-				}
-			}
-		}
+		removeAll(bg, e, names())
 		select {
 		case <-done:
 			return
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-func ours(ctx context.Context, e containerEngine, id string, names []string, prefix, buildID string) bool {
-	if slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, prefix) }) {
-		return true
-	}
-	in, err := e.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
-	if err != nil || in.Container.Config == nil {
-		return false
-	}
-	return slices.Contains(in.Container.Config.Env, buildIDEnv+"="+buildID)
-}
-
-// sanitize names an image the way S2I names containers after it.
-func sanitize(image string) string {
-	return strings.Map(func(r rune) rune {
-		if ('0' <= r && r <= '9') || ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z') {
-			return r
-		}
-		return '_'
-	}, image)
 }

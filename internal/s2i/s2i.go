@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +37,6 @@ type Request struct {
 	Endpoint    string // the daemon's address, which S2I insists on knowing
 	Labels      map[string]string
 	Exclude     string // "" in every real build; see DefaultExclude
-	BuildID     string // marks the build's containers; "" makes one
 }
 
 // Result is what the build produced.
@@ -122,14 +120,14 @@ func (b InProcess) Build(ctx context.Context, req Request) (Result, error) {
 }
 
 // Build runs the S2I build. The assemble output streams to the process's stderr
-// through S2I's own logger as it happens. Cancelling ctx stops the build's
-// containers; the images are left as they were.
+// through S2I's own logger as it happens. Cancelling ctx removes the containers the
+// build created, and only those (see tracker); the images are left as they were.
 func Build(ctx context.Context, c *client.Client, req Request) (Result, error) {
-	buildID := req.BuildID
-	if buildID == "" {
-		buildID = newBuildID()
-	}
-	req.Env = append(slices.Clone(req.Env), buildIDEnv+"="+buildID)
+	return buildTracked(ctx, c, req, nil)
+}
+
+// buildTracked is Build, telling record the name of each container before it is created.
+func buildTracked(ctx context.Context, c *client.Client, req Request, record func(string) error) (Result, error) {
 	cfg, err := Config(req)
 	if err != nil {
 		return Result{}, err
@@ -138,7 +136,8 @@ func Build(ctx context.Context, c *client.Client, req Request) (Result, error) {
 	if req.Copy && req.Exclude == "" {
 		overrides.Downloader = localSource{dir: req.Source}
 	}
-	b, _, err := strategies.Strategy(c, cfg, overrides)
+	tr := &tracker{Client: c, record: record}
+	b, _, err := strategies.Strategy(tr, cfg, overrides)
 	if err != nil {
 		return Result{}, fmt.Errorf("preparing s2i build with %s: %w", req.Builder, err)
 	}
@@ -146,7 +145,7 @@ func Build(ctx context.Context, c *client.Client, req Request) (Result, error) {
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		stopOnCancel(ctx, c, buildID, req.Tag, done)
+		stopOnCancel(ctx, c, tr.stop, done)
 	}()
 	res, err := b.Build(cfg)
 	close(done)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,7 +34,9 @@ func TestCancel(t *testing.T) {
 			finalID, tmpID := imageID(t, final), imageID(t, tmp)
 			entries, _ := os.ReadDir(cacheDir)
 
-			cmd := exec.Command(binPath, buildArgs(src, "slow", final, tmp, append(cacheFlags, "--env", "SLOW_BUILD_SECONDS=600")...)...)
+			// E2E_BUILD marks this build's assemble container, so that the other
+			// subtest's, running at the same time, is not counted.
+			cmd := exec.Command(binPath, buildArgs(src, "slow", final, tmp, append(cacheFlags, "--env", "SLOW_BUILD_SECONDS=600", "--env", "E2E_BUILD="+tmp)...)...)
 			// Every temporary file of the build, S2I's included, goes here.
 			scratch := t.TempDir()
 			cmd.Env = append(os.Environ(), "TMPDIR="+scratch, "RUNNER_TEMP="+scratch)
@@ -79,7 +83,7 @@ func TestCancel(t *testing.T) {
 			if err == nil {
 				t.Fatalf("a cancelled build exited 0:\n%s", log.String())
 			}
-			for left := buildContainers(t, tmp); left > 0; left = buildContainers(t, tmp) {
+			for left := buildContainers(t, tmp, tmp); left > 0; left = buildContainers(t, tmp, tmp) {
 				if time.Since(start) > 10*time.Second {
 					t.Fatalf("%d build containers left 10 s after %v", left, sig)
 				}
@@ -108,27 +112,40 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-// buildContainers counts the S2I containers of a build whose -tmp image is tmp:
-// the assemble container carries the builder image, so count by the test's source
-// path in its name or environment.
-func buildContainers(t *testing.T, tmp string) int {
+// buildContainers counts the S2I containers of one build, and no other's: its
+// assemble container runs the builder image with E2E_BUILD=marker in its
+// environment (the test passes it with --env), and its save-artifacts container runs
+// its -tmp image, tmp:latest, under the name S2I gives it: s2i_, tmp with every
+// character outside [0-9A-Za-z] made _, then _ and 8 hex digits.
+func buildContainers(t *testing.T, tmp, marker string) int {
 	t.Helper()
 	list, err := docker.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("name", "s2i_")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	name := regexp.MustCompile(`^/s2i_` + regexp.QuoteMeta(s2iSanitize(tmp)) + `_[0-9a-f]{8}$`)
 	n := 0
 	for _, c := range list.Items {
 		in, err := docker.ContainerInspect(context.Background(), c.ID, client.ContainerInspectOptions{})
-		if err != nil {
+		if err != nil || in.Container.Config == nil {
 			continue // removed meanwhile
 		}
-		env := strings.Join(in.Container.Config.Env, "\n")
-		if strings.Contains(env, "SLOW_BUILD_SECONDS=600") || strings.Contains(strings.Join(c.Names, ","), strings.ReplaceAll(tmp, "-", "_")) {
+		if slices.Contains(in.Container.Config.Env, "E2E_BUILD="+marker) ||
+			name.MatchString(in.Container.Name) && in.Container.Config.Image == tmp+":latest" {
 			n++
 		}
 	}
 	return n
+}
+
+// s2iSanitize is what S2I does to an image name to name a container after it.
+func s2iSanitize(image string) string {
+	return strings.Map(func(r rune) rune {
+		if ('0' <= r && r <= '9') || ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z') {
+			return r
+		}
+		return '_'
+	}, image)
 }
 
 func names2(entries []os.DirEntry) []string {
