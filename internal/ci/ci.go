@@ -36,6 +36,9 @@ type Reporter struct {
 	mu      sync.Mutex
 	phases  []Phase
 	outputs map[string]string
+	started string // the phase that started last: where a failure happened
+	failed  error  // why the build failed, for the summary
+	failIn  string // the phase it failed in, "" before the first
 }
 
 // NewGitHub returns the workflow-command writer for Actions, writing to w and
@@ -59,6 +62,9 @@ func (r *Reporter) Mask(secrets ...string) {
 // Phase prints that a phase starts and returns the function that ends it.
 func (r *Reporter) Phase(name string) func() {
 	start := r.Now()
+	r.mu.Lock()
+	r.started = name
+	r.mu.Unlock()
 	if r.GitHub != nil {
 		r.GitHub.Group(name)
 	} else {
@@ -111,6 +117,16 @@ func (r *Reporter) Phases() []Phase {
 	return append([]Phase(nil), r.phases...)
 }
 
+// Fail writes what Finish writes for a build that failed with err: the outputs it
+// has, and a job summary that names the phase that failed and why. That summary is
+// where a user looks first.
+func (r *Reporter) Fail(err error) error {
+	r.mu.Lock()
+	r.failed, r.failIn = err, r.started
+	r.mu.Unlock()
+	return r.Finish()
+}
+
 // Finish writes the outputs, and in Actions the step outputs and job summary.
 func (r *Reporter) Finish() error {
 	r.mu.Lock()
@@ -145,6 +161,14 @@ func (r *Reporter) Finish() error {
 func (r *Reporter) summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### rust-s2i-musl: `%s`\n\n", r.outputs["image"])
+	if r.failed != nil {
+		where := ""
+		if r.failIn != "" {
+			where = " in phase `" + r.failIn + "`"
+		}
+		// In a code block: an error may hold Markdown or HTML.
+		fmt.Fprintf(&b, "**Failed%s:**\n\n```\n%s\n```\n\n", where, r.failed)
+	}
 	b.WriteString("| phase | duration |\n|---|---:|\n")
 	var total time.Duration
 	for _, p := range r.phases {

@@ -2,6 +2,8 @@ package ci
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,5 +80,40 @@ func TestReporterPlain(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(file); string(data) != "image=x\n" {
 		t.Errorf("output file %q", data)
+	}
+}
+
+// A failed build still writes the outputs it has, and a summary naming the phase
+// that failed and the error.
+func TestFail(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out, summary := filepath.Join(dir, "out"), filepath.Join(dir, "summary")
+	for _, f := range []string{out, summary} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	getenv := func(k string) string {
+		return map[string]string{"GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary}[k]
+	}
+	var log bytes.Buffer
+	r := &Reporter{Log: &log, Out: io.Discard, Now: time.Now, GitHub: NewGitHub(&log, getenv)}
+	r.Output("image", "svc")
+	r.Phase("prepare images")()
+	end := r.Phase("s2i build")
+	end()
+	if err := r.Fail(errors.New("assemble failed with exit code 101")); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := os.ReadFile(out)
+	s, _ := os.ReadFile(summary)
+	if !strings.Contains(string(o), "image<<") || !strings.Contains(string(o), "svc") {
+		t.Errorf("outputs of a failed build lack the image:\n%s", o)
+	}
+	for _, want := range []string{"Failed in phase `s2i build`", "assemble failed with exit code 101", "| prepare images |"} {
+		if !strings.Contains(string(s), want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
 	}
 }

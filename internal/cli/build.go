@@ -56,6 +56,9 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 		S2I:      s2iRunner(c, sys), Naming: naming,
 	}
 	if _, err := p.Run(ctx, cfg); err != nil {
+		if ferr := rep.Fail(err); ferr != nil {
+			return errors.Join(err, ferr)
+		}
 		return err
 	}
 	fmt.Fprintf(sys.Stderr, "built %s in %s\n", cfg.FinalImage(), time.Since(start).Round(time.Millisecond))

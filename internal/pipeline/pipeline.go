@@ -82,6 +82,9 @@ type Result struct {
 func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	res := Result{Image: cfg.FinalImage(), TmpImage: cfg.IncrementalImage()}
 	local := !config.IsGitURL(cfg.Source)
+	// Known from the start: a failed build reports them too.
+	p.Report.Output("image", res.Image)
+	p.Report.Output("tmp-image", res.TmpImage)
 
 	end := p.Report.Phase("prepare images")
 	builderID, target, err := p.ensureBuilder(ctx, cfg)
