@@ -21,6 +21,9 @@ case "$(rustc -V)" in
   "rustc $want "*) ;;
   *) echo "build-musl-std: rustc is '$(rustc -V)', the pin is $want" >&2; exit 1 ;;
 esac
+# cargo-web's own cargo: the one that knows this std's -Zbuild-std (the `cargo` on PATH
+# may be an older one, see the Dockerfile).
+cargo=/usr/bin/cargo
 rv=$(dpkg-query -W -f='${Version}' rustc-web)
 sv=$(dpkg-query -W -f='${Version}' rust-web-src)
 if [ "$rv" != "$sv" ]; then
@@ -70,7 +73,7 @@ time env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS \
   CARGO_HOME="$work/cargo-home" CARGO_TARGET_DIR="$work/target" \
   RUSTC_BOOTSTRAP=1 RUSTC_WRAPPER="$here/rustc-wrapper" \
   CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS=-Cembed-bitcode=yes \
-  nice -n 10 cargo build --offline --release --lib \
+  nice -n 10 "$cargo" build --offline --release --lib \
     --manifest-path "$work/seed/Cargo.toml" --target "$target" \
     -Zbuild-std=std,panic_abort,panic_unwind,test
 
@@ -97,14 +100,28 @@ ar rcs "$lib/self-contained/libunwind.a" "$work/musl-unwind-shim.o"
 # Which rustc this target belongs to, for anyone who wonders after an E0514.
 rustc -vV >"$sysroot/lib/rustlib/$target/rustc-vV"
 
-# --- smoke test: a panic unwinds, a thread runs, the binary is static -------------------
-mkdir -p "$work/hello/src"
-printf '[package]\nname = "hello"\nversion = "0.1.0"\nedition = "2021"\n' >"$work/hello/Cargo.toml"
+# --- smoke test: the cargo on PATH and this std, as a build in the builder uses them ---
+# A panic unwinds, a thread runs, a git dependency (what broke cargo-web 1.96) resolves,
+# and the binary is static.
+mkdir -p "$work/greet/src" "$work/hello/src" "$work/smoke-home"
+printf '[package]\nname = "greet"\nversion = "0.1.0"\nedition = "2021"\n' >"$work/greet/Cargo.toml"
+echo 'pub fn thread() -> u32 { std::thread::spawn(|| 42).join().unwrap() }' >"$work/greet/src/lib.rs"
+git -C "$work/greet" init -q
+git -C "$work/greet" add .
+git -C "$work/greet" -c user.name=smoke -c user.email=smoke@localhost commit -qm greet
+cat >"$work/hello/Cargo.toml" <<TOML
+[package]
+name = "hello"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+greet = { git = "file://$work/greet" }
+TOML
 cat >"$work/hello/src/main.rs" <<'RS'
 fn main() {
     let caught = std::panic::catch_unwind(|| panic!("on purpose")).is_err();
-    let from_thread = std::thread::spawn(|| 42).join().unwrap();
-    println!("musl std works: caught={caught} thread={from_thread}");
+    println!("musl std works: caught={caught} thread={}", greet::thread());
 }
 RS
 # Linked as rustc does by default (gcc driving GNU ld) and, when mold is there, as the
@@ -114,9 +131,9 @@ if command -v mold >/dev/null 2>&1; then linkers="default mold"; fi
 for linker in $linkers; do
   flags=
   [ "$linker" = default ] || flags="-C link-arg=-fuse-ld=$linker"
-  env -u RUSTFLAGS CARGO_HOME="$work/cargo-home" CARGO_TARGET_DIR="$work/target-$linker" \
+  env -u RUSTFLAGS CARGO_HOME="$work/smoke-home" CARGO_TARGET_DIR="$work/target-$linker" \
     CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$flags" \
-    cargo build --offline --release --quiet --manifest-path "$work/hello/Cargo.toml" --target "$target"
+    cargo build --release --quiet --manifest-path "$work/hello/Cargo.toml" --target "$target"
   bin=$work/target-$linker/$target/release/hello
   out=$("$bin" 2>/dev/null)
   if [ "$out" != 'musl std works: caught=true thread=42' ]; then
