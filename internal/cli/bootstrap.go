@@ -27,7 +27,8 @@ func runBootstrap(ctx context.Context, args []string, sys IO) error {
 		return fmt.Errorf("builder image %s: %w (make it with rust-s2i-musl builder)", b.Builder, err)
 	}
 	tag := b.IncrementalImage()
-	id, err := tmpimage.FromCargoHome(ctx, c, b.Builder, tag, b.CargoHome)
+	// No source label: the cargo home is the user's own, for whichever source builds next.
+	id, err := tmpimage.FromCargoHome(ctx, c, b.Builder, tag, b.CargoHome, nil)
 	if err != nil {
 		return err
 	}

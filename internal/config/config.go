@@ -52,6 +52,10 @@ type Config struct {
 	Password       Secret
 	Clean          bool
 	OutputFile     string
+	// Repository is the CI's repository (owner/name), from its environment rather
+	// than a setting: the default -tmp image name carries it, so that two
+	// repositories building a binary of the same name on one daemon keep apart.
+	Repository string
 }
 
 // Secret is a string that does not print: fmt shows it as *** (in %v, %+v, %#v,
@@ -89,13 +93,19 @@ func (c Config) FinalImage() string {
 	return "rust-musl-" + strings.ToLower(c.Binary)
 }
 
-// IncrementalImage is the name of the -tmp image, derived from the binary when unset.
+// IncrementalImage is the name of the -tmp image, derived from the binary (and the
+// CI's repository, when known) when unset.
 func (c Config) IncrementalImage() string {
 	if c.TmpImage != "" {
 		return c.TmpImage
 	}
+	if slug := nonAlnum.ReplaceAllString(strings.ToLower(c.Repository), "-"); strings.Trim(slug, "-") != "" {
+		return "rust-musl-" + strings.Trim(slug, "-") + "-" + strings.ToLower(c.Binary) + "-tmp"
+	}
 	return "rust-musl-" + strings.ToLower(c.Binary) + "-tmp"
 }
+
+var nonAlnum = regexp.MustCompile(`[^a-z0-9]+`)
 
 // IsGitURL reports whether source names a remote repository rather than a directory.
 func IsGitURL(source string) bool {

@@ -169,4 +169,19 @@ func TestImageNames(t *testing.T) {
 	if c.FinalImage() != "a:1" || c.IncrementalImage() != "b" {
 		t.Errorf("explicit names ignored: %q %q", c.FinalImage(), c.IncrementalImage())
 	}
+	// In CI, the default -tmp name carries the repository: two repositories with a
+	// binary called server keep apart on one daemon.
+	for repo, want := range map[string]string{
+		"Octo-Org/My.Service": "rust-musl-octo-org-my-service-server-tmp",
+		"team/api":            "rust-musl-team-api-server-tmp",
+		"":                    "rust-musl-server-tmp",
+	} {
+		if got := (Config{Binary: "server", Repository: repo}).IncrementalImage(); got != want {
+			t.Errorf("IncrementalImage in %q = %q, want %q", repo, got, want)
+		}
+	}
+	got, _, _, err := FromEnvironment(env{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "team/api", "INPUT_BINARY": "server"}.get)
+	if err != nil || got.IncrementalImage() != "rust-musl-team-api-server-tmp" {
+		t.Errorf("in Actions the -tmp image is %q (%v), want the repository in it", got.IncrementalImage(), err)
+	}
 }

@@ -64,9 +64,11 @@ func FromEnvironment(getenv func(string) string) (cfg Config, naming Naming, sou
 	switch {
 	case actions && (anySet(getenv, inputEnv) || !plugin):
 		cfg, err = FromInputs(getenv)
+		cfg.Repository = repository(getenv)
 		return cfg, InputNaming, FrontEndActions, err
 	case plugin || getenv("CI") == "woodpecker" || getenv("DRONE") == "true":
 		cfg, err = FromPlugin(getenv)
+		cfg.Repository = repository(getenv)
 		return cfg, PluginNaming, FrontEndPlugin, err
 	}
 	return Defaults(), FlagNaming, "", &InputError{
@@ -74,6 +76,16 @@ func FromEnvironment(getenv func(string) string) (cfg Config, naming Naming, sou
 		Problem: "no settings: pass flags (at least --binary NAME), or run it as the GitHub Action " +
 			"(GITHUB_ACTIONS=true, INPUT_* inputs) or as a Woodpecker/Drone plugin (PLUGIN_* settings)",
 	}
+}
+
+// repository is the CI's repository as owner/name: GitHub's, Woodpecker's or Drone's.
+func repository(getenv func(string) string) string {
+	for _, k := range []string{"GITHUB_REPOSITORY", "CI_REPO", "DRONE_REPO"} {
+		if v := getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func anySet(getenv func(string) string, env func(string) string) bool {

@@ -35,7 +35,7 @@ func (r restored) exact(parts cache.KeyParts) bool {
 // restore turns the cache's entries into the -tmp image, so the S2I build is
 // incremental from them. Any failure is a warning: the build goes on cold with
 // whatever entries did restore, never with a half-extracted one.
-func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, parts cache.KeyParts) restored {
+func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, parts cache.KeyParts, labels map[string]string) restored {
 	found := restored{}
 	dir, err := os.MkdirTemp(p.TempDir, "rust-s2i-musl-restore-")
 	if err != nil {
@@ -65,7 +65,7 @@ func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, p
 	if len(dirs) == 0 {
 		return found
 	}
-	if _, err := tmpimage.FromEntries(ctx, p.Engine, builderImage, tmpImage, dirs...); err != nil {
+	if _, err := tmpimage.FromEntries(ctx, p.Engine, builderImage, tmpImage, labels, dirs...); err != nil {
 		p.Report.Warn("cache restored but not usable, building without it: %v", err)
 		return restored{}
 	}

@@ -134,7 +134,7 @@ func TestCacheStreams2GiBInFlatMemory(t *testing.T) {
 	}
 
 	t1 := time.Now()
-	found := p.restore(ctx, memBuilder, memTmpImage, parts)
+	found := p.restore(ctx, memBuilder, memTmpImage, parts, nil)
 	restoreDur := time.Since(t1)
 	peak := stop()
 	memNoWarnings(t, p)
@@ -278,7 +278,7 @@ func TestCacheRestoreRefusedLeavesNothing(t *testing.T) {
 
 	d := newMemDaemon(t)
 	p := d.pipeline(t, store, staging)
-	found := p.restore(ctx, memBuilder, memTmpImage, parts)
+	found := p.restore(ctx, memBuilder, memTmpImage, parts, nil)
 	if len(found) != 0 {
 		t.Errorf("restore found %v, want nothing", found)
 	}

@@ -93,6 +93,12 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		runtimeID, err = p.ensureRuntime(ctx, cfg, target)
 	}
 	prev, _ := p.Engine.ImageInspect(ctx, res.TmpImage)
+	srcID := p.sourceID(ctx, cfg)
+	foreign := ""
+	if owner := ownerOf(prev); owner != "" && owner != srcID {
+		fmt.Fprintf(p.Log, "%s was built from %s, not from %s: building without it, and replacing it\n", res.TmpImage, owner, srcID)
+		foreign, prev = prev.ID, client.ImageInspectResult{}
+	}
 	var tc toolchain
 	if err == nil {
 		tc = p.toolchain(ctx, cfg.Builder, builderID, prev)
@@ -115,7 +121,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		digest, err = inputsDigest(cfg, target, tc.key, runtimeID, created, labels)
 		if err != nil {
 			p.Report.Warn("building without the unchanged-input check: %v", err)
-		} else if !cfg.Clean && p.upToDate(ctx, &res, digest) {
+		} else if !cfg.Clean && foreign == "" && p.upToDate(ctx, &res, digest) {
 			end()
 			fmt.Fprintf(p.Log, "%s is up to date: the source, builder and settings are unchanged\n", res.Image)
 			if err := p.push(ctx, cfg, &res); err != nil {
@@ -132,7 +138,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	if p.Cache != nil && prev.ID == "" && !cfg.Clean {
 		// A -tmp image in the daemon is fresher than any cache: only without one.
 		end = p.Report.Phase("restore")
-		found = p.restore(ctx, cfg.Builder, res.TmpImage, parts)
+		found = p.restore(ctx, cfg.Builder, res.TmpImage, parts, map[string]string{tmpimage.LabelSource: srcID})
 		end()
 		prev, _ = p.Engine.ImageInspect(ctx, res.TmpImage)
 	}
@@ -156,6 +162,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		Endpoint: p.Host,
 		Labels: map[string]string{
 			tmpimage.LabelBuilder: builderID, tmpimage.LabelRustc: tc.release, tmpimage.LabelToolchain: tc.key,
+			tmpimage.LabelSource: srcID,
 		},
 	}
 	maps.Copy(req.Labels, digestLabel(digest))
@@ -175,10 +182,12 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if prev.ID != "" && prev.ID != built.ImageID && !res.Incremental {
-		// A clean build replaced the tag; S2I only removes the old image itself when
-		// it built incrementally from it.
-		_, _ = p.Engine.ImageRemove(ctx, prev.ID, client.ImageRemoveOptions{})
+	for _, old := range []string{prev.ID, foreign} {
+		if old != "" && old != built.ImageID && !(res.Incremental && old == prev.ID) {
+			// A clean build replaced the tag; S2I only removes the old image itself
+			// when it built incrementally from it.
+			_, _ = p.Engine.ImageRemove(ctx, old, client.ImageRemoveOptions{})
+		}
 	}
 
 	end = p.Report.Phase("package")
@@ -407,10 +416,10 @@ func (p *Pipeline) sourceURL(cfg config.Config, s2iLocation string) string {
 		}
 	}
 	if config.IsGitURL(cfg.Source) {
-		return cfg.Source
+		return source.Redact(cfg.Source)
 	}
 	if config.IsGitURL(s2iLocation) {
-		return s2iLocation
+		return source.Redact(s2iLocation)
 	}
 	return ""
 }
@@ -522,4 +531,31 @@ func (p *Pipeline) ensureImage(ctx context.Context, ref, what string) (string, e
 func firstLine(err error) error {
 	msg, _, _ := strings.Cut(err.Error(), "\n")
 	return errors.New(msg)
+}
+
+// sourceID names the source this build's state belongs to (see
+// tmpimage.LabelSource): the CI's repository or the git URL, else a local
+// directory's origin remote, else its absolute path.
+func (p *Pipeline) sourceID(ctx context.Context, cfg config.Config) string {
+	if u := p.sourceURL(cfg, ""); u != "" {
+		return u
+	}
+	if u := source.Remote(ctx, cfg.Source); u != "" {
+		return u
+	}
+	abs, err := filepath.Abs(cfg.Source)
+	if err != nil {
+		return cfg.Source
+	}
+	return abs
+}
+
+// ownerOf is the source a -tmp image was built from, "" when it does not say (an
+// image from `rust-s2i-musl bootstrap`, or from before the label): such an image is
+// used by whichever source builds next.
+func ownerOf(img client.ImageInspectResult) string {
+	if img.Config == nil {
+		return ""
+	}
+	return img.Config.Labels[tmpimage.LabelSource]
 }

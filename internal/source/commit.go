@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"net/url"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -31,4 +32,26 @@ func LocalCommit(ctx context.Context, dir string) Commit {
 		return Commit{}
 	}
 	return Commit{Revision: rev, Time: time.Unix(n, 0).UTC()}
+}
+
+// Remote is the URL of a local source directory's origin remote, or "" when it has
+// none (or no git): with the commit, it says which repository a checkout is of.
+func Remote(ctx context.Context, dir string) string {
+	out, err := exec.CommandContext(ctx, "git", "-c", "safe.directory=*", "-C", dir, "remote", "get-url", "origin").Output()
+	if err != nil {
+		return ""
+	}
+	return Redact(strings.TrimSpace(string(out)))
+}
+
+// Redact drops the user and password from a URL: a git URL may carry a token
+// (https://x-access-token:TOKEN@github.com/...), which must not reach a label.
+// Anything that is not such a URL comes back as it is.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Host == "" {
+		return raw
+	}
+	u.User = nil
+	return u.String()
 }

@@ -15,6 +15,12 @@ const AppRoot = "/opt/app-root"
 // run on top of that image only with the same builder.
 const LabelBuilder = "io.rust-s2i.builder"
 
+// LabelSource names the source a -tmp image was built from: the CI's repository
+// URL, the git URL, or a local directory's remote or path. Its state (cargo's git
+// checkouts, private ones included) is that source's: a build of another source
+// never uses it.
+const LabelSource = "io.rust-s2i.source"
+
 // LabelRustc and LabelToolchain remember what the builder named by LabelBuilder is
 // (its compiler's release and builder.Identity.Key), so the next build with that
 // builder need not read it again.

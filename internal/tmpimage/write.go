@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"maps"
 	"path/filepath"
+	"slices"
+	"strconv"
 
 	"github.com/moby/moby/client"
 
@@ -26,7 +29,7 @@ type Engine interface {
 // FromCargoHome writes tag from builder and a cargo home filled by `cargo fetch`:
 // its registry/ and git/ become the image's cargo/. It fails when the directory
 // holds neither.
-func FromCargoHome(ctx context.Context, e Engine, builder, tag, cargoHome string) (id string, err error) {
+func FromCargoHome(ctx context.Context, e Engine, builder, tag, cargoHome string, labels map[string]string) (id string, err error) {
 	var subs []string
 	for _, sub := range []string{"registry", "git"} {
 		if st, err := os.Stat(filepath.Join(cargoHome, sub)); err == nil && st.IsDir() {
@@ -36,7 +39,7 @@ func FromCargoHome(ctx context.Context, e Engine, builder, tag, cargoHome string
 	if len(subs) == 0 {
 		return "", fmt.Errorf("%s holds no registry/ or git/: fill it with CARGO_HOME=%s cargo fetch", cargoHome, cargoHome)
 	}
-	return write(ctx, e, builder, tag, func(tw *tar.Writer) error {
+	return write(ctx, e, builder, tag, labels, func(tw *tar.Writer) error {
 		for _, sub := range subs {
 			if err := archive.AddDir(tw, "cargo/"+sub, filepath.Join(cargoHome, sub), BuildUser); err != nil {
 				return fmt.Errorf("archiving %s: %w", filepath.Join(cargoHome, sub), err)
@@ -48,8 +51,8 @@ func FromCargoHome(ctx context.Context, e Engine, builder, tag, cargoHome string
 
 // FromEntries writes tag from builder and cache entries extracted into dirs, each
 // laid out as Export wrote it (names relative to AppRoot).
-func FromEntries(ctx context.Context, e Engine, builder, tag string, dirs ...string) (string, error) {
-	return write(ctx, e, builder, tag, func(tw *tar.Writer) error {
+func FromEntries(ctx context.Context, e Engine, builder, tag string, labels map[string]string, dirs ...string) (string, error) {
+	return write(ctx, e, builder, tag, labels, func(tw *tar.Writer) error {
 		for _, d := range dirs {
 			if err := archive.AddDir(tw, "", d, BuildUser); err != nil {
 				return err
@@ -60,9 +63,10 @@ func FromEntries(ctx context.Context, e Engine, builder, tag string, dirs ...str
 }
 
 // write commits builder plus the state that fill writes (names relative to
-// AppRoot, owned by the build user) as tag, and returns the new image ID. The
-// state streams into the container: nothing is staged whole in memory or on disk.
-func write(ctx context.Context, e Engine, builder, tag string, fill func(*tar.Writer) error) (string, error) {
+// AppRoot, owned by the build user) as tag, with labels, and returns the new image
+// ID. The state streams into the container: nothing is staged whole in memory or on
+// disk.
+func write(ctx context.Context, e Engine, builder, tag string, labels map[string]string, fill func(*tar.Writer) error) (string, error) {
 	pr, pw := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(pw)
@@ -72,14 +76,14 @@ func write(ctx context.Context, e Engine, builder, tag string, fill func(*tar.Wr
 		}
 		pw.CloseWithError(err)
 	}()
-	id, err := commit(ctx, e, builder, tag, pr)
+	id, err := commit(ctx, e, builder, tag, labels, pr)
 	pr.CloseWithError(err) // unblocks fill when the daemon stopped reading
 	return id, err
 }
 
 // commit makes tag from builder plus the state tar. Nothing is committed unless the
 // state copied whole. A tag it replaces is removed, so nothing dangles.
-func commit(ctx context.Context, e Engine, builder, tag string, state io.Reader) (id string, err error) {
+func commit(ctx context.Context, e Engine, builder, tag string, labels map[string]string, state io.Reader) (id string, err error) {
 	b, err := e.ImageInspect(ctx, builder)
 	if err != nil {
 		return "", fmt.Errorf("inspecting builder %s: %w", builder, err)
@@ -92,7 +96,7 @@ func commit(ctx context.Context, e Engine, builder, tag string, state io.Reader)
 		res, err := e.ContainerCommit(ctx, c, client.ContainerCommitOptions{
 			Reference: tag,
 			Comment:   "rust-s2i-musl: build state",
-			Changes:   []string{"LABEL " + LabelBuilder + "=" + b.ID},
+			Changes:   labelChanges(labels, b.ID),
 		})
 		if err != nil {
 			return fmt.Errorf("committing %s: %w", tag, err)
@@ -108,4 +112,14 @@ func commit(ctx context.Context, e Engine, builder, tag string, state io.Reader)
 		_, _ = e.ImageRemove(ctx, old.ID, client.ImageRemoveOptions{PruneChildren: true})
 	}
 	return id, nil
+}
+
+// labelChanges are the commit's LABEL instructions: labels and LabelBuilder, quoted
+// as a Dockerfile reads them (a local source's path may hold spaces).
+func labelChanges(labels map[string]string, builderID string) []string {
+	changes := []string{"LABEL " + LabelBuilder + "=" + strconv.Quote(builderID)}
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		changes = append(changes, "LABEL "+k+"="+strconv.Quote(labels[k]))
+	}
+	return changes
 }
