@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -30,12 +31,18 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 	}
 	// Masked before anything else is printed, the bad-input report included.
 	rep.Mask(string(cfg.Password), sys.Getenv("ACTIONS_RUNTIME_TOKEN"))
+	secrets, serr := cfg.ResolveSecrets(naming, sys.Getenv)
+	for _, kv := range secrets {
+		_, v, _ := strings.Cut(kv, "=")
+		rep.Mask(v)
+	}
+	cfg.SecretEnv = secrets
 	if err != nil && frontEnd == "flags" {
 		return err // flag parsing stops at the first bad flag: nothing to validate
 	}
 	// Inputs and settings are parsed one by one: report their problems together
 	// with the rest, every bad input in one run.
-	if err := errors.Join(err, cfg.Validate(naming), cfg.Preflight(naming)); err != nil {
+	if err := errors.Join(err, cfg.Validate(naming), cfg.Preflight(naming), serr); err != nil {
 		return err
 	}
 	if frontEnd == config.FrontEndPlugin && cfg.OutputFile == "" {

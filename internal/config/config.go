@@ -40,6 +40,7 @@ type Config struct {
 	TmpImage       string // the incremental image; default rust-musl-BINARY-tmp
 	Target         string // "" means the builder image's own target
 	Env            []string
+	SecretEnv      []string // NAME=VALUE, or NAME for this process's own variable; see ResolveSecrets
 	Network        string
 	Cache          string
 	CacheDir       string
@@ -163,6 +164,12 @@ func (c Config) Validate(name Naming) error {
 			bad("env", "%q is not NAME=VALUE", kv)
 		}
 	}
+	for _, kv := range c.SecretEnv {
+		// Only the name is shown: the value is a secret, and may be what is wrong.
+		if k, _, _ := strings.Cut(kv, "="); !envKeyRe.MatchString(k) {
+			bad("secret-env", "an entry is not NAME=VALUE or NAME (its name is %q)", firstRunes(k, 20))
+		}
+	}
 	if !oneOf(c.Network, networkModes) {
 		bad("network", "%q is not one of bridge, host, none", c.Network)
 	}
@@ -215,6 +222,34 @@ func (c Config) Preflight(name Naming) error {
 		}
 	}
 	return nil
+}
+
+// ResolveSecrets returns the secret-env entries as NAME=VALUE, taking the value of
+// a bare NAME from getenv: on the command line a secret stays out of the arguments
+// (and so out of ps and shell history). A NAME that getenv does not know is bad input.
+func (c Config) ResolveSecrets(name Naming, getenv func(string) string) ([]string, error) {
+	var out []string
+	var errs []error
+	for _, kv := range c.SecretEnv {
+		if strings.Contains(kv, "=") {
+			out = append(out, kv)
+			continue
+		}
+		v := getenv(kv)
+		if v == "" {
+			errs = append(errs, &InputError{Name: name("secret-env"), Problem: fmt.Sprintf("%s names a variable that is not set", kv)})
+			continue
+		}
+		out = append(out, kv+"="+v)
+	}
+	return out, errors.Join(errs...)
+}
+
+func firstRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "..."
+	}
+	return s
 }
 
 // checkRef checks an image reference setting; "" is allowed unless required.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -183,5 +184,24 @@ func TestImageNames(t *testing.T) {
 	got, _, _, err := FromEnvironment(env{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "team/api", "INPUT_BINARY": "server"}.get)
 	if err != nil || got.IncrementalImage() != "rust-musl-team-api-server-tmp" {
 		t.Errorf("in Actions the -tmp image is %q (%v), want the repository in it", got.IncrementalImage(), err)
+	}
+}
+
+// A bare NAME in secret-env takes its value from the environment, so the command
+// line never holds the secret; a NAME that is not set is bad input, named without
+// any value.
+func TestResolveSecrets(t *testing.T) {
+	t.Parallel()
+	c := Config{SecretEnv: []string{"TOKEN", "INLINE=a=b", "MISSING"}}
+	got, err := c.ResolveSecrets(FlagNaming, env{"TOKEN": "t0k3n"}.get)
+	if want := []string{"TOKEN=t0k3n", "INLINE=a=b"}; !slices.Equal(got, want) {
+		t.Errorf("resolved %q, want %q", got, want)
+	}
+	checkInput(t, err, []string{"--secret-env: MISSING names a variable that is not set"})
+	bad := Config{SecretEnv: []string{"1BAD=hunter2"}}
+	err = bad.Validate(FlagNaming)
+	checkInput(t, err, []string{"--secret-env:"})
+	if err != nil && strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("the error shows the value: %v", err)
 	}
 }

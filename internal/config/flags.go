@@ -32,6 +32,7 @@ var settings = []setting{
 	{name: "tmp-image", usage: "incremental image (default rust-musl-BINARY-tmp)", field: func(c *Config) any { return &c.TmpImage }},
 	{name: "target", usage: "target triple (default: the builder image's)", field: func(c *Config) any { return &c.Target }},
 	{name: "env", usage: "NAME=VALUE for the build, repeatable", field: func(c *Config) any { return &c.Env }},
+	{name: "secret-env", usage: "NAME=VALUE (or NAME, read from this environment) that cargo sees but no image, log or cache entry holds, repeatable", field: func(c *Config) any { return &c.SecretEnv }},
 	{name: "network", usage: "network of the build container: bridge, host or none", field: func(c *Config) any { return &c.Network }},
 	{name: "cache", usage: "cache backend: none, local or gha", field: func(c *Config) any { return &c.Cache }},
 	{name: "cache-dir", usage: "directory of the local cache", field: func(c *Config) any { return &c.CacheDir }},

@@ -177,6 +177,15 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 
 	end = p.Report.Phase("s2i build")
+	if len(cfg.SecretEnv) > 0 {
+		bind, remove, err := p.secretsVolume(ctx, cfg.Builder, cfg.SecretEnv)
+		if err != nil {
+			end()
+			return res, err
+		}
+		defer remove()
+		req.Volumes = append(req.Volumes, bind)
+	}
 	built, err := p.S2I(ctx, req)
 	end()
 	if err != nil {

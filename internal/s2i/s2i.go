@@ -36,6 +36,7 @@ type Request struct {
 	Network     string
 	Endpoint    string // the daemon's address, which S2I insists on knowing
 	Labels      map[string]string
+	Volumes     []string // NAME:/path[:ro] for the build containers; never committed
 	Exclude     string // "" in every real build; see DefaultExclude
 }
 
@@ -92,6 +93,7 @@ func Config(req Request) (*api.Config, error) {
 		Environment:             env,
 		DockerConfig:            &api.DockerConfig{Endpoint: req.Endpoint},
 		Labels:                  req.Labels,
+		BuildVolumes:            req.Volumes,
 		ImageScriptsURL:         "image:///usr/libexec/s2i",
 		KeepSymlinks:            true,
 	}
