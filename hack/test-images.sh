@@ -6,7 +6,9 @@
 #   rust-s2i-test/debian:bookworm  debootstrap --variant=minbase, docker import
 #   rust-s2i-test/rust-musl:1.96   debian + bookworm-security's rustc-web/cargo-web 1.96 with
 #                                  the x86_64-unknown-linux-musl target built offline
-#                                  (hack/rust-musl/); the base of the test builders
+#                                  (hack/rust-musl/), and Debian's ring crate (a
+#                                  dependency with C code, for the e2e tests); the base
+#                                  of the test builders
 #   rust-s2i-test/busybox:latest   busybox-static rootfs, a small stand-in for Alpine
 #   rust-s2i-test/rust:1.85        debian + bookworm's rustc-web/cargo-web 1.85, host
 #                                  target only: the toolchain of the tests before musl
@@ -98,7 +100,8 @@ EOF
 # --- rust-s2i-test/rust-musl:1.96 -------------------------------------------------------
 # The recipe lives in hack/rust-musl/ (Dockerfile, build-musl-std.sh and what it
 # compiles); its comments say why each step is there. Once per machine it costs about
-# 3.5 minutes on 2 cores (the std compile: 70 s, 105 s of CPU) and 1.15 GB. The image
+# 4 minutes on 2 cores (the std compile: 70 s, 105 s of CPU; Debian's ring crate: under
+# a minute, 44 MB) and 1.2 GB. The image
 # carries a hash of the recipe, so an edit to it is rebuilt on the next run instead of
 # leaving a stale toolchain.
 musl_dir=$(cd "$(dirname "$0")" && pwd)/rust-musl
