@@ -34,7 +34,9 @@ type Version string
 const usage = `usage:
   rust-s2i-musl build     --binary NAME [--source DIR|GIT_URL] [--builder IMAGE]
                           [--runtime-image IMAGE] [--image NAME[:TAG]] [--tmp-image NAME]
-                          [--target TRIPLE] [--env K=V ...] [--network MODE] [--clean]
+                          [--target TRIPLE] [--env K=V ...]
+                          [--features F,G] [--all-features] [--no-default-features]
+                          [--profile NAME] [--locked=false] [--network MODE] [--clean]
                           [--cache none|local|gha] [--cache-dir DIR] [--cache-key-prefix P]
                           [--cache-protocol v1|v2] [--cache-timeout DURATION]
                           [--cache-save=false] [--push] [--output-file FILE]

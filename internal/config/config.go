@@ -57,6 +57,15 @@ type Config struct {
 	// than a setting: the default -tmp image name carries it, so that two
 	// repositories building a binary of the same name on one daemon keep apart.
 	Repository string
+
+	// The cargo options (see cargo.go): features as given (FeatureList splits them),
+	// --all-features, --no-default-features, --profile, and --locked when a
+	// Cargo.lock exists.
+	Features          []string
+	AllFeatures       bool
+	NoDefaultFeatures bool
+	Profile           string
+	Locked            bool
 }
 
 // Secret is a string that does not print: fmt shows it as *** (in %v, %+v, %#v,
@@ -83,6 +92,8 @@ func Defaults() Config {
 		Cache:          "none",
 		CacheKeyPrefix: "rust-s2i-musl",
 		CacheSave:      true,
+		Profile:        DefaultProfile,
+		Locked:         true,
 	}
 }
 
@@ -193,11 +204,13 @@ func (c Config) Validate(name Naming) error {
 	case c.Username == "" && c.Password != "":
 		bad("username", "is required with password")
 	}
+	errs = append(errs, c.validateCargo(name)...)
 	return errors.Join(errs...)
 }
 
 // Preflight checks what the settings name on disk: that a local source is a crate
-// and has the binary. It returns all problems at once, joined, and leaves alone
+// and has the binary, that a custom profile is defined there and that the features
+// are the binary's package's. It returns all problems at once, joined, and leaves alone
 // what Validate already refuses.
 func (c Config) Preflight(name Naming) error {
 	if c.Source == "" || IsGitURL(c.Source) {
@@ -218,10 +231,10 @@ func (c Config) Preflight(name Naming) error {
 	}
 	if binaryRe.MatchString(c.Binary) {
 		if err := crate.CheckBinary(c.Source, c.Binary); err != nil {
-			return bad("binary", "%v", err)
+			return errors.Join(bad("binary", "%v", err), c.preflightCargo(name, false))
 		}
 	}
-	return nil
+	return c.preflightCargo(name, binaryRe.MatchString(c.Binary))
 }
 
 // ResolveSecrets returns the secret-env entries as NAME=VALUE, taking the value of

@@ -88,6 +88,12 @@ func TestFromInputs(t *testing.T) {
 			"INPUT_PASSWORD":         "s3cret",
 			"INPUT_CLEAN":            "TRUE",
 			"INPUT_OUTPUT-FILE":      "out.env",
+			// the cargo options
+			"INPUT_FEATURES":            "a, b",
+			"INPUT_ALL-FEATURES":        "true",
+			"INPUT_NO-DEFAULT-FEATURES": "true",
+			"INPUT_PROFILE":             "small",
+			"INPUT_LOCKED":              "false",
 		}, func(c *Config) {
 			*c = Config{
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
@@ -95,6 +101,7 @@ func TestFromInputs(t *testing.T) {
 				Env: []string{"A=1", "B=2"}, Network: "host", Cache: "local", CacheDir: "/c",
 				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Push: true, Username: "octocat",
 				Password: "s3cret", Clean: true, OutputFile: "out.env",
+				Features: []string{"a, b"}, AllFeatures: true, NoDefaultFeatures: true, Profile: "small",
 			}
 		}},
 		{"values are trimmed like the toolkit's getInput", env{"INPUT_BINARY": "  app\n", "INPUT_PUSH": " true "}, func(c *Config) {

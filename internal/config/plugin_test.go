@@ -34,6 +34,12 @@ func TestFromPlugin(t *testing.T) {
 			"PLUGIN_PASSWORD":         "s3cret",
 			"PLUGIN_CLEAN":            "true",
 			"PLUGIN_OUTPUT_FILE":      "out.env",
+			// the cargo options
+			"PLUGIN_FEATURES":            "a, b",
+			"PLUGIN_ALL_FEATURES":        "true",
+			"PLUGIN_NO_DEFAULT_FEATURES": "true",
+			"PLUGIN_PROFILE":             "small",
+			"PLUGIN_LOCKED":              "false",
 		}, func(c *Config) {
 			*c = Config{
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
@@ -41,6 +47,7 @@ func TestFromPlugin(t *testing.T) {
 				Env: []string{"A=1", "B=2"}, Network: "none", Cache: "gha", CacheDir: "/cache",
 				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Push: true, Username: "bot",
 				Password: "s3cret", Clean: true, OutputFile: "out.env",
+				Features: []string{"a, b"}, AllFeatures: true, NoDefaultFeatures: true, Profile: "small",
 			}
 		}},
 		{"cache_dir makes the cache local", env{"PLUGIN_CACHE_DIR": "/cache"}, func(c *Config) { c.Cache, c.CacheDir = "local", "/cache" }},

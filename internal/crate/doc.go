@@ -27,4 +27,8 @@
 // turns off auto-discovery (this only lets through a name that cargo would
 // then reject itself), and path dependencies that join a workspace without
 // being listed in workspace.members (their binaries are not reported).
+//
+// For the same reason it also answers two questions about cargo options: which
+// features the package owning a binary declares (Features), and which profiles the
+// workspace defines (Profiles).
 package crate

@@ -144,6 +144,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 	res.Incremental = prev.ID != "" && !cfg.Clean
 	env := append([]string{"BINARY=" + cfg.Binary, "RUST_TARGET=" + target}, cfg.Env...)
+	env = append(env, cfg.CargoEnv()...) // after env: the settings win over a stray RUST_S2I_PROFILE
 	if p.Annotate {
 		env = append(env, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX="+p.sourcePrefix(cfg))
 	}

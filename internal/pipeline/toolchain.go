@@ -56,6 +56,9 @@ func (p *Pipeline) keyParts(cfg config.Config, target string, tc toolchain) cach
 	for _, e := range cfg.Env {
 		settings = append(settings, "env "+e)
 	}
+	for _, e := range cfg.CargoEnv() { // features and profile decide what target/ holds
+		settings = append(settings, "cargo "+e)
+	}
 	var manifests []string
 	if !remote {
 		var err error

@@ -48,6 +48,9 @@ func inputsDigest(cfg config.Config, target, toolchainKey, runtimeID string, cre
 	for _, e := range cfg.Env {
 		field("env", e)
 	}
+	for _, e := range cfg.CargoEnv() {
+		field("cargo", e)
+	}
 	err := source.Walk(cfg.Source, func(p, rel string, info fs.FileInfo) error {
 		if info.IsDir() && info.Name() == ".git" {
 			return filepath.SkipDir // stood in for by the commit's labels
