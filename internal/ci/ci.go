@@ -90,6 +90,17 @@ func (r *Reporter) Record(name string, d time.Duration) {
 	fmt.Fprintf(r.Log, "    %s (%s)\n", name, d.Round(time.Millisecond))
 }
 
+// Notice prints something the user should know that is no problem, such as a name
+// that was changed.
+func (r *Reporter) Notice(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if r.GitHub != nil {
+		r.GitHub.Noticef("%s", msg)
+		return
+	}
+	fmt.Fprintf(r.Log, "notice: %s\n", msg)
+}
+
 // Warn prints a warning that does not stop the build.
 func (r *Reporter) Warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
@@ -142,7 +153,7 @@ func (r *Reporter) Finish() error {
 	}
 	io.WriteString(r.Out, b.String())
 	if r.OutputFile != "" {
-		if err := os.WriteFile(r.OutputFile, []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(r.OutputFile, []byte(shellVars(keys, r.outputs)), 0o644); err != nil {
 			return fmt.Errorf("writing outputs: %w", err)
 		}
 	}
@@ -161,6 +172,13 @@ func (r *Reporter) Finish() error {
 func (r *Reporter) summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### rust-s2i-musl: `%s`\n\n", r.outputs["image"])
+	if tags := strings.Fields(r.outputs["tags"]); len(tags) > 1 {
+		b.WriteString("Tags:\n")
+		for _, t := range tags {
+			fmt.Fprintf(&b, "- `%s`\n", t)
+		}
+		b.WriteString("\n")
+	}
 	if r.failed != nil {
 		where := ""
 		if r.failIn != "" {
@@ -191,6 +209,18 @@ func (r *Reporter) summary() string {
 		cache, size(r.outputs["binary-size"]), size(r.outputs["image-size"]), r.outputs["image-id"])
 	if d := r.outputs["digest"]; d != "" {
 		fmt.Fprintf(&b, "| digest | `%s` |\n", d)
+	}
+	return b.String()
+}
+
+// shellVars writes the outputs as a file that sh can source, as Woodpecker and
+// Drone steps do (`. ./rust-s2i-musl.env`): RUST_S2I_MUSL_IMAGE='...' and so on,
+// each value in single quotes, so spaces, quotes and newlines come through.
+func shellVars(keys []string, outputs map[string]string) string {
+	var b strings.Builder
+	for _, k := range keys {
+		name := "RUST_S2I_MUSL_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+		fmt.Fprintf(&b, "%s='%s'\n", name, strings.ReplaceAll(outputs[k], "'", `'\''`))
 	}
 	return b.String()
 }

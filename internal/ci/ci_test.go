@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,7 +79,7 @@ func TestReporterPlain(t *testing.T) {
 	if !strings.Contains(log.String(), "<== package (1s)") || !strings.Contains(log.String(), "warning: careful") {
 		t.Errorf("log:\n%s", log.String())
 	}
-	if data, _ := os.ReadFile(file); string(data) != "image=x\n" {
+	if data, _ := os.ReadFile(file); string(data) != "RUST_S2I_MUSL_IMAGE='x'\n" {
 		t.Errorf("output file %q", data)
 	}
 }
@@ -115,5 +116,25 @@ func TestFail(t *testing.T) {
 		if !strings.Contains(string(s), want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// The output file is for sh to source: every value comes back as it was.
+func TestOutputFileSourcedBySh(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "outputs")
+	r := &Reporter{Log: io.Discard, Out: io.Discard, OutputFile: file, Now: fakeClock()}
+	tricky := `{"a": "it's \"quoted\"", "b": "$HOME `+"`x`"+`"}` + "\nsecond line"
+	r.Output("metadata", tricky)
+	r.Output("image-id", "sha256:1")
+	if err := r.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("sh", "-c", `. "$1" && printf '%s|%s' "$RUST_S2I_MUSL_METADATA" "$RUST_S2I_MUSL_IMAGE_ID"`, "sh", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sh: %v\n%s", err, out)
+	}
+	if want := tricky + "|sha256:1"; string(out) != want {
+		t.Errorf("sourced %q, want %q", out, want)
 	}
 }

@@ -37,11 +37,20 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 		rep.Mask(v)
 	}
 	cfg.SecretEnv = secrets
+	for _, a := range cfg.RegistryAuth {
+		_, cred, _ := strings.Cut(a, "=")
+		if _, pass, ok := strings.Cut(cred, ":"); ok {
+			rep.Mask(pass)
+		}
+	}
 	if err != nil && frontEnd == "flags" {
 		return err // flag parsing stops at the first bad flag: nothing to validate
 	}
 	// Inputs and settings are parsed one by one: report their problems together
 	// with the rest, every bad input in one run.
+	for _, n := range cfg.LowercaseNames() {
+		rep.Notice("%s", n)
+	}
 	if err := errors.Join(err, cfg.Validate(naming), cfg.Preflight(naming), serr); err != nil {
 		return err
 	}

@@ -34,7 +34,8 @@ type Version string
 const usage = `usage:
   rust-s2i-musl build     --binary NAME [--source DIR|GIT_URL] [--builder IMAGE]
                           [--runtime-image IMAGE] [--image NAME[:TAG]] [--tmp-image NAME]
-                          [--target TRIPLE] [--env K=V ...]
+                          [--tag NAME[:TAG] ...] [--labels K=V ...] [--pull missing|always]
+                          [--target TRIPLE] [--env K=V ...] [--secret-env NAME ...]
                           [--features F,G] [--all-features] [--no-default-features]
                           [--profile NAME] [--locked=false] [--network MODE] [--clean]
                           [--cache none|local|gha] [--cache-dir DIR] [--cache-key-prefix P]

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,9 +37,13 @@ type Config struct {
 	Source         string // a local directory or a git URL
 	Builder        string
 	RuntimeImage   string
-	Image          string // the final image; default rust-musl-BINARY
-	TmpImage       string // the incremental image; default rust-musl-BINARY-tmp
-	Target         string // "" means the builder image's own target
+	Image          string   // the final image; default rust-musl-BINARY
+	Tags           []string // more names of the final image
+	Labels         []string // KEY=VALUE labels of the final image
+	Pull           string   // "missing" or "always", for the builder and runtime images
+	RegistryAuth   []string // REGISTRY=USER:PASSWORD, for push and pulls; secret
+	TmpImage       string   // the incremental image; default rust-musl-BINARY-tmp
+	Target         string   // "" means the builder image's own target
 	Env            []string
 	SecretEnv      []string // NAME=VALUE, or NAME for this process's own variable; see ResolveSecrets
 	Network        string
@@ -92,17 +97,69 @@ func Defaults() Config {
 		Cache:          "none",
 		CacheKeyPrefix: "rust-s2i-musl",
 		CacheSave:      true,
+		Pull:           "missing",
 		Profile:        DefaultProfile,
 		Locked:         true,
 	}
 }
 
 // FinalImage is the name of the final image, derived from the binary when unset.
-func (c Config) FinalImage() string {
-	if c.Image != "" {
-		return c.Image
+func (c Config) FinalImage() string { return c.Names()[0] }
+
+// Names are all the names of the final image: image, then the tags; the default
+// name when neither is set.
+func (c Config) Names() []string {
+	var names []string
+	for _, n := range append([]string{c.Image}, c.Tags...) {
+		if n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
 	}
-	return "rust-musl-" + strings.ToLower(c.Binary)
+	if len(names) == 0 {
+		names = []string{"rust-musl-" + strings.ToLower(c.Binary)}
+	}
+	return names
+}
+
+// LowercaseNames lowercases the repository part of the image, tags and -tmp image
+// (registries refuse upper case there, and ghcr.io/${{ github.repository }} has
+// it whenever the owner does), never a tag. It returns a notice for each name it
+// changed.
+func (c *Config) LowercaseNames() []string {
+	var notices []string
+	lower := func(ref string) string {
+		repo, rest := splitTag(ref)
+		if l := strings.ToLower(repo); l != repo {
+			notices = append(notices, fmt.Sprintf("%s: the repository is lowercased to %s", ref, l+rest))
+			return l + rest
+		}
+		return ref
+	}
+	c.Image, c.TmpImage = lower(c.Image), lower(c.TmpImage)
+	for i, t := range c.Tags {
+		c.Tags[i] = lower(t)
+	}
+	return notices
+}
+
+// splitTag splits a reference into its repository and its ":tag" or "@digest".
+func splitTag(ref string) (repo, rest string) {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref, rest = ref[:i], ref[i:]
+	}
+	slash := strings.LastIndex(ref, "/")
+	if i := strings.LastIndex(ref, ":"); i > slash {
+		return ref[:i], ref[i:] + rest
+	}
+	return ref, rest
+}
+
+// namesRegistry reports whether a reference names its registry host, as in
+// ghcr.io/o/r, localhost:5000/r or docker.io/o/r; a bare o/r means Docker Hub only
+// by the daemon's default.
+func namesRegistry(ref string) bool {
+	host, _, ok := strings.Cut(ref, "/")
+	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
 }
 
 // IncrementalImage is the name of the -tmp image, derived from the binary (and the
@@ -165,6 +222,32 @@ func (c Config) Validate(name Naming) error {
 
 	errs = append(errs, checkRef(name, "builder", c.Builder, true), checkRef(name, "runtime-image", c.RuntimeImage, true),
 		checkRef(name, "image", c.Image, false), checkRef(name, "tmp-image", c.TmpImage, false))
+	for _, t := range c.Tags {
+		errs = append(errs, checkRef(name, "tags", t, false))
+	}
+	if c.Push {
+		for _, n := range c.Names() {
+			if !namesRegistry(n) {
+				bad("push", "%s names no registry: name one (ghcr.io/OWNER/NAME), or write docker.io/%s to push to Docker Hub", n, n)
+			}
+		}
+	}
+	for _, l := range c.Labels {
+		if k, _, ok := strings.Cut(l, "="); !ok || strings.TrimSpace(k) == "" {
+			bad("labels", "%q is not KEY=VALUE", l)
+		}
+	}
+	if !oneOf(c.Pull, []string{"missing", "always"}) {
+		bad("pull", "%q is not missing or always", c.Pull)
+	}
+	for _, a := range c.RegistryAuth {
+		reg, cred, _ := strings.Cut(a, "=")
+		user, _, ok := strings.Cut(cred, ":")
+		if reg == "" || user == "" || !ok {
+			// Never the entry itself: it holds a password.
+			bad("registry-auth", "an entry for %q is not REGISTRY=USER:PASSWORD", firstRunes(reg, 40))
+		}
+	}
 
 	if c.Target != "" && !tripleRe.MatchString(c.Target) {
 		bad("target", "%q is not a target triple such as x86_64-unknown-linux-musl", c.Target)

@@ -205,3 +205,57 @@ func TestResolveSecrets(t *testing.T) {
 		t.Errorf("the error shows the value: %v", err)
 	}
 }
+
+// The names of the final image: the repository lowercased with a notice, a tag kept;
+// push refuses a name without a registry; tags and labels split as
+// docker/metadata-action prints them.
+func TestNamesTagsLabels(t *testing.T) {
+	t.Parallel()
+	c := Config{Binary: "x", Image: "ghcr.io/Octo/App:V1", Tags: []string{"ghcr.io/octo/app:sha-1", "Local@sha256:" + strings.Repeat("a", 64)}, TmpImage: "Tmp"}
+	notices := c.LowercaseNames()
+	if want := []string{"ghcr.io/octo/app:V1", "ghcr.io/octo/app:sha-1", "local@sha256:" + strings.Repeat("a", 64)}; !slices.Equal(c.Names(), want) {
+		t.Errorf("names %q, want %q", c.Names(), want)
+	}
+	if len(notices) != 3 || !strings.Contains(notices[0], "ghcr.io/Octo/App:V1: the repository is lowercased to ghcr.io/octo/app:V1") {
+		t.Errorf("notices %q", notices)
+	}
+	if c.TmpImage != "tmp" {
+		t.Errorf("-tmp image %q", c.TmpImage)
+	}
+	if got := (Config{Binary: "api"}).Names(); !slices.Equal(got, []string{"rust-musl-api"}) {
+		t.Errorf("default names %q", got)
+	}
+
+	p := valid()
+	p.Push, p.Image, p.Tags = true, "app:1", []string{"docker.io/o/app:1", "localhost:5000/app", "o/app"}
+	checkInput(t, p.Validate(FlagNaming), []string{"--push: app:1 names no registry", "--push: o/app names no registry"})
+	p.Image, p.Tags = "ghcr.io/o/app", nil
+	if err := p.Validate(FlagNaming); err != nil {
+		t.Errorf("a push to ghcr.io: %v", err)
+	}
+
+	in, err := FromInputs(env{
+		"INPUT_BINARY": "x",
+		"INPUT_TAGS":   "ghcr.io/o/a:main,ghcr.io/o/a:sha-1\nghcr.io/o/a:v1",
+		"INPUT_LABELS": "org.opencontainers.image.description=A, B and C\norg.opencontainers.image.title=t,org.opencontainers.image.version=1",
+		"INPUT_PULL":   "always", "INPUT_REGISTRY-AUTH": "ghcr.io=u:p\n127.0.0.1:5000=v:q:r",
+	}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ghcr.io/o/a:main", "ghcr.io/o/a:sha-1", "ghcr.io/o/a:v1"}; !slices.Equal(in.Tags, want) {
+		t.Errorf("tags %q, want %q", in.Tags, want)
+	}
+	if want := []string{"org.opencontainers.image.description=A, B and C", "org.opencontainers.image.title=t", "org.opencontainers.image.version=1"}; !slices.Equal(in.Labels, want) {
+		t.Errorf("labels %q, want %q", in.Labels, want)
+	}
+	if err := in.Validate(InputNaming); err != nil {
+		t.Errorf("valid inputs: %v", err)
+	}
+	in.Pull, in.RegistryAuth, in.Labels = "sometimes", []string{"ghcr.io=nocolon-s3cret"}, []string{"=v"}
+	err = in.Validate(InputNaming)
+	checkInput(t, err, []string{"pull:", "registry-auth: an entry for \"ghcr.io\"", "labels:"})
+	if err != nil && strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("an error shows a registry password: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -21,6 +22,18 @@ type setting struct {
 	// noFlag keeps a setting out of the command line. A registry password there would
 	// be in ps output and shell history; the CLI uses the Docker config instead.
 	noFlag bool
+	// alias is a second flag name, such as --tag for tags, repeated on the CLI.
+	alias string
+	// items matches where an entry of a list setting begins after a comma; nil is
+	// NAME=VALUE (see splitList).
+	items *regexp.Regexp
+}
+
+func (s setting) itemStart() *regexp.Regexp {
+	if s.items != nil {
+		return s.items
+	}
+	return envStart
 }
 
 var settings = []setting{
@@ -29,6 +42,9 @@ var settings = []setting{
 	{name: "builder", usage: "builder image", field: func(c *Config) any { return &c.Builder }},
 	{name: "runtime-image", usage: "base image of the final image", field: func(c *Config) any { return &c.RuntimeImage }},
 	{name: "image", usage: "final image name[:tag] (default rust-musl-BINARY)", field: func(c *Config) any { return &c.Image }},
+	{name: "tags", alias: "tag", items: anyStart, usage: "more names for the final image, NAME[:TAG], repeatable (as docker/metadata-action prints them)", field: func(c *Config) any { return &c.Tags }},
+	{name: "labels", items: labelStart, usage: "KEY=VALUE labels of the final image, repeatable", field: func(c *Config) any { return &c.Labels }},
+	{name: "pull", usage: "pull the builder and runtime images: missing or always", field: func(c *Config) any { return &c.Pull }},
 	{name: "tmp-image", usage: "incremental image (default rust-musl-BINARY-tmp)", field: func(c *Config) any { return &c.TmpImage }},
 	{name: "target", usage: "target triple (default: the builder image's)", field: func(c *Config) any { return &c.Target }},
 	{name: "features", usage: "cargo features to enable, comma- or space-separated, repeatable", field: func(c *Config) any { return &c.Features }},
@@ -48,6 +64,7 @@ var settings = []setting{
 	{name: "push", usage: "push the final image", field: func(c *Config) any { return &c.Push }},
 	{name: "username", usage: "registry user for push", field: func(c *Config) any { return &c.Username }, noFlag: true},
 	{name: "password", usage: "registry password or token for push", field: func(c *Config) any { return &c.Password }, noFlag: true},
+	{name: "registry-auth", items: labelStart, usage: "REGISTRY=USER:PASSWORD logins for push and pulls, one a line", field: func(c *Config) any { return &c.RegistryAuth }, noFlag: true},
 	{name: "clean", usage: "ignore the previous -tmp image and build from scratch", field: func(c *Config) any { return &c.Clean }},
 	{name: "output-file", usage: "also write outputs as KEY=VALUE lines to this file", field: func(c *Config) any { return &c.OutputFile }},
 }
@@ -65,6 +82,9 @@ func BuildFlags(fs *flag.FlagSet, c *Config) {
 			fs.BoolVar(p, s.name, *p, s.usage)
 		case *[]string:
 			fs.Var((*listFlag)(p), s.name, s.usage)
+			if s.alias != "" {
+				fs.Var((*listFlag)(p), s.alias, "the same as --"+s.name)
+			}
 		default:
 			panic(fmt.Sprintf("config: setting %s has a field of type %T", s.name, p))
 		}

@@ -36,8 +36,8 @@ func FromInputs(getenv func(string) string) (Config, error) {
 	action := githubactions.New(githubactions.WithGetenv(getenv))
 	c := Defaults()
 	c.Cache = "gha"
-	err := load(&c, InputNaming, action.GetInput, func(v string) ([]string, error) {
-		return splitEnvList(v), nil
+	err := load(&c, InputNaming, action.GetInput, func(v string, s setting) ([]string, error) {
+		return splitList(v, s.itemStart()), nil
 	})
 	return c, err
 }
@@ -100,7 +100,7 @@ func anySet(getenv func(string) string, env func(string) string) bool {
 // load sets every setting that get returns a non-empty value for, leaving the others
 // at what c holds. Values are parsed by the type of their field; list parses lists,
 // which is where the front ends differ. All parse errors are returned, joined.
-func load(c *Config, name Naming, get func(string) string, list func(string) ([]string, error)) error {
+func load(c *Config, name Naming, get func(string) string, list func(string, setting) ([]string, error)) error {
 	var errs []error
 	for _, s := range settings {
 		v := get(s.name)
@@ -116,7 +116,7 @@ func load(c *Config, name Naming, get func(string) string, list func(string) ([]
 		case *bool:
 			*p, err = parseBool(v)
 		case *[]string:
-			*p, err = list(v)
+			*p, err = list(v, s)
 		default:
 			panic(fmt.Sprintf("config: setting %s has a field of type %T", s.name, p))
 		}
@@ -142,6 +142,14 @@ func parseBool(v string) (bool, error) {
 // envStart matches where a NAME=VALUE entry begins.
 var envStart = regexp.MustCompile(`^\s*[A-Za-z_][A-Za-z0-9_]*=`)
 
+// labelStart matches where a KEY=VALUE entry with a label's or a registry's key
+// begins (org.opencontainers.image.title=, ghcr.io=, 127.0.0.1:5000=).
+var labelStart = regexp.MustCompile(`^\s*[A-Za-z0-9][A-Za-z0-9._:/-]*=`)
+
+// anyStart matches anywhere: every comma separates entries (image references hold
+// none).
+var anyStart = regexp.MustCompile(``)
+
 // splitEnvList splits NAME=VALUE entries written one per line, several on a line
 // separated by commas, or both. A comma starts a new entry only when NAME= follows
 // it, so values that contain commas survive:
@@ -150,7 +158,11 @@ var envStart = regexp.MustCompile(`^\s*[A-Za-z_][A-Za-z0-9_]*=`)
 //
 // is two entries. Entries are trimmed and empty ones dropped; an entry without = is
 // kept for Validate to report. One entry per line is never ambiguous.
-func splitEnvList(v string) []string {
+func splitEnvList(v string) []string { return splitList(v, envStart) }
+
+// splitList splits a list setting's entries: one per line, or several on a line
+// separated by commas where start matches what follows the comma.
+func splitList(v string, entry *regexp.Regexp) []string {
 	var out []string
 	add := func(e string) {
 		if e = strings.TrimSpace(e); e != "" {
@@ -160,7 +172,7 @@ func splitEnvList(v string) []string {
 	for _, line := range strings.Split(v, "\n") {
 		start := 0
 		for i := 0; i < len(line); i++ {
-			if line[i] == ',' && envStart.MatchString(line[i+1:]) {
+			if line[i] == ',' && entry.MatchString(line[i+1:]) {
 				add(line[start:i])
 				start = i + 1
 			}

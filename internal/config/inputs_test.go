@@ -88,6 +88,7 @@ func TestFromInputs(t *testing.T) {
 			"INPUT_PASSWORD":         "s3cret",
 			"INPUT_CLEAN":            "TRUE",
 			"INPUT_OUTPUT-FILE":      "out.env",
+
 			// the cargo options
 			"INPUT_FEATURES":            "a, b",
 			"INPUT_ALL-FEATURES":        "true",
@@ -99,7 +100,7 @@ func TestFromInputs(t *testing.T) {
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
 				Image: "ghcr.io/o/app:1", TmpImage: "app-tmp", Target: "aarch64-unknown-linux-musl",
 				Env: []string{"A=1", "B=2"}, Network: "host", Cache: "local", CacheDir: "/c",
-				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Push: true, Username: "octocat",
+				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Pull: "missing", Push: true, Username: "octocat",
 				Password: "s3cret", Clean: true, OutputFile: "out.env",
 				Features: []string{"a, b"}, AllFeatures: true, NoDefaultFeatures: true, Profile: "small",
 			}
@@ -320,6 +321,9 @@ func TestFlagsAreSettings(t *testing.T) {
 	for _, s := range settings {
 		if !s.noFlag {
 			want = append(want, s.name)
+		}
+		if s.alias != "" {
+			want = append(want, s.alias)
 		}
 	}
 	slices.Sort(want)

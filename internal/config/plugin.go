@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,19 +44,24 @@ func FromPlugin(getenv func(string) string) (Config, error) {
 	if get("cache-dir") != "" {
 		c.Cache = "local"
 	}
-	return c, load(&c, PluginNaming, get, parsePluginList)
+	return c, load(&c, PluginNaming, get, func(v string, s setting) ([]string, error) {
+		return parsePluginItems(v, s.itemStart())
+	})
 }
 
 // parsePluginList reads a list setting: a JSON object of NAME: value, a JSON array of
 // NAME=VALUE strings, or the comma/newline form of splitEnvList.
-func parsePluginList(v string) ([]string, error) {
+func parsePluginList(v string) ([]string, error) { return parsePluginItems(v, envStart) }
+
+// parsePluginItems is parsePluginList for entries that begin as start matches.
+func parsePluginItems(v string, start *regexp.Regexp) ([]string, error) {
 	switch v[0] {
 	case '{':
 		return parseEnvObject(v)
 	case '[':
 		return parseEnvArray(v)
 	}
-	return splitEnvList(v), nil
+	return splitList(v, start), nil
 }
 
 // parseEnvObject turns {"A":"1","B":2} into A=1, B=2, sorted by name. Scalars are

@@ -34,6 +34,7 @@ func TestFromPlugin(t *testing.T) {
 			"PLUGIN_PASSWORD":         "s3cret",
 			"PLUGIN_CLEAN":            "true",
 			"PLUGIN_OUTPUT_FILE":      "out.env",
+
 			// the cargo options
 			"PLUGIN_FEATURES":            "a, b",
 			"PLUGIN_ALL_FEATURES":        "true",
@@ -45,7 +46,7 @@ func TestFromPlugin(t *testing.T) {
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
 				Image: "reg/app:1", TmpImage: "app-tmp", Target: "aarch64-unknown-linux-musl",
 				Env: []string{"A=1", "B=2"}, Network: "none", Cache: "gha", CacheDir: "/cache",
-				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Push: true, Username: "bot",
+				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Pull: "missing", Push: true, Username: "bot",
 				Password: "s3cret", Clean: true, OutputFile: "out.env",
 				Features: []string{"a, b"}, AllFeatures: true, NoDefaultFeatures: true, Profile: "small",
 			}

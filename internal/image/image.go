@@ -54,6 +54,7 @@ type Spec struct {
 	Tag        string
 	Created    time.Time
 	Labels     map[string]string // source and revision; the rest is filled in here
+	UserLabels map[string]string // the user's, over all of the above
 	Alongside  []string          // other files next to the binary to read in the same pass
 }
 
@@ -138,6 +139,7 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 	cfg.Labels[LabelTitle] = s.Binary
 	cfg.Labels[LabelBaseName] = s.Base
 	cfg.Labels[LabelBaseDigest] = baseDigest(inspect.RepoDigests, inspect.ID)
+	maps.Copy(cfg.Labels, s.UserLabels)
 	rawConfig, err := json.Marshal(cf)
 	if err != nil {
 		return Result{}, fmt.Errorf("encoding image config: %w", err)

@@ -7,7 +7,7 @@ package pipeline
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -69,7 +69,8 @@ type S2I func(ctx context.Context, req s2i.Request) (s2i.Result, error)
 
 // Result is what a successful build made.
 type Result struct {
-	Image       string
+	Image       string   // the first of Tags
+	Tags        []string // every name of the final image
 	ImageID     string
 	TmpImage    string
 	Incremental bool
@@ -80,7 +81,7 @@ type Result struct {
 
 // Run builds cfg, which must be valid.
 func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
-	res := Result{Image: cfg.FinalImage(), TmpImage: cfg.IncrementalImage()}
+	res := Result{Image: cfg.FinalImage(), Tags: cfg.Names(), TmpImage: cfg.IncrementalImage()}
 	local := !config.IsGitURL(cfg.Source)
 	// Known from the start: a failed build reports them too.
 	p.Report.Output("image", res.Image)
@@ -124,6 +125,9 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		} else if !cfg.Clean && foreign == "" && p.upToDate(ctx, &res, digest) {
 			end()
 			fmt.Fprintf(p.Log, "%s is up to date: the source, builder and settings are unchanged\n", res.Image)
+			if err := p.tag(ctx, &res); err != nil {
+				return res, err
+			}
 			if err := p.push(ctx, cfg, &res); err != nil {
 				return res, err
 			}
@@ -221,6 +225,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		Tag:        res.Image,
 		Created:    created,
 		Labels:     labels,
+		UserLabels: userLabels(cfg.Labels),
 		Alongside:  []string{tmpimage.CargoTimeFile},
 	})
 	end()
@@ -230,6 +235,9 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	p.dropIfSuperseded(ctx, res.Image, out.ID)
 	p.recordS2IStages(built.Stages, out.Alongside[tmpimage.CargoTimeFile])
 	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
+	if err := p.tag(ctx, &res); err != nil {
+		return res, err
+	}
 
 	if err := p.push(ctx, cfg, &res); err != nil {
 		return res, err
@@ -333,6 +341,17 @@ func (p *Pipeline) canStack(ctx context.Context, prev client.ImageInspectResult,
 	return len(prev.RootFS.Layers)-len(b.RootFS.Layers) < maxStack
 }
 
+// userLabels are the labels setting's KEY=VALUE entries, which the final image
+// carries over its own: docker/metadata-action's org.opencontainers.image.* win.
+func userLabels(user []string) map[string]string {
+	labels := map[string]string{}
+	for _, kv := range user {
+		k, v, _ := strings.Cut(kv, "=")
+		labels[strings.TrimSpace(k)] = v
+	}
+	return labels
+}
+
 // outputs reports a finished build's results.
 func (p *Pipeline) outputs(res Result, cacheHit bool, matchedKey string) {
 	p.Report.Output("image", res.Image)
@@ -343,6 +362,15 @@ func (p *Pipeline) outputs(res Result, cacheHit bool, matchedKey string) {
 	p.Report.Output("cache-hit", strconv.FormatBool(cacheHit))
 	p.Report.Output("cache-matched-key", matchedKey)
 	p.Report.Output("digest", res.Digest)
+	p.Report.Output("tags", strings.Join(res.Tags, "\n"))
+	// The keys of docker/build-push-action's metadata output, for workflows that
+	// read it.
+	meta, _ := json.Marshal(map[string]string{
+		"containerimage.config.digest": res.ImageID,
+		"containerimage.digest":        res.Digest,
+		"image.name":                   strings.Join(res.Tags, ","),
+	})
+	p.Report.Output("metadata", string(meta))
 }
 
 // push sends the final image, when asked to, to its registry and records the
@@ -352,13 +380,34 @@ func (p *Pipeline) push(ctx context.Context, cfg config.Config, res *Result) err
 		return nil
 	}
 	defer p.Report.Phase("push")()
-	explicit := registry.Auth{Username: cfg.Username, Password: string(cfg.Password)}
-	auth, err := registry.Credentials(res.Image, explicit, registry.DefaultConfigDir(p.Getenv))
-	if err != nil {
-		return err
+	for _, name := range res.Tags {
+		auth, err := p.logins(cfg).For(name)
+		if err != nil {
+			return err
+		}
+		digest, err := registry.Push(ctx, p.Engine, name, auth, p.Log)
+		if err != nil {
+			return err
+		}
+		switch {
+		case res.Digest == "":
+			res.Digest = digest
+		case digest != res.Digest:
+			// Two registries may store one image differently (compressed anew).
+			p.Report.Warn("%s has the digest %s, %s has %s", res.Tags[0], res.Digest, name, digest)
+		}
 	}
-	res.Digest, err = registry.Push(ctx, p.Engine, res.Image, auth, p.Log)
-	return err
+	return nil
+}
+
+// tag gives the final image id its other names. The first is Package's.
+func (p *Pipeline) tag(ctx context.Context, res *Result) error {
+	for _, name := range res.Tags[1:] {
+		if _, err := p.Engine.ImageTag(ctx, client.ImageTagOptions{Source: res.ImageID, Target: name}); err != nil {
+			return fmt.Errorf("tagging %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // imageLabels returns the final image's source labels and time. s2iLabels are the
@@ -438,7 +487,7 @@ func (p *Pipeline) sourceURL(cfg config.Config, s2iLocation string) string {
 // triple to build for. The default builder is built from the embedded s2i/ files
 // when it cannot be pulled.
 func (p *Pipeline) ensureBuilder(ctx context.Context, cfg config.Config) (id, target string, err error) {
-	_, err = p.ensureImage(ctx, cfg.Builder, "builder image")
+	_, err = p.ensureImage(ctx, cfg, cfg.Builder, "builder image")
 	if err != nil && cfg.Builder == config.DefaultBuilder {
 		p.Report.Warn("%v; building it from the embedded s2i/ files", err)
 		o := builder.Options{Tag: cfg.Builder, Target: cfg.Target}
@@ -480,7 +529,7 @@ func (p *Pipeline) daemonArch(ctx context.Context) string {
 // target's binaries: a base of another architecture is bad input, refused before
 // anything is built, rather than an image that fails with "exec format error".
 func (p *Pipeline) ensureRuntime(ctx context.Context, cfg config.Config, target string) (string, error) {
-	id, err := p.ensureImage(ctx, cfg.RuntimeImage, "runtime image")
+	id, err := p.ensureImage(ctx, cfg, cfg.RuntimeImage, "runtime image")
 	if err != nil {
 		return "", err
 	}
@@ -514,23 +563,25 @@ func (p *Pipeline) ownNames(cfg config.Config) []string {
 	return names
 }
 
-// ensureImage pulls ref when the daemon does not have it, and returns its ID.
-func (p *Pipeline) ensureImage(ctx context.Context, ref, what string) (string, error) {
+// ensureImage pulls ref when the daemon does not have it (or always, with pull
+// always), with the login for its registry, and returns its ID. With pull always,
+// a registry that cannot be reached costs a warning when the daemon has the image.
+func (p *Pipeline) ensureImage(ctx context.Context, cfg config.Config, ref, what string) (string, error) {
 	in, err := p.Engine.ImageInspect(ctx, ref)
-	if err == nil {
-		return in.ID, nil
-	}
-	if !cerrdefs.IsNotFound(err) {
+	if err != nil && !cerrdefs.IsNotFound(err) {
 		return "", fmt.Errorf("inspecting %s %s: %w", what, ref, err)
 	}
-	fmt.Fprintf(p.Log, "pulling %s %s\n", what, ref)
-	pull, err := p.Engine.ImagePull(ctx, ref, client.ImagePullOptions{})
-	if err == nil {
-		err = pull.Wait(ctx)
-		pull.Close()
+	have := err == nil
+	if have && cfg.Pull != "always" {
+		return in.ID, nil
 	}
-	if err != nil {
-		return "", fmt.Errorf("%s %s is not in the daemon and could not be pulled: %w", what, ref, firstLine(err))
+	fmt.Fprintf(p.Log, "pulling %s %s\n", what, ref)
+	if err := p.pull(ctx, cfg, ref); err != nil {
+		perr := registry.PullError(ref, what, err)
+		if !have {
+			return "", perr
+		}
+		p.Report.Warn("%v; using the image the daemon has", perr)
 	}
 	if in, err = p.Engine.ImageInspect(ctx, ref); err != nil {
 		return "", fmt.Errorf("inspecting %s %s: %w", what, ref, err)
@@ -538,9 +589,31 @@ func (p *Pipeline) ensureImage(ctx context.Context, ref, what string) (string, e
 	return in.ID, nil
 }
 
-func firstLine(err error) error {
-	msg, _, _ := strings.Cut(err.Error(), "\n")
-	return errors.New(msg)
+// pull pulls ref with the login for its registry.
+func (p *Pipeline) pull(ctx context.Context, cfg config.Config, ref string) error {
+	auth, err := p.logins(cfg).For(ref)
+	if err != nil {
+		return err
+	}
+	encoded, err := registry.EncodeAuth(ref, auth)
+	if err != nil {
+		return err
+	}
+	pull, err := p.Engine.ImagePull(ctx, ref, client.ImagePullOptions{RegistryAuth: encoded})
+	if err != nil {
+		return err
+	}
+	defer pull.Close()
+	return pull.Wait(ctx)
+}
+
+// logins are the credentials the build was given, for push and pulls.
+func (p *Pipeline) logins(cfg config.Config) registry.Logins {
+	return registry.Logins{
+		PerRegistry: cfg.RegistryAuth,
+		Default:     registry.Auth{Username: cfg.Username, Password: string(cfg.Password)},
+		ConfigDir:   registry.DefaultConfigDir(p.Getenv),
+	}
 }
 
 // sourceID names the source this build's state belongs to (see

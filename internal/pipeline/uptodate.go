@@ -48,6 +48,9 @@ func inputsDigest(cfg config.Config, target, toolchainKey, runtimeID string, cre
 	for _, e := range cfg.Env {
 		field("env", e)
 	}
+	for _, l := range cfg.Labels {
+		field("user label", l)
+	}
 	for _, e := range cfg.CargoEnv() {
 		field("cargo", e)
 	}

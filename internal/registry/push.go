@@ -121,11 +121,11 @@ func pushFailure(ref string, auth Auth, e *jsonstream.Error, r redactor) error {
 	case refused && !auth.IsZero():
 		text = fmt.Sprintf("pushing %s: the registry refused the credentials for %s: %s", ref, auth.who(), msg)
 	case refused:
-		text = fmt.Sprintf("pushing %s: the registry wants credentials and none were given (set username and password, or log in with docker login): %s", ref, msg)
+		text = fmt.Sprintf("pushing %s: the registry wants credentials and none were given (%s): %s", ref, Hint, msg)
 	case denied && !auth.IsZero():
 		text = fmt.Sprintf("pushing %s: the registry denied %s the push (no write access to this repository, or it does not exist): %s", ref, auth.who(), msg)
 	case denied:
-		text = fmt.Sprintf("pushing %s: the registry denied an anonymous push (set username and password, or log in with docker login): %s", ref, msg)
+		text = fmt.Sprintf("pushing %s: the registry denied an anonymous push (%s): %s", ref, Hint, msg)
 	default:
 		return &pushError{text: fmt.Sprintf("pushing %s: %s", ref, msg)}
 	}

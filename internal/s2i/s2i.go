@@ -37,7 +37,7 @@ type Request struct {
 	Endpoint    string // the daemon's address, which S2I insists on knowing
 	Labels      map[string]string
 	Volumes     []string // NAME:/path[:ro] for the build containers; never committed
-	Exclude     string // "" in every real build; see DefaultExclude
+	Exclude     string   // "" in every real build; see DefaultExclude
 }
 
 // Result is what the build produced.

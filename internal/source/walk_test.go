@@ -44,9 +44,9 @@ func TestRedact(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"https://x-access-token:ghs_secret@github.com/o/r.git": "https://github.com/o/r.git",
-		"https://user@example.com/r.git":                      "https://example.com/r.git",
-		"git@github.com:o/r.git":                              "git@github.com:o/r.git",
-		"/home/me/src":                                        "/home/me/src",
+		"https://user@example.com/r.git":                       "https://example.com/r.git",
+		"git@github.com:o/r.git":                               "git@github.com:o/r.git",
+		"/home/me/src":                                         "/home/me/src",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -161,10 +163,22 @@ func TestPluginLikeWoodpecker(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no output file: %v\n%s", err, out)
 	}
-	for _, want := range []string{"image=" + final, "image-id=sha256:", "tmp-image=" + tmp} {
+	for _, want := range []string{"RUST_S2I_MUSL_IMAGE='" + final + "'", "RUST_S2I_MUSL_IMAGE_ID='sha256:", "RUST_S2I_MUSL_TMP_IMAGE='" + tmp + "'"} {
 		if !strings.Contains(string(outputs), want) {
 			t.Errorf("output file lacks %q:\n%s", want, outputs)
 		}
+	}
+	// A later step sources it: the values come back whole, the metadata JSON's
+	// quotes included.
+	sourced, err := exec.Command("sh", "-c", `. "$1" && printf '%s|%s' "$RUST_S2I_MUSL_IMAGE" "$RUST_S2I_MUSL_METADATA"`, "sh",
+		filepath.Join(ws, "repo", "rust-s2i-musl.env")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sourcing the output file: %v\n%s", err, sourced)
+	}
+	image, metadata, _ := strings.Cut(string(sourced), "|")
+	var meta map[string]string
+	if image != final || json.Unmarshal([]byte(metadata), &meta) != nil || meta["image.name"] != final {
+		t.Errorf("sourced image %q and metadata %q, want %s and its JSON", image, metadata, final)
 	}
 	if m, _ := filepath.Glob(filepath.Join(ws, ".cache", "*target-api-*")); len(m) != 1 {
 		t.Errorf("want the target entry in the plugin's cache dir, got %v\n%s", m, out)
