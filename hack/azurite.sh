@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs Azurite (the Azure Storage emulator, from npm) for the gha cache's v2 tests
 # and prints the path of its azurite-blob binary. The install is kept under
-# AZURITE_DIR (default /var/cache/rust-s2i-musl/azurite) and reused when present.
+# AZURITE_DIR and reused when present. The default is /var/cache/rust-s2i-musl/azurite
+# for root (as in .ci/run here) and the user's own cache directory for anyone else
+# (as on a GitHub runner), where nothing needs sudo.
 # Progress goes to stderr; stdout is only the path, so callers can capture it.
 set -euo pipefail
 
 version="${AZURITE_VERSION:-3.35.0}"
-dir="${AZURITE_DIR:-/var/cache/rust-s2i-musl/azurite}/${version}"
+if [[ $(id -u) -eq 0 ]]; then
+	default_dir=/var/cache/rust-s2i-musl/azurite
+else
+	default_dir="${XDG_CACHE_HOME:-$HOME/.cache}/rust-s2i-musl/azurite"
+fi
+dir="${AZURITE_DIR:-$default_dir}/${version}"
 bin="${dir}/node_modules/.bin/azurite-blob"
 
 if [[ ! -x "${bin}" ]]; then

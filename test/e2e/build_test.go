@@ -412,9 +412,11 @@ func TestWorkspaceOwnedByAnotherUser(t *testing.T) {
 	t.Parallel()
 	src := copyTree(t, crate("hello"))
 	initRepo(t, src)
-	if out, err := command("chown", "-R", "4242:4242", src); err != nil {
+	// chown needs root: the tests run as root or with passwordless sudo.
+	if out, err := asRoot("chown", "-R", "4242:4242", src); err != nil {
 		t.Fatalf("chown: %v\n%s", err, out)
 	}
+	ownBack(t, src)
 	final, tmp := names(t)
 	mustBuild(t, src, "hello", final, tmp)
 	in, err := docker.ImageInspect(context.Background(), final)

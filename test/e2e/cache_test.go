@@ -147,9 +147,6 @@ func TestLocalCacheShared(t *testing.T) {
 func TestDiskFullWhileRestoring(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
-	if os.Geteuid() != 0 {
-		t.Fatal("mounting the small tmpfs needs root, as CI has")
-	}
 	src := copyTree(t, crate("hello"))
 	final, tmp := names(t)
 	cacheDir := t.TempDir()
@@ -159,10 +156,12 @@ func TestDiskFullWhileRestoring(t *testing.T) {
 	}
 
 	full := t.TempDir()
-	if out, err := command("mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", full); err != nil {
+	// Mounting needs root: the tests run as root or with passwordless sudo. The
+	// tmpfs is world-writable (1777), so the build may write to it as any user.
+	if out, err := asRoot("mount", "-t", "tmpfs", "-o", "size=4k,mode=1777", "tmpfs", full); err != nil {
 		t.Fatalf("mounting a small tmpfs: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { command("umount", full) })
+	t.Cleanup(func() { asRoot("umount", full) })
 	r := runCmd(t, []string{"RUNNER_TEMP=" + full}, buildArgs(src, "hello", final, tmp, "--cache", "local", "--cache-dir", cacheDir)...)
 	if r.code != 0 {
 		t.Fatalf("a full disk failed the build:\n%s", r)

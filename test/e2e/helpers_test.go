@@ -94,7 +94,30 @@ func runCmd(t *testing.T, env []string, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("running %v: %v", args, err)
 	}
+	removeBuiltImages(t, args)
 	return result{code, stdout.String(), stderr.String()}
+}
+
+// removeBuiltImages has the images that a run with args left under its --image and
+// --tmp-image names removed when the test ends if nothing tags them then: a later
+// build of the same names replaces them, and names' cleanup, which removes by name,
+// would leave them untagged behind. An image that is still tagged stays: builds are
+// reproducible, so another test's image may have the same ID.
+func removeBuiltImages(t *testing.T, args []string) {
+	t.Helper()
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] != "--image" && args[i] != "--tmp-image" {
+			continue
+		}
+		if id := imageID(t, args[i+1]); id != "" {
+			t.Cleanup(func() {
+				in, err := docker.ImageInspect(context.Background(), id)
+				if err == nil && len(in.RepoTags) == 0 {
+					_, _ = docker.ImageRemove(context.Background(), id, client.ImageRemoveOptions{PruneChildren: true})
+				}
+			})
+		}
+	}
 }
 
 // names gives a test its own final and -tmp image names, removed when it ends.
@@ -157,9 +180,19 @@ func runImage(t *testing.T, img string, args ...string) string {
 	return string(out)
 }
 
-// dockerRun runs a throwaway container for test setup.
+// dockerRun runs a throwaway container for test setup. What it writes into the
+// test's temporary directories through -v mounts is given back to the test's user
+// at the end (see ownBack).
 func dockerRun(t *testing.T, args ...string) string {
 	t.Helper()
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-v" {
+			host, _, _ := strings.Cut(args[i+1], ":")
+			if strings.HasPrefix(host, os.TempDir()+"/") {
+				ownBack(t, host)
+			}
+		}
+	}
 	out, err := exec.Command("docker", append([]string{"run", "--rm"}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("docker run %v: %v\n%s", args, err, out)
@@ -220,4 +253,29 @@ func repoRoot() string { return testenv.RepoRoot() }
 func command(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
+}
+
+// asRoot runs a setup command as root: directly when the tests run as root (as in
+// .ci/run here), through passwordless sudo otherwise (as on a GitHub runner).
+func asRoot(name string, args ...string) (string, error) {
+	if os.Geteuid() == 0 {
+		return command(name, args...)
+	}
+	return command("sudo", append([]string{"-n", name}, args...)...)
+}
+
+// ownBack gives dir, and all below it, back to the test's user when the test ends,
+// before the test's temporary directories are removed: containers run as root, and
+// a user who is not root (as on a GitHub runner) could not remove what they wrote.
+// Call it after the temporary directory that holds dir was made.
+func ownBack(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	t.Cleanup(func() {
+		if out, err := asRoot("chown", "-R", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), dir); err != nil {
+			t.Logf("giving %s back: %v\n%s", dir, err, out)
+		}
+	})
 }

@@ -201,21 +201,43 @@ func TestSaveCancelledLeavesNothing(t *testing.T) {
 
 func TestSaveReadOnlyDir(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() == 0 {
-		t.Skip("root writes to read-only directories")
-	}
 	dir := t.TempDir()
 	s := newStore(t, dir, 0)
 	save(t, s, "k", "v")
-	if err := os.Chmod(dir, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
+	readOnly(t, dir)
 	if err := s.Save(t.Context(), "k2", strings.NewReader("v")); err == nil {
 		t.Error("Save into a read-only dir succeeded")
 	}
 	if _, got, err := load(t, s, "k"); err != nil || got != "v" {
 		t.Errorf("Load from a read-only dir = %q, %v", got, err)
+	}
+}
+
+// readOnly makes dir read-only to this process until the test ends. Root ignores
+// permission bits, so for root (as in .ci/run) dir is bind-mounted read-only on
+// itself, which root cannot write through either; anyone else gets mode 0555.
+func readOnly(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
+		return
+	}
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		if errors.Is(err, syscall.EPERM) {
+			t.Skipf("root without the right to mount (CAP_SYS_ADMIN) cannot make %s read-only to itself: %v", dir, err)
+		}
+		t.Fatalf("bind-mounting %s on itself: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmounting %s: %v", dir, err)
+		}
+	})
+	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatalf("remounting %s read-only: %v", dir, err)
 	}
 }
 
