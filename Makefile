@@ -44,7 +44,7 @@ test-unit:
 # for FUZZTIME: go test -fuzz takes one target per run. A crasher fails the run and
 # is kept in the package's testdata/fuzz/, which plain `go test` replays from then on.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := ./internal/archive:FuzzExtract \
+FUZZ_TARGETS := ./internal/archive:FuzzExtract ./internal/archive:FuzzExtractCompressed \
 	./internal/config:FuzzFromInputs ./internal/config:FuzzFromPlugin \
 	./internal/config:FuzzParseBuildFlags ./internal/config:FuzzEnvList
 
