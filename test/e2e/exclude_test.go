@@ -23,7 +23,7 @@ func TestDefaultExcludeBreaksGitDependencies(t *testing.T) {
 		Copy:     true,
 		Builder:  builderImage,
 		Tag:      tmp,
-		Env:      []string{"BINARY=gitdep", "RUST_TARGET=x86_64-unknown-linux-gnu"},
+		Env:      []string{"BINARY=gitdep", "RUST_TARGET=" + builderTarget(t, builderImage)},
 		Endpoint: docker.DaemonHost(),
 		Exclude:  s2i.DefaultExclude,
 	}
