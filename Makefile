@@ -72,10 +72,16 @@ clean:
 # cache mounts (B) and this project (P), side by side on examples/hello and on
 # bench/crates/heavy. Writes bench/results.md and prints it. RUNS=5 by default
 # (`make bench RUNS=3`); see bench/run.sh for the other knobs.
-# For now it measures what bench/results.md holds, -gnu with +crt-static, on the gnu
-# builder's toolchain (L and B build with the same rustc as P).
-.PHONY: bench
-bench: build test-builder-gnu
+# It measures what users get by default, the musl target, on the musl test builder's
+# toolchain (L and B build with the same rustc as P). `make bench-gnu` measures -gnu
+# with +crt-static on the same toolchain.
+.PHONY: bench bench-gnu
+bench: build test-images
+	TEST_RUST_IMAGE=$(TEST_RUST_IMAGE) TEST_BUILDER_IMAGE=$(TEST_BUILDER_IMAGE) \
+	  TEST_RUNTIME_IMAGE=$(TEST_RUNTIME_IMAGE) TEST_TARGET=x86_64-unknown-linux-musl \
+	  BENCH_DEPS_IMAGE=rust-s2i-bench/rust-deps:1.96 bash bench/run.sh
+
+bench-gnu: build test-builder-gnu
 	TEST_RUST_IMAGE=$(TEST_GNU_RUST_IMAGE) TEST_BUILDER_IMAGE=$(TEST_GNU_BUILDER_IMAGE) \
 	  TEST_RUNTIME_IMAGE=$(TEST_RUNTIME_IMAGE) TEST_TARGET=x86_64-unknown-linux-gnu \
 	  BENCH_DEPS_IMAGE=rust-s2i-bench/rust-deps:1.96 bash bench/run.sh

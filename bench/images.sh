@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Builds the images bench/ needs on top of the offline test images (hack/test-images.sh):
 #
-#   rust-s2i-bench/rust-deps:1.85     rust-s2i-test/rust:1.85 + the Debian crates listed
+#   rust-s2i-bench/rust-deps:1.96     rust-s2i-test/rust-musl:1.96 + the Debian crates listed
 #                                     in bench/deps-packages.txt (librust-*-dev), which
 #                                     bench/crates/heavy resolves through its
 #                                     .cargo/config.toml source replacement
-#   rust-s2i-bench/builder-deps:latest our builder on top of it (rust-s2i-musl builder)
+#   rust-s2i-bench/builder-deps:latest our builder on top of it (rust-s2i-musl builder),
+#                                     for TEST_TARGET (default x86_64-unknown-linux-musl)
 #
 # Idempotent: the deps image is rebuilt only when the package list changed (its hash
 # is a label), and the builder subcommand is a no-op through the daemon's build cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUST_IMAGE=${TEST_RUST_IMAGE:-rust-s2i-test/rust:1.85}
-DEPS_IMAGE=${BENCH_DEPS_IMAGE:-rust-s2i-bench/rust-deps:1.85}
+RUST_IMAGE=${TEST_RUST_IMAGE:-rust-s2i-test/rust-musl:1.96}
+DEPS_IMAGE=${BENCH_DEPS_IMAGE:-rust-s2i-bench/rust-deps:1.96}
 DEPS_BUILDER=${BENCH_DEPS_BUILDER:-rust-s2i-bench/builder-deps:latest}
-TARGET=${TEST_TARGET:-x86_64-unknown-linux-gnu}
+TARGET=${TEST_TARGET:-x86_64-unknown-linux-musl}
 BIN=${BIN:-bin/rust-s2i-musl}
 
 pkgs=$(grep -v '^#' bench/deps-packages.txt | tr '\n' ' ')

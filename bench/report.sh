@@ -19,13 +19,15 @@ function ratio(x) { return (x == "") ? "—" : sprintf("%.2f", x) }
 function mb(x) { return (x == "") ? "—" : (x >= 1000000 ? sprintf("%.1f MB", x / 1000000) : sprintf("%.1f kB", x / 1000)) }
 '
 
-rustc_version=$($DOCKER run --rm "${TEST_RUST_IMAGE:-rust-s2i-test/rust:1.85}" rustc --version 2>/dev/null || echo "rustc ?")
+rustc_version=$($DOCKER run --rm "${TEST_RUST_IMAGE:-rust-s2i-test/rust-musl:1.96}" rustc --version 2>/dev/null || echo "rustc ?")
+target=${TEST_TARGET:-x86_64-unknown-linux-musl}
+case $target in *-gnu) target="$target (+crt-static)" ;; esac
 cat <<EOF
 # rust-s2i-musl build benchmarks
 
 Written by \`make bench\` (\`bash bench/run.sh\`) on $(date -u +%Y-%m-%dT%H:%MZ): RUNS=$RUNS
 (cold: $COLD_RUNS), $(nproc) cores, Docker $($DOCKER version -f '{{.Server.Version}}' 2>/dev/null),
-$rustc_version, target ${TEST_TARGET:-x86_64-unknown-linux-gnu} (+crt-static).
+$rustc_version, target $target.
 P is rust-s2i-musl at ${BENCH_P_REV:-?}.
 The whole run took ${TOTAL}s. Times are wall-clock seconds from \`/usr/bin/time -f %e\`;
 the machine is shared, so expect noise.

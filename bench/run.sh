@@ -4,7 +4,8 @@
 #
 #   L  cargo in the toolchain image, with a warm target/ volume:
 #      docker run --rm -v VOL:/target -v SRC:/src -e CARGO_TARGET_DIR=/target IMAGE
-#        cargo build --release --locked --bin X --target TARGET      (RUSTFLAGS=+crt-static)
+#        cargo build --release --locked --bin X --target TARGET
+#      (a -gnu TARGET with RUSTFLAGS=-C target-feature=+crt-static, as P links it).
 #      It makes a binary, not an image.
 #   B  a BuildKit multi-stage Dockerfile (bench/Dockerfile.buildkit): RUN --mount=type=cache
 #      for the cargo registry and target/, final stage the runtime base + the binary.
@@ -22,6 +23,11 @@
 #              removed (L's volume, B's build cache via --no-cache, P's -tmp and final
 #              images), only P's cache dir kept. BuildKit cache mounts are not exported
 #              by any cache backend, so for B (and L) this is a cold build.
+#
+# Target: x86_64-unknown-linux-musl, what users get by default, on the musl test toolchain
+# (rust-s2i-test/rust-musl:1.96, hack/rust-musl/) and its builder. For -gnu +crt-static:
+# TEST_TARGET=x86_64-unknown-linux-gnu TEST_BUILDER_IMAGE=rust-s2i-test/builder-gnu:latest
+# (make test-builder-gnu).
 #
 # Environment:
 #   RUNS=5        runs per (crate, scenario, tool); medians are over these
@@ -46,7 +52,16 @@ OUT=${BENCH_OUT:-bench/results.md}
 TSV=${OUT%.md}.tsv
 DOCKER=${DOCKER:-/usr/bin/docker} # the 20.10 client: BuildKit builds with DOCKER_BUILDKIT=1
 BIN=${BIN:-$ROOT/bin/rust-s2i-musl}
-TARGET=${TEST_TARGET:-x86_64-unknown-linux-gnu}
+TARGET=${TEST_TARGET:-x86_64-unknown-linux-musl}
+# musl targets are static by default; a -gnu one only with +crt-static (assemble adds it
+# for P, and L and B get the same)
+case $TARGET in
+  *-gnu) STATIC_RUSTFLAGS="-C target-feature=+crt-static" ;;
+  *) STATIC_RUSTFLAGS= ;;
+esac
+RUST_IMAGE=${TEST_RUST_IMAGE:-rust-s2i-test/rust-musl:1.96}
+# what bench/images.sh and bench/report.sh read
+export TEST_TARGET=$TARGET TEST_RUST_IMAGE=$RUST_IMAGE
 RUNTIME=${TEST_RUNTIME_IMAGE:-rust-s2i-test/busybox:latest}
 TIME=/usr/bin/time
 
@@ -54,8 +69,8 @@ export DOCKER_BUILDKIT=1 BUILDKIT_PROGRESS=plain
 
 # crate table: source dir, binary, toolchain image (L, B), builder image (P)
 crate_src()       { case $1 in hello) echo "$ROOT/examples/hello" ;; heavy) echo "$ROOT/bench/crates/heavy" ;; esac; }
-crate_toolchain() { case $1 in hello) echo "${TEST_RUST_IMAGE:-rust-s2i-test/rust:1.85}" ;; heavy) echo "${BENCH_DEPS_IMAGE:-rust-s2i-bench/rust-deps:1.85}" ;; esac; }
-crate_builder()   { case $1 in hello) echo "${TEST_BUILDER_IMAGE:-rust-s2i-test/builder:latest}" ;; heavy) echo "${BENCH_DEPS_BUILDER:-rust-s2i-bench/builder-deps:latest}" ;; esac; }
+crate_toolchain() { case $1 in hello) echo "$RUST_IMAGE" ;; heavy) echo "${BENCH_DEPS_IMAGE:-rust-s2i-bench/rust-deps:1.96}" ;; esac; }
+crate_builder()   { case $1 in hello) echo "${TEST_BUILDER_IMAGE:-rust-s2i-test/builder-musl:latest}" ;; heavy) echo "${BENCH_DEPS_BUILDER:-rust-s2i-bench/builder-deps:latest}" ;; esac; }
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -127,7 +142,8 @@ reset_state() {
 b_dockerfile() { # b_dockerfile CRATE: the Dockerfile for B, from the template
   local f=$WORK/$1/Dockerfile
   sed -e "s|@TOOLCHAIN@|$(crate_toolchain "$1")|" -e "s|@RUNTIME@|$RUNTIME|" \
-    -e "s|@BINARY@|$1|g" -e "s|@TARGET@|$TARGET|g" bench/Dockerfile.buildkit >"$f"
+    -e "s|@BINARY@|$1|g" -e "s|@TARGET@|$TARGET|g" -e "s|@RUSTFLAGS@|$STATIC_RUSTFLAGS|" \
+    bench/Dockerfile.buildkit >"$f"
   echo "$f"
 }
 
@@ -141,7 +157,7 @@ build() {
       $TIME -f %e -o "$tf" $DOCKER run --rm \
         -v "$(l_volume "$c"):/target" -v "$src:/src" -w /src \
         -e CARGO_TARGET_DIR=/target -e CARGO_TERM_COLOR=never \
-        -e RUSTFLAGS="-C target-feature=+crt-static" \
+        -e RUSTFLAGS="$STATIC_RUSTFLAGS" \
         "$(crate_toolchain "$c")" \
         cargo build --release --locked --bin "$c" --target "$TARGET" >"$log" 2>&1 ;;
     B)
