@@ -124,7 +124,7 @@ func TestOutputFileSourcedBySh(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "outputs")
 	r := &Reporter{Log: io.Discard, Out: io.Discard, OutputFile: file, Now: fakeClock()}
-	tricky := `{"a": "it's \"quoted\"", "b": "$HOME `+"`x`"+`"}` + "\nsecond line"
+	tricky := `{"a": "it's \"quoted\"", "b": "$HOME ` + "`x`" + `"}` + "\nsecond line"
 	r.Output("metadata", tricky)
 	r.Output("image-id", "sha256:1")
 	if err := r.Finish(); err != nil {
