@@ -1,20 +1,13 @@
 package builder
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"path"
 	"slices"
 	"strings"
-
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
@@ -56,42 +49,16 @@ func (id Identity) Key() string {
 // IdentifyEngine is the part of the Docker client that Identify needs.
 type IdentifyEngine interface {
 	engine.Runner
-	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
+	engine.Files
 }
 
 // Identify reads a builder image's Identity: the scripts and RustcFile in one pass
 // through a container that never starts. A builder without RustcFile (made from
 // another Dockerfile) runs `rustc -vV` instead, which costs a container start.
 func Identify(ctx context.Context, e IdentifyEngine, ref string) (Identity, error) {
-	files := map[string][]byte{}
-	opts := client.ContainerCreateOptions{Image: ref, Config: &container.Config{Entrypoint: []string{"/nonexistent"}}}
-	err := engine.WithContainer(ctx, e, opts, func(c string) error {
-		res, err := e.CopyFromContainer(ctx, c, client.CopyFromContainerOptions{SourcePath: ScriptsDir})
-		if err != nil {
-			return fmt.Errorf("reading %s of %s: %w", ScriptsDir, ref, err)
-		}
-		defer res.Content.Close()
-		tr := tar.NewReader(res.Content)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("reading %s of %s: %w", ScriptsDir, ref, err)
-			}
-			if h.Typeflag != tar.TypeReg {
-				continue
-			}
-			// Names are the directory's base name, then the path below it.
-			name := strings.TrimPrefix(h.Name, path.Base(ScriptsDir)+"/")
-			if files[name], err = io.ReadAll(io.LimitReader(tr, 1<<20)); err != nil {
-				return fmt.Errorf("reading %s of %s: %w", h.Name, ref, err)
-			}
-		}
-	})
+	files, err := engine.ReadFiles(ctx, e, ref, ScriptsDir)
 	if err != nil {
-		return Identity{}, err
+		return Identity{}, fmt.Errorf("reading the S2I scripts of %s: %w", ref, err)
 	}
 	id := Identity{Rustc: string(files[RustcFile])}
 	delete(files, RustcFile)

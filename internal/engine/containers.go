@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -107,3 +109,57 @@ func Output(ctx context.Context, e Runner, image string, cmd ...string) (string,
 	})
 	return out, err
 }
+
+// Files is the part of the Docker client that ReadFiles needs.
+type Files interface {
+	Containers
+	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
+}
+
+// ReadFiles reads the named regular files of directory dir out of an image (every
+// regular file below dir when no name is given, named by its path below dir), in
+// one pass through a container that is created but never started. Names it does
+// not find are missing from the result. Each file is bounded by maxFile.
+func ReadFiles(ctx context.Context, e Files, image, dir string, names ...string) (map[string][]byte, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	files := map[string][]byte{}
+	// The entrypoint is never run; it only lets the daemon create a container from
+	// an image that names no command.
+	opts := client.ContainerCreateOptions{Image: image, Config: &container.Config{Entrypoint: []string{"/nonexistent"}}}
+	err := WithContainer(ctx, e, opts, func(c string) error {
+		res, err := e.CopyFromContainer(ctx, c, client.CopyFromContainerOptions{SourcePath: dir})
+		if err != nil {
+			return fmt.Errorf("copying %s out of %s: %w", dir, image, err)
+		}
+		defer res.Content.Close()
+		tr := tar.NewReader(res.Content)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading %s from %s: %w", dir, image, err)
+			}
+			// Entries are named dir's base name, then the file: bin/NAME.
+			rel := strings.TrimPrefix(h.Name, path.Base(dir)+"/")
+			if h.Typeflag != tar.TypeReg || len(want) > 0 && !want[rel] {
+				continue
+			}
+			if files[rel], err = io.ReadAll(io.LimitReader(tr, maxFile)); err != nil {
+				return fmt.Errorf("reading %s from %s: %w", h.Name, image, err)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// maxFile bounds what ReadFiles reads of one file: the largest binary a final
+// image may hold.
+const maxFile = 4 << 30

@@ -10,9 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"path"
 	"strings"
@@ -22,7 +20,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/daemon"
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
@@ -267,45 +264,8 @@ func ReadFile(ctx context.Context, e Engine, image, file string) ([]byte, error)
 	return data, nil
 }
 
-// ReadFiles reads the named regular files of directory dir out of an image, in one
-// pass through a container that is created but never started. Names it does not
-// find are missing from the result.
+// ReadFiles reads the named regular files of directory dir out of an image; see
+// engine.ReadFiles.
 func ReadFiles(ctx context.Context, e Engine, image, dir string, names ...string) (map[string][]byte, error) {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	files := map[string][]byte{}
-	// The entrypoint is never run; it only lets the daemon create a container from
-	// an image that names no command.
-	opts := client.ContainerCreateOptions{Image: image, Config: &container.Config{Entrypoint: []string{"/nonexistent"}}}
-	err := engine.WithContainer(ctx, e, opts, func(c string) error {
-		res, err := e.CopyFromContainer(ctx, c, client.CopyFromContainerOptions{SourcePath: dir})
-		if err != nil {
-			return fmt.Errorf("copying %s out of %s: %w", dir, image, err)
-		}
-		defer res.Content.Close()
-		tr := tar.NewReader(res.Content)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("reading %s from %s: %w", dir, image, err)
-			}
-			// Entries are named dir's base name, then the file: bin/NAME.
-			rel := strings.TrimPrefix(h.Name, path.Base(dir)+"/")
-			if h.Typeflag != tar.TypeReg || !want[rel] {
-				continue
-			}
-			if files[rel], err = io.ReadAll(tr); err != nil {
-				return fmt.Errorf("reading %s from %s: %w", h.Name, image, err)
-			}
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return files, nil
+	return engine.ReadFiles(ctx, e, image, dir, names...)
 }

@@ -12,11 +12,7 @@ import (
 func TestFailedBuildReports(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
-	ws := t.TempDir()
-	src := filepath.Join(ws, "service")
-	if err := os.Rename(copyTree(t, crate("hello")), src); err != nil {
-		t.Fatal(err)
-	}
+	ws, src := inWorkspace(t, "hello", "service")
 	if err := os.WriteFile(filepath.Join(src, "src", "main.rs"), []byte("fn main() {\n    let x: u32 = \"not a number\";\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -35,11 +35,7 @@ func actionsEnv(t *testing.T, workspace string, inputs map[string]string) (env [
 func TestActionsFrontEnd(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
-	ws := t.TempDir()
-	src := filepath.Join(ws, "service")
-	if err := os.Rename(copyTree(t, crate("hello")), src); err != nil {
-		t.Fatal(err)
-	}
+	ws, src := inWorkspace(t, "hello", "service")
 	final, tmp := names(t)
 	const password = "s3cr3t-Pa55word"
 	env, outputFile, summaryFile := actionsEnv(t, ws, map[string]string{
@@ -82,11 +78,7 @@ func TestActionsFrontEnd(t *testing.T) {
 func TestActionsAnnotations(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
-	ws := t.TempDir()
-	src := filepath.Join(ws, "svc")
-	if err := os.Rename(copyTree(t, crate("hello")), src); err != nil {
-		t.Fatal(err)
-	}
+	ws, src := inWorkspace(t, "hello", "svc")
 	if err := os.WriteFile(filepath.Join(src, "src", "main.rs"), []byte("fn main() {\n    let x: u32 = \"nope\";\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -160,6 +160,18 @@ func copyTree(t *testing.T, src string) string {
 	return dst
 }
 
+// inWorkspace copies the test crate name into dir/sub of a fresh workspace, as a CI
+// checks a repository out, and returns both.
+func inWorkspace(t *testing.T, name, sub string) (ws, src string) {
+	t.Helper()
+	ws = t.TempDir()
+	src = filepath.Join(ws, sub)
+	if err := os.Rename(copyTree(t, crate(name)), src); err != nil {
+		t.Fatal(err)
+	}
+	return ws, src
+}
+
 // imageID returns the ID of img, or "" when the daemon does not have it.
 func imageID(t *testing.T, img string) string {
 	t.Helper()

@@ -57,11 +57,7 @@ func TestPush(t *testing.T) {
 	t.Parallel()
 	const user, pass = "pusher", "Corr3ct-H0rse-Battery"
 	reg := startRegistry(t, user, pass)
-	ws := t.TempDir()
-	src := filepath.Join(ws, "hello")
-	if err := os.Rename(copyTree(t, crate("hello")), src); err != nil {
-		t.Fatal(err)
-	}
+	ws, src := inWorkspace(t, "hello", "hello")
 	_, tmp := names(t)
 	final := reg + "/rs2i/hello:e2e"
 	t.Cleanup(func() { command("docker", "rmi", "-f", final) })

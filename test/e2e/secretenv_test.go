@@ -24,11 +24,7 @@ import (
 func TestSecretEnvReachesOnlyCargo(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
-	ws := t.TempDir()
-	src := filepath.Join(ws, "secret")
-	if err := os.Rename(copyTree(t, crate("secret")), src); err != nil {
-		t.Fatal(err)
-	}
+	ws, src := inWorkspace(t, "secret", "secret")
 	final, tmp := names(t)
 	cacheDir := t.TempDir()
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,11 +28,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	reg := startRegistry(t, user, pass)
 	token := runtimeToken(t)
 
-	ws := t.TempDir()
-	src := filepath.Join(ws, "hello")
-	if err := os.Rename(copyTree(t, crate("hello")), src); err != nil {
-		t.Fatal(err)
-	}
+	ws, src := inWorkspace(t, "hello", "hello")
 	_, tmp := names(t)
 	final := reg + "/rs2i/secrets:e2e"
 	t.Cleanup(func() { command("docker", "rmi", "-f", final) })

@@ -32,11 +32,7 @@ func TestTagsAndLabelsFromMetadataAction(t *testing.T) {
 	want := []string{final + ":main", final + ":sha-860c190", "ghcr.io/octo-org/" + final + ":Main"}
 	t.Cleanup(func() { removeAll(t, want...) })
 
-	ws := t.TempDir()
-	src := filepath.Join(ws, "hello")
-	if err := os.Rename(copyTree(t, crate("hello")), src); err != nil {
-		t.Fatal(err)
-	}
+	ws, src := inWorkspace(t, "hello", "hello")
 	env, outputFile, summaryFile := actionsEnv(t, ws, map[string]string{
 		"binary": "hello", "source": src, "builder": builderImage, "runtime-image": runtimeImage,
 		"tmp-image": tmp, "cache": "none", "tags": tagList, "labels": string(labels),
