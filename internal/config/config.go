@@ -129,7 +129,7 @@ func (c *Config) LowercaseNames() []string {
 	var notices []string
 	lower := func(ref string) string {
 		repo, rest := splitTag(ref)
-		if l := strings.ToLower(repo); l != repo {
+		if l := strings.ToLower(repo); l != repo && validRef(l+rest) {
 			notices = append(notices, fmt.Sprintf("%s: the repository is lowercased to %s", ref, l+rest))
 			return l + rest
 		}
@@ -140,6 +140,13 @@ func (c *Config) LowercaseNames() []string {
 		c.Tags[i] = lower(t)
 	}
 	return notices
+}
+
+// validRef reports whether ref parses as an image reference. A name that is wrong
+// for more than its case is left as the user wrote it, for Validate to report.
+func validRef(ref string) bool {
+	_, err := reference.ParseNormalizedNamed(ref)
+	return err == nil
 }
 
 // splitTag splits a reference into its repository and its ":tag" or "@digest".

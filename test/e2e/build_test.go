@@ -200,7 +200,7 @@ func TestBadInput(t *testing.T) {
 		{"missing binary", []string{"build", "--source", crate("hello")}, []string{"--binary", "required"}},
 		{"missing source", []string{"build", "--binary", "hello", "--source", "/does/not/exist"}, []string{"--source", "/does/not/exist", "does not exist"}},
 		{"bad image", []string{"build", "--binary", "hello", "--source", crate("hello"), "--image", "Bad Image!"}, []string{"--image", "Bad Image!", "not a valid image reference"}},
-		{"all at once", []string{"build", "--source", "/does/not/exist", "--image", "UPPER/Case", "--runtime-image", "::", "--cache", "s3"},
+		{"all at once", []string{"build", "--source", "/does/not/exist", "--image", "two words", "--runtime-image", "::", "--cache", "s3"},
 			[]string{"--binary", "--source", "--image", "--runtime-image", "--cache", "none, local, gha"}},
 		{"unknown flag", []string{"build", "--binray", "hello"}, []string{"binray"}},
 	}
