@@ -88,26 +88,12 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	p.Report.Output("tmp-image", res.TmpImage)
 
 	end := p.Report.Phase("prepare images")
-	builderID, target, err := p.ensureBuilder(ctx, cfg)
-	runtimeID := ""
-	if err == nil {
-		runtimeID, err = p.ensureRuntime(ctx, cfg, target)
-	}
-	prev, _ := p.Engine.ImageInspect(ctx, res.TmpImage)
-	srcID := p.sourceID(ctx, cfg)
-	foreign := ""
-	if owner := ownerOf(prev); owner != "" && owner != srcID {
-		fmt.Fprintf(p.Log, "%s was built from %s, not from %s: building without it, and replacing it\n", res.TmpImage, owner, srcID)
-		foreign, prev = prev.ID, client.ImageInspectResult{}
-	}
-	var tc toolchain
-	if err == nil {
-		tc = p.toolchain(ctx, cfg.Builder, builderID, prev)
-	}
+	im, err := p.prepare(ctx, cfg, res.TmpImage)
 	end()
 	if err != nil {
 		return res, err
 	}
+	prev := im.prev
 
 	// A local source's labels are known before the build, so an unchanged rebuild can
 	// stop here; a git URL's commit is known only once S2I has cloned it.
@@ -119,10 +105,10 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 			return res, err
 		}
 		end = p.Report.Phase("check inputs")
-		digest, err = inputsDigest(cfg, target, tc.key, runtimeID, created, labels)
+		digest, err = inputsDigest(cfg, im.target, im.tc.key, im.runtimeID, created, labels)
 		if err != nil {
 			p.Report.Warn("building without the unchanged-input check: %v", err)
-		} else if !cfg.Clean && foreign == "" && p.upToDate(ctx, &res, digest) {
+		} else if !cfg.Clean && im.foreign == "" && p.upToDate(ctx, &res, digest) {
 			end()
 			fmt.Fprintf(p.Log, "%s is up to date: the source, builder and settings are unchanged\n", res.Image)
 			if err := p.tag(ctx, &res); err != nil {
@@ -137,49 +123,17 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 		end()
 	}
 
-	parts := p.keyParts(cfg, target, tc)
+	parts := p.keyParts(cfg, im.target, im.tc)
 	found := restored{}
 	if p.Cache != nil && prev.ID == "" && !cfg.Clean {
 		// A -tmp image in the daemon is fresher than any cache: only without one.
 		end = p.Report.Phase("restore")
-		found = p.restore(ctx, cfg.Builder, res.TmpImage, parts, map[string]string{tmpimage.LabelSource: srcID})
+		found = p.restore(ctx, cfg.Builder, res.TmpImage, parts, map[string]string{tmpimage.LabelSource: im.srcID})
 		end()
 		prev, _ = p.Engine.ImageInspect(ctx, res.TmpImage)
 	}
 	res.Incremental = prev.ID != "" && !cfg.Clean
-	env := append([]string{"BINARY=" + cfg.Binary, "RUST_TARGET=" + target}, cfg.Env...)
-	env = append(env, cfg.CargoEnv()...) // after env: the settings win over a stray RUST_S2I_PROFILE
-	if p.Annotate {
-		env = append(env, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX="+p.sourcePrefix(cfg))
-	}
-
-	// Stacked, the build runs in a container of the previous -tmp image, whose state
-	// is already in place: no tar round trip of target/. S2I's incremental path
-	// (save-artifacts) is kept to start over from the builder, which also squashes
-	// the layers that stacking adds.
-	req := s2i.Request{
-		Source:   cfg.Source,
-		Copy:     local, // a local checkout's uncommitted files count
-		Builder:  cfg.Builder,
-		Tag:      res.TmpImage,
-		Env:      env,
-		Network:  cfg.Network,
-		Endpoint: p.Host,
-		Labels: map[string]string{
-			tmpimage.LabelBuilder: builderID, tmpimage.LabelRustc: tc.release, tmpimage.LabelToolchain: tc.key,
-			tmpimage.LabelSource: srcID,
-		},
-	}
-	maps.Copy(req.Labels, digestLabel(digest))
-	switch {
-	case !res.Incremental:
-	case p.canStack(ctx, prev, builderID, cfg.Builder):
-		req.Builder = res.TmpImage
-		fmt.Fprintf(p.Log, "building on top of %s\n", res.TmpImage)
-	default:
-		req.Incremental = true
-		fmt.Fprintf(p.Log, "building from %s with the state of %s\n", cfg.Builder, res.TmpImage)
-	}
+	req := p.request(ctx, cfg, res, im, prev, digest)
 
 	end = p.Report.Phase("s2i build")
 	if len(cfg.SecretEnv) > 0 {
@@ -196,7 +150,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	for _, old := range []string{prev.ID, foreign} {
+	for _, old := range []string{prev.ID, im.foreign} {
 		if old != "" && old != built.ImageID && !(res.Incremental && old == prev.ID) {
 			// A clean build replaced the tag; S2I only removes the old image itself
 			// when it built incrementally from it.
@@ -257,6 +211,72 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	p.pruneDangling(ctx, res.TmpImage)
 	p.outputs(res, p.Cache != nil && found.exact(parts), found[cache.EntryTarget])
 	return res, nil
+}
+
+// images is what the "prepare images" phase found.
+type images struct {
+	builderID, target, runtimeID string
+	srcID                        string                    // the source this build's state belongs to
+	prev                         client.ImageInspectResult // the -tmp image to build on; zero when none is usable
+	foreign                      string                    // the ID of another source's -tmp image under this name
+	tc                           toolchain
+}
+
+// prepare makes sure the builder and runtime images are there, and finds the
+// previous -tmp image, used only when it belongs to this source.
+func (p *Pipeline) prepare(ctx context.Context, cfg config.Config, tmpImage string) (images, error) {
+	var im images
+	var err error
+	if im.builderID, im.target, err = p.ensureBuilder(ctx, cfg); err != nil {
+		return im, err
+	}
+	if im.runtimeID, err = p.ensureRuntime(ctx, cfg, im.target); err != nil {
+		return im, err
+	}
+	im.prev, _ = p.Engine.ImageInspect(ctx, tmpImage)
+	im.srcID = p.sourceID(ctx, cfg)
+	if owner := ownerOf(im.prev); owner != "" && owner != im.srcID {
+		fmt.Fprintf(p.Log, "%s was built from %s, not from %s: building without it, and replacing it\n", tmpImage, owner, im.srcID)
+		im.foreign, im.prev = im.prev.ID, client.ImageInspectResult{}
+	}
+	im.tc = p.toolchain(ctx, cfg.Builder, im.builderID, im.prev)
+	return im, nil
+}
+
+// request is the S2I build of the -tmp image. Stacked, the build runs in a
+// container of the previous -tmp image, whose state is already in place: no tar
+// round trip of target/. S2I's incremental path (save-artifacts) is kept to start
+// over from the builder, which also squashes the layers that stacking adds.
+func (p *Pipeline) request(ctx context.Context, cfg config.Config, res Result, im images, prev client.ImageInspectResult, digest string) s2i.Request {
+	env := append([]string{"BINARY=" + cfg.Binary, "RUST_TARGET=" + im.target}, cfg.Env...)
+	env = append(env, cfg.CargoEnv()...) // after env: the settings win over a stray RUST_S2I_PROFILE
+	if p.Annotate {
+		env = append(env, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX="+p.sourcePrefix(cfg))
+	}
+	req := s2i.Request{
+		Source:   cfg.Source,
+		Copy:     !config.IsGitURL(cfg.Source), // a local checkout's uncommitted files count
+		Builder:  cfg.Builder,
+		Tag:      res.TmpImage,
+		Env:      env,
+		Network:  cfg.Network,
+		Endpoint: p.Host,
+		Labels: map[string]string{
+			tmpimage.LabelBuilder: im.builderID, tmpimage.LabelRustc: im.tc.release, tmpimage.LabelToolchain: im.tc.key,
+			tmpimage.LabelSource: im.srcID,
+		},
+	}
+	maps.Copy(req.Labels, digestLabel(digest))
+	switch {
+	case !res.Incremental:
+	case p.canStack(ctx, prev, im.builderID, cfg.Builder):
+		req.Builder = res.TmpImage
+		fmt.Fprintf(p.Log, "building on top of %s\n", res.TmpImage)
+	default:
+		req.Incremental = true
+		fmt.Fprintf(p.Log, "building from %s with the state of %s\n", cfg.Builder, res.TmpImage)
+	}
+	return req
 }
 
 // sourcePrefix is the source directory relative to the workspace, which GitHub
