@@ -110,10 +110,15 @@ func Output(ctx context.Context, e Runner, image string, cmd ...string) (string,
 	return out, err
 }
 
+// Archives is the part of the Docker client that ContainerFiles needs.
+type Archives interface {
+	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
+}
+
 // Files is the part of the Docker client that ReadFiles needs.
 type Files interface {
 	Containers
-	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
+	Archives
 }
 
 // ReadFiles reads the named regular files of directory dir out of an image (every
@@ -121,43 +126,52 @@ type Files interface {
 // one pass through a container that is created but never started. Names it does
 // not find are missing from the result. Each file is bounded by maxFile.
 func ReadFiles(ctx context.Context, e Files, image, dir string, names ...string) (map[string][]byte, error) {
+	var files map[string][]byte
+	// The entrypoint is never run; it only lets the daemon create a container from
+	// an image that names no command.
+	opts := client.ContainerCreateOptions{Image: image, Config: &container.Config{Entrypoint: []string{"/nonexistent"}}}
+	err := WithContainer(ctx, e, opts, func(c string) error {
+		var err error
+		files, err = ContainerFiles(ctx, e, c, dir, names...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s of %s: %w", dir, image, err)
+	}
+	return files, nil
+}
+
+// ContainerFiles is ReadFiles on an existing container, running or stopped: the
+// build reads the binary from its own container while S2I commits it.
+func ContainerFiles(ctx context.Context, e Archives, containerID, dir string, names ...string) (map[string][]byte, error) {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
 	}
 	files := map[string][]byte{}
-	// The entrypoint is never run; it only lets the daemon create a container from
-	// an image that names no command.
-	opts := client.ContainerCreateOptions{Image: image, Config: &container.Config{Entrypoint: []string{"/nonexistent"}}}
-	err := WithContainer(ctx, e, opts, func(c string) error {
-		res, err := e.CopyFromContainer(ctx, c, client.CopyFromContainerOptions{SourcePath: dir})
-		if err != nil {
-			return fmt.Errorf("copying %s out of %s: %w", dir, image, err)
-		}
-		defer res.Content.Close()
-		tr := tar.NewReader(res.Content)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("reading %s from %s: %w", dir, image, err)
-			}
-			// Entries are named dir's base name, then the file: bin/NAME.
-			rel := strings.TrimPrefix(h.Name, path.Base(dir)+"/")
-			if h.Typeflag != tar.TypeReg || len(want) > 0 && !want[rel] {
-				continue
-			}
-			if files[rel], err = io.ReadAll(io.LimitReader(tr, maxFile)); err != nil {
-				return fmt.Errorf("reading %s from %s: %w", h.Name, image, err)
-			}
-		}
-	})
+	res, err := e.CopyFromContainer(ctx, containerID, client.CopyFromContainerOptions{SourcePath: dir})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("copying %s out of the container: %w", dir, err)
 	}
-	return files, nil
+	defer res.Content.Close()
+	tr := tar.NewReader(res.Content)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return files, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", dir, err)
+		}
+		// Entries are named dir's base name, then the file: bin/NAME.
+		rel := strings.TrimPrefix(h.Name, path.Base(dir)+"/")
+		if h.Typeflag != tar.TypeReg || len(want) > 0 && !want[rel] {
+			continue
+		}
+		if files[rel], err = io.ReadAll(io.LimitReader(tr, maxFile)); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", h.Name, err)
+		}
+	}
 }
 
 // maxFile bounds what ReadFiles reads of one file: the largest binary a final

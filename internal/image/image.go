@@ -48,11 +48,14 @@ type Spec struct {
 	BinaryPath string // the binary's path inside From
 	Binary     string // the name it gets in the final image
 	Base       string // the runtime base, present in the daemon
-	Tag        string
+	Tag        string // "": the image is written untagged, for the caller to tag
 	Created    time.Time
 	Labels     map[string]string // source and revision; the rest is filled in here
 	UserLabels map[string]string // the user's, over all of the above
 	Alongside  []string          // other files next to the binary to read in the same pass
+	// Files are the binary and the Alongside files already read, by name: then
+	// From is not read at all. nil reads them from From.
+	Files map[string][]byte
 }
 
 // Result describes the image written.
@@ -73,9 +76,13 @@ type Engine interface {
 
 // Package writes the final image into the daemon and tags it.
 func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
-	files, err := ReadFiles(ctx, e, s.From, path.Dir(s.BinaryPath), append([]string{path.Base(s.BinaryPath)}, s.Alongside...)...)
-	if err != nil {
-		return Result{}, err
+	files := maps.Clone(s.Files)
+	if files == nil {
+		var err error
+		files, err = ReadFiles(ctx, e, s.From, path.Dir(s.BinaryPath), append([]string{path.Base(s.BinaryPath)}, s.Alongside...)...)
+		if err != nil {
+			return Result{}, err
+		}
 	}
 	bin, ok := files[path.Base(s.BinaryPath)]
 	if !ok {
@@ -142,11 +149,14 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 		return Result{}, fmt.Errorf("encoding image config: %w", err)
 	}
 
-	named, err := reference.ParseNormalizedNamed(s.Tag)
-	if err != nil {
-		return Result{}, fmt.Errorf("image %q: %w", s.Tag, err)
+	tag := ""
+	if s.Tag != "" {
+		named, err := reference.ParseNormalizedNamed(s.Tag)
+		if err != nil {
+			return Result{}, fmt.Errorf("image %q: %w", s.Tag, err)
+		}
+		tag = reference.FamiliarString(reference.TagNameOnly(named))
 	}
-	tag := reference.FamiliarString(reference.TagNameOnly(named))
 	id, err := load(ctx, e, tag, rawConfig, cf.RootFS.DiffIDs, layer)
 	if err != nil {
 		return Result{}, fmt.Errorf("writing image %s: %w", s.Tag, err)
@@ -159,16 +169,23 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 	return Result{ID: out.ID, BinarySize: int64(len(bin)), Size: out.Size, BaseSize: inspect.Size, Alongside: files}, nil
 }
 
-// load writes the image with config rawConfig into the daemon as tag and returns
-// its ID. The archive holds only the new top layer: the daemon loads a layer only
+// load writes the image with config rawConfig into the daemon as tag ("" for
+// none) and returns its ID. The archive holds only the new top layer: the daemon loads a layer only
 // when it does not have it already, and it has all of the base's. An image it has
 // already (the same binary on the same base) is only tagged.
 func load(ctx context.Context, e Engine, tag string, rawConfig []byte, diffIDs []v1.Hash, top topLayer) (string, error) {
 	sum := sha256.Sum256(rawConfig)
 	id := "sha256:" + hex.EncodeToString(sum[:])
 	if _, err := e.ImageInspect(ctx, id); err == nil {
+		if tag == "" {
+			return id, nil
+		}
 		_, err := e.ImageTag(ctx, client.ImageTagOptions{Source: id, Target: tag})
 		return id, err
+	}
+	var repoTags []string
+	if tag != "" {
+		repoTags = []string{tag}
 	}
 	layers := make([]string, len(diffIDs))
 	for i, d := range diffIDs {
@@ -176,7 +193,7 @@ func load(ctx context.Context, e Engine, tag string, rawConfig []byte, diffIDs [
 	}
 	manifest, err := json.Marshal([]map[string]any{{
 		"Config":   hex.EncodeToString(sum[:]) + ".json",
-		"RepoTags": []string{tag},
+		"RepoTags": repoTags,
 		"Layers":   layers,
 	}})
 	if err != nil {

@@ -664,13 +664,18 @@ func (c *memCounter) Write(b []byte) (int, error) {
 }
 
 type memReport struct {
-	mu    sync.Mutex
-	warns []string
+	mu      sync.Mutex
+	warns   []string
+	records []string // "name duration"
 }
 
-func (r *memReport) Phase(string) func()          { return func() {} }
-func (r *memReport) Record(string, time.Duration) {}
-func (r *memReport) Output(string, string)        {}
+func (r *memReport) Phase(string) func()   { return func() {} }
+func (r *memReport) Output(string, string) {}
+func (r *memReport) Record(name string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, fmt.Sprintf("%s %s", name, d))
+}
 func (r *memReport) Warn(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

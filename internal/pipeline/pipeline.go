@@ -135,6 +135,13 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	res.Incremental = prev.ID != "" && !cfg.Clean
 	req := p.request(ctx, cfg, res, im, prev, digest)
 
+	// A local source's final image is known but for the binary: it is written while
+	// S2I commits the -tmp image (see finalImage).
+	var final *finalImage
+	if local {
+		final = p.newFinalImage(ctx, cfg, res, labels, created, digest)
+		req.OnCollected = final.start
+	}
 	end = p.Report.Phase("s2i build")
 	if len(cfg.SecretEnv) > 0 {
 		bind, remove, err := p.secretsVolume(ctx, cfg.Builder, cfg.SecretEnv)
@@ -148,6 +155,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	built, err := p.S2I(ctx, req)
 	end()
 	if err != nil {
+		final.discard(ctx)
 		return res, err
 	}
 	for _, old := range []string{prev.ID, im.foreign} {
@@ -159,35 +167,17 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 	}
 
 	end = p.Report.Phase("package")
-	if !local {
-		tmp, err := p.Engine.ImageInspect(ctx, res.TmpImage)
-		if err != nil {
-			end()
-			return res, fmt.Errorf("inspecting %s: %w", res.TmpImage, err)
-		}
-		if labels, created, err = p.imageLabels(ctx, cfg, tmp.Config.Labels); err != nil {
-			end()
-			return res, err
-		}
+	out, err := final.result(ctx)
+	if final == nil || err != nil {
+		out, err = p.packageAfter(ctx, cfg, res, labels, created, digest, built.Collected)
 	}
-	maps.Copy(labels, digestLabel(digest))
-	out, err := image.Package(ctx, p.Engine, image.Spec{
-		From:       res.TmpImage,
-		BinaryPath: tmpimage.BinaryPath(cfg.Binary),
-		Binary:     cfg.Binary,
-		Base:       cfg.RuntimeImage,
-		Tag:        res.Image,
-		Created:    created,
-		Labels:     labels,
-		UserLabels: userLabels(cfg.Labels),
-		Alongside:  []string{tmpimage.CargoTimeFile},
-	})
 	end()
 	if err != nil {
 		return res, err
 	}
 	p.dropIfSuperseded(ctx, res.Image, out.ID)
-	p.recordS2IStages(built.Stages, out.Alongside[tmpimage.CargoTimeFile])
+	p.recordS2IStages(built, out.Alongside)
+	final.record()
 	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
 	if err := p.tag(ctx, &res); err != nil {
 		return res, err
@@ -267,6 +257,8 @@ func (p *Pipeline) request(ctx context.Context, cfg config.Config, res Result, i
 		},
 	}
 	maps.Copy(req.Labels, digestLabel(digest))
+	// The binary and the timings, read from the build container while S2I commits it.
+	req.CollectDir, req.Collect = tmpimage.BinDir, finalFiles(cfg.Binary)
 	switch {
 	case !res.Incremental:
 	case p.canStack(ctx, prev, im.builderID, cfg.Builder):
@@ -322,24 +314,6 @@ func (p *Pipeline) pruneDangling(ctx context.Context, tag string) {
 	for _, img := range list.Items {
 		_, _ = p.Engine.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{})
 	}
-}
-
-// recordS2IStages breaks the S2I build down: the previous state out (only on S2I's
-// incremental path), the source in with the container's start, cargo, and the commit.
-func (p *Pipeline) recordS2IStages(stages map[string]time.Duration, cargoMS []byte) {
-	if d, ok := stages["artifacts out"]; ok {
-		p.Report.Record("s2i build: artifacts out", d)
-	}
-	ms, err := strconv.Atoi(strings.TrimSpace(string(cargoMS)))
-	if err != nil {
-		return // a builder from before the timings
-	}
-	cargo := time.Duration(ms) * time.Millisecond
-	if in := stages["assemble"] - cargo - stages["commit"]; in > 0 {
-		p.Report.Record("s2i build: source in", in)
-	}
-	p.Report.Record("s2i build: cargo", cargo)
-	p.Report.Record("s2i build: commit", stages["commit"])
 }
 
 // maxStack is how many layers a -tmp image may grow above its builder by builds on

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
@@ -80,6 +82,9 @@ func TestS2IStep(t *testing.T) {
 		t.Errorf("cold build: env %q lacks BINARY=hello", r.Env)
 	case r.Labels[tmpimage.LabelBuilder] != builder.ID:
 		t.Errorf("cold build: labels %v, want %s=%s", r.Labels, tmpimage.LabelBuilder, builder.ID)
+	case r.CollectDir != tmpimage.BinDir || !slices.Contains(r.Collect, "hello") || r.OnCollected == nil:
+		t.Errorf("cold build: collects %v from %q (callback %v), want the binary from %s, and the final image written meanwhile",
+			r.Collect, r.CollectDir, r.OnCollected != nil, tmpimage.BinDir)
 	}
 
 	if _, err := p.Run(ctx, cfg); err != nil {
@@ -100,6 +105,19 @@ func TestS2IStep(t *testing.T) {
 	}
 	if len(reqs) != 2 || reqs[1].Builder != cfg.TmpImage || reqs[1].Incremental {
 		t.Errorf("after a change: requests %+v, want a second build on top of %s", reqs, cfg.TmpImage)
+	}
+	// The final image was written from the binary collected during the build: it is
+	// the binary the -tmp image holds.
+	inTmp, err := image.ReadFile(ctx, c, cfg.TmpImage, tmpimage.BinaryPath("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFinal, err := image.ReadFile(ctx, c, cfg.Image, image.BinDir+"/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(inTmp, inFinal) {
+		t.Errorf("the final image's binary (%d bytes) is not the -tmp image's (%d bytes)", len(inFinal), len(inTmp))
 	}
 
 	before, err := c.ImageInspect(ctx, cfg.Image)
@@ -122,6 +140,38 @@ func TestS2IStep(t *testing.T) {
 	tmpAfter, _ := c.ImageInspect(ctx, cfg.TmpImage)
 	if after.ID != before.ID || tmpAfter.ID != tmpBefore.ID {
 		t.Errorf("a failed build changed the images: final %s -> %s, -tmp %s -> %s", before.ID, after.ID, tmpBefore.ID, tmpAfter.ID)
+	}
+
+	// A build that fails after its binary was collected (its commit failed, say):
+	// the final image written meanwhile goes again, and the name stays where it was.
+	var inputs string
+	p.S2I = func(ctx context.Context, req s2i.Request) (s2i.Result, error) {
+		inputs = req.Labels["io.rust-s2i.inputs"]
+		req.Tag = cfg.TmpImage + "-failing" // the real build, but not over the -tmp image
+		if _, err := (s2i.InProcess{Engine: c}).Build(ctx, req); err != nil {
+			return s2i.Result{}, err
+		}
+		return s2i.Result{}, broken
+	}
+	t.Cleanup(func() {
+		_, _ = c.ImageRemove(context.WithoutCancel(ctx), cfg.TmpImage+"-failing", client.ImageRemoveOptions{Force: true})
+	})
+	f, _ = os.OpenFile(filepath.Join(src, "src", "main.rs"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("fn unused() {}\n")
+	f.Close()
+	if _, err := p.Run(ctx, cfg); !errors.Is(err, broken) {
+		t.Errorf("Run with a commit that fails = %v, want %v", err, broken)
+	}
+	if after, _ := c.ImageInspect(ctx, cfg.Image); after.ID != before.ID {
+		t.Errorf("a build that failed in its commit moved %s: %s -> %s", cfg.Image, before.ID, after.ID)
+	}
+	left, err := c.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).
+		Add("label", "io.rust-s2i.inputs="+inputs).Add("label", image.LabelTitle+"=hello")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inputs == "" || len(left.Items) != 0 {
+		t.Errorf("inputs label %q: %d final images of the failed build left behind, want none", inputs, len(left.Items))
 	}
 	if first.ImageID == "" || first.BinarySize == 0 {
 		t.Errorf("first result %+v lacks the image ID or the binary size", first)

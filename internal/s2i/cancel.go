@@ -32,6 +32,9 @@ type tracker struct {
 	dockerpkg.Client
 	// record, when set, is told each name before it is created (the child's file).
 	record func(name string) error
+	// collect, when set, reads files from the container S2I commits (see collect.go).
+	collect *collector
+	times   timeline
 
 	mu      sync.Mutex // held across a create, so stop waits for one in flight
 	names   []string
@@ -54,6 +57,7 @@ func (t *tracker) ContainerCreate(ctx context.Context, opts client.ContainerCrea
 		}
 	}
 	t.names = append(t.names, opts.Name)
+	t.times.mark(MarkCreate)
 	return t.Client.ContainerCreate(ctx, opts)
 }
 

@@ -26,12 +26,16 @@ import (
 // child; the parent cleans up and reports the build as stopped.
 const ChildCommand = "__s2i-build"
 
-// childResult is what the child reports on its stdout.
+// childResult is what the child reports on its stdout: one JSON line with
+// Collected as soon as the files are read (while S2I commits), then one with Done.
 type childResult struct {
-	ImageID  string
-	Stages   map[string]time.Duration
-	ExitCode int    // assemble's exit code, when assemble failed
-	Error    string // any other failure
+	Collected map[string]string `json:",omitempty"` // name: the file in the child's TMPDIR holding it
+	Done      bool              `json:",omitempty"`
+	ImageID   string            `json:",omitempty"`
+	Stages    map[string]time.Duration
+	Times     map[string]time.Time
+	ExitCode  int    // assemble's exit code, when assemble failed
+	Error     string // any other failure
 }
 
 // containersEnv names, in the child's environment, the file where the child writes
@@ -83,8 +87,16 @@ func RunChild(ctx context.Context, getenv func(string) string, r io.Reader, w io
 		return err
 	}
 	defer c.Close()
+	enc := json.NewEncoder(w)
+	if len(req.Collect) > 0 {
+		req.OnCollected = func(files map[string][]byte) {
+			if paths, err := handOver(files); err == nil {
+				_ = enc.Encode(childResult{Collected: paths})
+			}
+		}
+	}
 	res, err := buildTracked(ctx, c, req, record)
-	out := childResult{ImageID: res.ImageID, Stages: res.Stages}
+	out := childResult{Done: true, ImageID: res.ImageID, Stages: res.Stages, Times: res.Times}
 	var failed *FailedError
 	switch {
 	case errors.As(err, &failed):
@@ -92,7 +104,25 @@ func RunChild(ctx context.Context, getenv func(string) string, r io.Reader, w io
 	case err != nil:
 		out.Error = err.Error()
 	}
-	return json.NewEncoder(w).Encode(out)
+	return enc.Encode(out)
+}
+
+// handOver writes collected files into the child's TMPDIR, which the parent made
+// and removes, for the parent to read.
+func handOver(files map[string][]byte) (map[string]string, error) {
+	dir, err := os.MkdirTemp("", "collected-")
+	if err != nil {
+		return nil, err
+	}
+	paths := map[string]string{}
+	for name, data := range files {
+		p := filepath.Join(dir, fmt.Sprint(len(paths)))
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			return nil, err
+		}
+		paths[name] = p
+	}
+	return paths, nil
 }
 
 // Isolated runs builds in child processes of the executable Exe (this program),
@@ -123,8 +153,15 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	cmd := exec.CommandContext(ctx, i.Exe, ChildCommand)
 	cmd.Env = append(cmd.Environ(), "TMPDIR="+tmp, containersEnv+"="+list)
 	cmd.Stdin = bytes.NewReader(in)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, i.Stderr
+	cmd.Stderr = i.Stderr
+	// A pipe of our own rather than cmd.StdoutPipe: the files the child collects
+	// are read while it still runs, and Wait must not close the pipe under the read.
+	stdout, childOut, err := os.Pipe()
+	if err != nil {
+		return Result{}, err
+	}
+	defer stdout.Close()
+	cmd.Stdout = childOut
 	// Its own process group: a Ctrl-C at a terminal reaches the parent alone, which
 	// then stops the child in order. SIGHUP when the parent dies, even by SIGKILL.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGHUP}
@@ -134,9 +171,19 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	// ends, not the process: keep this goroutine on that thread until the child is gone.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if err := cmd.Start(); err != nil {
+	spawned := time.Now()
+	err = cmd.Start()
+	childOut.Close()
+	if err != nil {
 		return Result{}, fmt.Errorf("starting the s2i build: %w", err)
 	}
+	var res childResult
+	var collected map[string][]byte
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		res, collected = readChild(stdout, req.OnCollected)
+	}()
 	names := func() []string { return readNames(list) }
 	done := make(chan struct{})
 	stopped := make(chan struct{})
@@ -145,6 +192,13 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 		stopOnCancel(ctx, i.Engine, names, done)
 	}()
 	waitErr := cmd.Wait()
+	select {
+	case <-read:
+	case <-time.After(childGrace):
+		// Something the child started still holds the pipe: give up on it.
+		stdout.Close()
+		<-read
+	}
 	close(done)
 	<-stopped
 	// On every path: after a normal end S2I has removed them all, and this finds none;
@@ -153,8 +207,7 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	if ctx.Err() != nil {
 		return Result{}, fmt.Errorf("build stopped: %w", context.Cause(ctx))
 	}
-	var res childResult
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+	if !res.Done {
 		return Result{}, fmt.Errorf("s2i build ended without a result (%v)", waitErr)
 	}
 	switch {
@@ -163,7 +216,41 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	case res.Error != "":
 		return Result{}, errors.New(res.Error)
 	}
-	return Result{ImageID: res.ImageID, Stages: res.Stages}, nil
+	if res.Times != nil {
+		res.Times[MarkSpawn] = spawned
+	}
+	return Result{ImageID: res.ImageID, Stages: res.Stages, Times: res.Times, Collected: collected}, nil
+}
+
+// readChild reads the child's result lines to the end: the collected files, handed
+// to onCollected as they come, then the result.
+func readChild(r io.Reader, onCollected func(map[string][]byte)) (childResult, map[string][]byte) {
+	dec := json.NewDecoder(r)
+	var collected map[string][]byte
+	for {
+		var m childResult
+		if err := dec.Decode(&m); err != nil {
+			_, _ = io.Copy(io.Discard, r) // a child that wrote garbage must not block on a full pipe
+			return childResult{}, collected
+		}
+		if m.Done {
+			return m, collected
+		}
+		if m.Collected != nil && collected == nil {
+			collected = map[string][]byte{}
+			for name, p := range m.Collected {
+				data, err := os.ReadFile(p)
+				if err != nil {
+					collected = nil
+					break
+				}
+				collected[name] = data
+			}
+			if collected != nil && onCollected != nil {
+				onCollected(collected)
+			}
+		}
+	}
 }
 
 // readNames returns the container names in the child's list, whole lines only: a

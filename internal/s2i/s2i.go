@@ -38,6 +38,16 @@ type Request struct {
 	Labels      map[string]string
 	Volumes     []string // NAME:/path[:ro] for the build containers; never committed
 	Exclude     string   // "" in every real build; see DefaultExclude
+
+	// CollectDir and Collect name files that are read from the build container once
+	// assemble has succeeded, while S2I commits it (see collect.go): the binary for
+	// the final image, which then needs no container of its own.
+	CollectDir string
+	Collect    []string
+	// OnCollected, when set, is given those files as soon as they are read, before
+	// the commit ends, so that the final image can be written meanwhile. It is
+	// called at most once, and not for a build that fails before its commit.
+	OnCollected func(files map[string][]byte) `json:"-"`
 }
 
 // Result is what the build produced.
@@ -46,6 +56,12 @@ type Result struct {
 	// Stages are S2I's own timings: "artifacts out" (save-artifacts of the previous
 	// image), "assemble" (container, source in, the script, commit) and "commit".
 	Stages map[string]time.Duration
+	// Times are when the build's steps happened, by the Mark* names: what the
+	// phase's breakdown is made of.
+	Times map[string]time.Time
+	// Collected are the Collect files that were read; missing when they could not
+	// be (the caller then reads them from the image).
+	Collected map[string][]byte
 }
 
 // stageNames are the S2I stages reported, by the names the build's output uses.
@@ -139,6 +155,10 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 		overrides.Downloader = localSource{dir: req.Source}
 	}
 	tr := &tracker{Client: c, record: record}
+	tr.times.mark(MarkBegin)
+	if len(req.Collect) > 0 {
+		tr.collect = &collector{dir: req.CollectDir, names: req.Collect, onCollected: req.OnCollected}
+	}
 	b, _, err := strategies.Strategy(tr, cfg, overrides)
 	if err != nil {
 		return Result{}, fmt.Errorf("preparing s2i build with %s: %w", req.Builder, err)
@@ -150,6 +170,7 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 		stopOnCancel(ctx, c, tr.stop, done)
 	}()
 	res, err := b.Build(cfg)
+	tr.times.mark(MarkEnd)
 	close(done)
 	<-stopped
 	if ctx.Err() != nil {
@@ -171,5 +192,5 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 			stages[n] += time.Duration(st.DurationMilliseconds) * time.Millisecond
 		}
 	}
-	return Result{ImageID: res.ImageID, Stages: stages}, nil
+	return Result{ImageID: res.ImageID, Stages: stages, Times: tr.times.all(), Collected: tr.collect.result()}, nil
 }

@@ -39,6 +39,12 @@ const BinDir = AppRoot + "/bin"
 // log cannot tell cargo's time apart from S2I's own work around it.
 const CargoTimeFile = ".cargo-ms"
 
+// TimesFile, in BinDir, holds when assemble started, when cargo started and when it
+// ended, in nanoseconds since the Unix epoch (one line, three numbers): the
+// container's clock is the host's, so these split the build container's run into
+// its start, the steps before cargo, cargo, and its exit.
+const TimesFile = ".times"
+
 // BinaryPath is where the -tmp image holds the built binary.
 func BinaryPath(binary string) string { return path.Join(BinDir, binary) }
 
