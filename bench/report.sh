@@ -141,5 +141,50 @@ END {
 
 cat <<EOF
 
+## Around cargo on a one-line change (median seconds)
+
+The parts of P's phases in the **change** scenario, from the indented
+\`PART (DURATION)\` lines P prints. The s2i build's parts join the times the Docker
+client saw and those assemble wrote, on the same clock (a container's is the
+host's): the child process's start, S2I's own steps (the source placed, the
+scripts), the container's create, its start with the source streamed in, assemble
+before cargo, cargo, the container's exit as the daemon reports it, the commit of
+the -tmp image, the container's removal. "package: written during the commit" is
+the final image, written while the daemon commits; the package phase is what is
+left of it once the build is done. **outside cargo** is P's wall time less cargo,
+run by run; **floor** is \`docker run --rm --entrypoint /bin/true BUILDER\`, timed in
+the same runs: the container start and exit that every tool pays once.
+
+EOF
+
+awk -F'\t' "$AWK_LIB"'
+FILENAME == ARGV[1] { if ($2 == "change" && $3 == "P") { tot[$1] = tot[$1] " " $5; tr[$1 SUBSEP $4] = $5 }; next }
+FILENAME == ARGV[2] { if ($2 == "change") { if (!($1 in cseen)) { cseen[$1] = 1; crates[++nc] = $1 }; if ($4 == "package") pk[$1] = pk[$1] " " $5 }; next }
+FILENAME == ARGV[3] {
+  if ($2 == "change") {
+    if (!($4 in pseen)) { pseen[$4] = 1; parts[++np] = $4 }
+    v[$1, $4] = v[$1, $4] " " $5
+    if ($4 == "s2i build: cargo") cg[$1 SUBSEP $3] = $5
+  }
+  next
+}
+{ fl[$1] = fl[$1] " " $3 }
+END {
+  printf "| part |"; for (i = 1; i <= nc; i++) printf " %s |", crates[i]; printf "\n"
+  printf "|---|"; for (i = 1; i <= nc; i++) printf "---:|"; printf "\n"
+  for (j = 1; j <= np; j++) {
+    printf "| %s |", parts[j]
+    for (i = 1; i <= nc; i++) printf " %s |", secs(median(v[crates[i], parts[j]]))
+    printf "\n"
+  }
+  printf "| package (left after the build) |"; for (i = 1; i <= nc; i++) printf " %s |", secs(median(pk[crates[i]])); printf "\n"
+  printf "| **total** |"; for (i = 1; i <= nc; i++) printf " %s |", secs(median(tot[crates[i]])); printf "\n"
+  for (k in tr) if (k in cg) { split(k, ks, SUBSEP); out[ks[1]] = out[ks[1]] " " (tr[k] - cg[k]) }
+  printf "| **outside cargo** |"; for (i = 1; i <= nc; i++) printf " %s |", secs(median(out[crates[i]])); printf "\n"
+  printf "| floor: docker run --rm |"; for (i = 1; i <= nc; i++) printf " %s |", secs(median(fl[crates[i]])); printf "\n"
+}' "$WORK/samples.tsv" "$WORK/phases.tsv" "$WORK/parts.tsv" "$WORK/floor.tsv"
+
+cat <<EOF
+
 Every sample is in [results.tsv](results.tsv); the build logs stay in \`$WORK/logs\`.
 EOF

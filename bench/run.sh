@@ -88,8 +88,8 @@ for c in $CRATES; do
 done
 
 mkdir -p "$WORK/logs"
-rm -f "$WORK"/samples.tsv "$WORK"/phases.tsv "$WORK"/sizes.tsv
-: >"$WORK/samples.tsv"; : >"$WORK/phases.tsv"; : >"$WORK/sizes.tsv"
+rm -f "$WORK"/samples.tsv "$WORK"/phases.tsv "$WORK"/parts.tsv "$WORK"/sizes.tsv "$WORK"/floor.tsv
+: >"$WORK/samples.tsv"; : >"$WORK/phases.tsv"; : >"$WORK/parts.tsv"; : >"$WORK/sizes.tsv"; : >"$WORK/floor.tsv"
 
 # Names of everything the harness creates; nothing else is touched.
 l_volume()  { echo "rust-s2i-bench-l-$1"; }
@@ -243,10 +243,23 @@ for c in $CRATES; do
             while IFS=$'\t' read -r phase dur; do
               printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$s" "$r" "$phase" "$(go_seconds "$dur")"
             done >>"$WORK/phases.tsv"
+          # the parts of a phase, indented below it: "    s2i build: cargo (1.2s)"
+          grep -E '^    [a-z0-9 ]+: .+ \([^)]*\)$' "$log" | sed -E 's/^    (.+) \(([^)]*)\)$/\1\t\2/' |
+            while IFS=$'\t' read -r part dur; do
+              printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$s" "$r" "$part" "$(go_seconds "$dur")"
+            done >>"$WORK/parts.tsv"
         fi
         printf 'bench: %-5s %-9s %s run %d/%d: %6.2fs  (%ds elapsed)\n' "$c" "$s" "$t" "$r" "$RUNS" "$secs" $((SECONDS - START)) >&2
       done
       if [[ $s == cold ]]; then record_sizes "$c" "$r"; fi
+      # The floor every tool pays once: a container of P's builder started and removed,
+      # doing nothing, as docker run does it (default network).
+      if [[ $s == change ]]; then
+        tf=$(mktemp)
+        $TIME -f %e -o "$tf" $DOCKER run --rm --entrypoint /bin/true "$(crate_builder "$c")" >/dev/null 2>&1 || true
+        printf '%s\t%s\t%s\n' "$c" "$r" "$(tail -n 1 "$tf")" >>"$WORK/floor.tsv"
+        rm -f "$tf"
+      fi
     done
   done
   if ((COLD_RUNS == 0)); then record_sizes "$c" end; fi

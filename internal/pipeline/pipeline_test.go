@@ -52,11 +52,14 @@ func TestS2IStep(t *testing.T) {
 	t.Cleanup(remove)
 
 	var reqs []s2i.Request
+	var results []s2i.Result
 	p := &Pipeline{
 		Engine: c, Host: c.DaemonHost(), Report: &memReport{}, Log: testWriter{t}, Getenv: func(string) string { return "" },
 		S2I: func(ctx context.Context, req s2i.Request) (s2i.Result, error) {
 			reqs = append(reqs, req)
-			return s2i.InProcess{Engine: c}.Build(ctx, req)
+			res, err := s2i.InProcess{Engine: c}.Build(ctx, req)
+			results = append(results, res)
+			return res, err
 		},
 	}
 	first, err := p.Run(ctx, cfg)
@@ -105,6 +108,12 @@ func TestS2IStep(t *testing.T) {
 	}
 	if len(reqs) != 2 || reqs[1].Builder != cfg.TmpImage || reqs[1].Incremental {
 		t.Errorf("after a change: requests %+v, want a second build on top of %s", reqs, cfg.TmpImage)
+	}
+	// The binary was read from the running container: assemble's handshake worked
+	// (without it, assemble waits 10 s and the binary is read after the exit).
+	if got := results[len(results)-1]; got.Times[s2i.MarkCollected].IsZero() || len(got.Collected["hello"]) == 0 {
+		t.Errorf("after a change: times %v, %d bytes of binary collected: want it read from the running container",
+			got.Times, len(got.Collected["hello"]))
 	}
 	// The final image was written from the binary collected during the build: it is
 	// the binary the -tmp image holds.

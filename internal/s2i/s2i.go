@@ -150,14 +150,19 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 	if err != nil {
 		return Result{}, err
 	}
-	var overrides build.Overrides
-	if req.Copy && req.Exclude == "" {
-		overrides.Downloader = localSource{dir: req.Source}
-	}
 	tr := &tracker{Client: c, record: record}
 	tr.times.mark(MarkBegin)
 	if len(req.Collect) > 0 {
 		tr.collect = &collector{dir: req.CollectDir, names: req.Collect, onCollected: req.OnCollected}
+	}
+	var overrides build.Overrides
+	if req.Copy && req.Exclude == "" {
+		src := localSource{dir: req.Source}
+		if tr.collect != nil {
+			tr.collect.token = "rust-s2i-collect-" + randomHex(16)
+			src.collectToken = tr.collect.token
+		}
+		overrides.Downloader = src
 	}
 	b, _, err := strategies.Strategy(tr, cfg, overrides)
 	if err != nil {
