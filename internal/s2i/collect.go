@@ -37,6 +37,9 @@ const (
 	collectDest      = "/tmp"
 )
 
+// handOverWait is how long assemble waits for the hand-over (see s2i/bin/assemble).
+const handOverWait = 10 * time.Second
+
 // collector reads the request's files from the build container, once.
 type collector struct {
 	dir   string
@@ -87,7 +90,15 @@ func (t *tracker) ContainerAttach(ctx context.Context, id string, opts client.Co
 		return res, err
 	}
 	w := &watcher{r: res.Reader, marker: []byte(t.collect.token)}
-	w.found = func() { go t.handshake(context.WithoutCancel(ctx), id) }
+	w.found = func() {
+		go func() {
+			// As long as assemble waits; a cancelled build removes the container,
+			// which ends the read anyway.
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handOverWait)
+			defer cancel()
+			t.handshake(hctx, id)
+		}()
+	}
 	res.Reader = bufio.NewReader(w)
 	return res, nil
 }
