@@ -31,6 +31,11 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 	}
 	// Masked before anything else is printed, the bad-input report included.
 	rep.Mask(string(cfg.Password), sys.Getenv("ACTIONS_RUNTIME_TOKEN"))
+	// The access key ID is no secret to AWS, but it names an account: masked too.
+	rep.Mask(string(cfg.CacheAccessKey), string(cfg.CacheSecretKey))
+	if cfg.Cache == "s3" {
+		rep.Mask(sys.Getenv("AWS_SECRET_ACCESS_KEY"), sys.Getenv("AWS_SESSION_TOKEN"))
+	}
 	secrets, serr := cfg.ResolveSecrets(naming, sys.Getenv)
 	for _, kv := range secrets {
 		_, v, _ := strings.Cut(kv, "=")
