@@ -56,6 +56,8 @@ FUZZ_TARGETS := ./internal/archive:FuzzExtract ./internal/archive:FuzzExtractCom
 # The -gnu builder is for the e2e test of a -gnu target with +crt-static.
 test: test-images test-builder-gnu
 	$(GO) vet ./...
+	@# sshd, ip and nsenter, for test/remote's peers: a TLS dockerd and an sshd.
+	bash hack/remote-engine.sh
 	AZURITE_BLOB=$$(bash hack/azurite.sh) WEED=$$(bash hack/seaweedfs.sh) \
 	  $(GO) test -count=1 -timeout 40m ./...
 	set -e; for t in $(FUZZ_TARGETS); do \

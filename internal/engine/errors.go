@@ -63,6 +63,8 @@ func (e Endpoint) pingError(err error) error {
 		msg = fmt.Sprintf("the Docker daemon at %s refused our TLS client certificate: check that cert.pem and key.pem in %s are signed by the CA the daemon trusts (its --tlscacert)", e.Host, e.tlsFrom)
 	case httpsOnly && e.tlsFrom == "":
 		msg = fmt.Sprintf("the Docker daemon at %s speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory with its ca.pem, cert.pem and key.pem", e.Host)
+	case strings.HasPrefix(e.Host, "ssh://") && sshStderr(err) != "":
+		msg = fmt.Sprintf("the Docker daemon at %s cannot be reached over ssh (%s): check that ssh logs in to that host without a prompt (key, known_hosts) and that the remote user runs docker", e.Host, sshStderr(err))
 	default:
 		return fmt.Errorf("no Docker daemon answers at %s (%s; is it running? set DOCKER_HOST or DOCKER_CONTEXT to reach another): %w", e.Host, e.described(), err)
 	}
@@ -104,4 +106,16 @@ func certNames(c *x509.Certificate) string {
 		return "no host name at all"
 	}
 	return strings.Join(names, ", ")
+}
+
+// sshStderr is the last line that ssh wrote before the docker CLI's connection helper
+// gave up ("Permission denied (publickey).", "Connection refused"), which says more
+// than the helper's own text around it.
+func sshStderr(err error) string {
+	_, stderr, ok := strings.Cut(err.Error(), "stderr=")
+	if !ok {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
