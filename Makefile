@@ -49,12 +49,17 @@ FUZZ_TARGETS := ./internal/archive:FuzzExtract ./internal/archive:FuzzExtractCom
 	./internal/config:FuzzParseBuildFlags ./internal/config:FuzzEnvList
 
 # Everything, the Docker-backed tests included: they fail, not skip, without a daemon.
-# Azurite (the blob store behind the v2 cache tests) is installed first, so the
-# tests themselves stay on loopback.
+# Azurite (the blob store behind the v2 cache tests) is installed first, and
+# SeaweedFS's weed (the S3 store behind the s3 cache tests) built first (about 7
+# minutes on a fresh machine, then reused), so the tests themselves stay on loopback
+# and fail, not skip, without them.
 # The -gnu builder is for the e2e test of a -gnu target with +crt-static.
 test: test-images test-builder-gnu
 	$(GO) vet ./...
-	AZURITE_BLOB=$$(bash hack/azurite.sh) $(GO) test -count=1 -timeout 40m ./...
+	@# sshd, ip and nsenter, for test/remote's peers: a TLS dockerd and an sshd.
+	bash hack/remote-engine.sh
+	AZURITE_BLOB=$$(bash hack/azurite.sh) WEED=$$(bash hack/seaweedfs.sh) \
+	  $(GO) test -count=1 -timeout 40m ./...
 	set -e; for t in $(FUZZ_TARGETS); do \
 	  $(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) "$${t%%:*}/"; \
 	done

@@ -31,6 +31,11 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 	}
 	// Masked before anything else is printed, the bad-input report included.
 	rep.Mask(string(cfg.Password), sys.Getenv("ACTIONS_RUNTIME_TOKEN"))
+	// The access key ID is no secret to AWS, but it names an account: masked too.
+	rep.Mask(string(cfg.CacheAccessKey), string(cfg.CacheSecretKey))
+	if cfg.Cache == "s3" {
+		rep.Mask(sys.Getenv("AWS_SECRET_ACCESS_KEY"), sys.Getenv("AWS_SESSION_TOKEN"))
+	}
 	secrets, serr := cfg.ResolveSecrets(naming, sys.Getenv)
 	for _, kv := range secrets {
 		_, v, _ := strings.Cut(kv, "=")
@@ -60,16 +65,20 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 	rep.OutputFile = cfg.OutputFile
 
 	start := time.Now()
-	c, err := engine.Connect(ctx, sys.Getenv)
+	ep, err := engine.Resolve(sys.Getenv)
+	if err != nil {
+		return err
+	}
+	c, err := ep.Connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	p := &pipeline.Pipeline{
-		Engine: c, Host: daemonHost(c), Report: rep, Log: sys.Stderr, Getenv: sys.Getenv,
+		Engine: c, Host: ep.Host, Report: rep, Log: sys.Stderr, Getenv: sys.Getenv,
 		Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: sys.Getenv("RUNNER_TEMP"),
 		Annotate: frontEnd == config.FrontEndActions,
-		S2I:      s2iRunner(c, sys), Naming: naming,
+		S2I:      s2iRunner(c, ep, sys), Naming: naming,
 	}
 	if _, err := p.Run(ctx, cfg); err != nil {
 		if ferr := rep.Fail(err); ferr != nil {
@@ -85,13 +94,14 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 // s2i.ChildCommand), so that a cancelled build is cleaned up here. Only when the
 // program cannot find itself does the build run in this process. S2I's working
 // copy goes to the system's temporary directory, not to RUNNER_TEMP: that is for
-// cache archives, which may live on another disk.
-func s2iRunner(c *client.Client, sys IO) pipeline.S2I {
+// cache archives, which may live on another disk. The child is told the endpoint
+// this process resolved, so that both talk to the same daemon.
+func s2iRunner(c *client.Client, ep engine.Endpoint, sys IO) pipeline.S2I {
 	exe, err := os.Executable()
 	if err != nil {
 		return s2i.InProcess{Engine: c}.Build
 	}
-	return s2i.Isolated{Exe: exe, Engine: c, Stderr: sys.Stderr}.Build
+	return s2i.Isolated{Exe: exe, Engine: c, Stderr: sys.Stderr, Env: ep.ChildEnv()}.Build
 }
 
 // buildConfig reads the settings from the front end in use.
@@ -101,11 +111,4 @@ func buildConfig(args []string, sys IO) (config.Config, config.Naming, string, e
 	}
 	cfg, err := config.ParseBuildFlags(args, sys.Stderr)
 	return cfg, config.FlagNaming, "flags", err
-}
-
-func daemonHost(c *client.Client) string {
-	if h := c.DaemonHost(); h != "" {
-		return h
-	}
-	return client.DefaultDockerHost
 }

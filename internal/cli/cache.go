@@ -6,6 +6,7 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/gha"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/local"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/s3"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 )
 
@@ -20,6 +21,13 @@ var stores = map[string]func(cfg config.Config, getenv func(string) string) (cac
 	"gha": func(cfg config.Config, getenv func(string) string) (cache.Store, error) {
 		timeout, _ := time.ParseDuration(cfg.CacheTimeout) // validated; "" is 0, the defaults
 		return gha.New(gha.Config{Protocol: cfg.CacheProtocol, Timeout: timeout}, getenv)
+	},
+	"s3": func(cfg config.Config, getenv func(string) string) (cache.Store, error) {
+		timeout, _ := time.ParseDuration(cfg.CacheTimeout) // validated; "" is 0, the defaults
+		return s3.New(s3.Config{
+			Bucket: cfg.CacheBucket, Endpoint: cfg.CacheEndpoint, Region: cfg.CacheRegion, PathStyle: cfg.CachePathStyle,
+			AccessKey: string(cfg.CacheAccessKey), SecretKey: string(cfg.CacheSecretKey), Timeout: timeout,
+		}, getenv)
 	},
 }
 

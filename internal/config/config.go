@@ -23,7 +23,7 @@ const DefaultBuilder = "ghcr.io/rust-s2i/rust-s2i-musl-builder:stable"
 const DefaultRuntimeImage = "docker.io/library/alpine:3"
 
 // Cache backends accepted by Cache.
-var cacheBackends = []string{"none", "local", "gha"}
+var cacheBackends = []string{"none", "local", "gha", "s3"}
 
 // Network modes accepted by Network; "" leaves the daemon's default.
 var networkModes = []string{"", "bridge", "host", "none"}
@@ -49,6 +49,12 @@ type Config struct {
 	Network        string
 	Cache          string
 	CacheDir       string
+	CacheBucket    string // s3: the bucket
+	CacheEndpoint  string // s3: the store's URL; "" is the AWS environment's, else AWS S3
+	CacheRegion    string // s3: "" is the AWS environment's
+	CachePathStyle bool   // s3: ENDPOINT/BUCKET addresses
+	CacheAccessKey Secret // s3: "" with CacheSecretKey means the AWS environment's
+	CacheSecretKey Secret
 	CacheKeyPrefix string
 	CacheProtocol  string // gha only: "v1", "v2", or "" to detect
 	CacheTimeout   string // a duration bounding each cache call; "" for the backend's defaults
@@ -279,6 +285,9 @@ func (c Config) Validate(name Naming) error {
 	}
 	if c.Cache == "local" && c.CacheDir == "" {
 		bad("cache-dir", "is required with cache local")
+	}
+	if c.Cache == "s3" {
+		errs = append(errs, c.validateS3(name)...)
 	}
 	if c.CacheTimeout != "" {
 		if d, err := time.ParseDuration(c.CacheTimeout); err != nil || d <= 0 || d > time.Hour {

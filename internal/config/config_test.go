@@ -38,11 +38,16 @@ func TestValidate(t *testing.T) {
 		{"bad target", func(c *Config) { c.Target = "x86 64" }, []string{"--target:"}},
 		{"bad env", func(c *Config) { c.Env = []string{"NOEQUALS", "1X=2"} }, []string{`--env: "NOEQUALS"`, `--env: "1X=2"`}},
 		{"bad network", func(c *Config) { c.Network = "overlay" }, []string{"--network:"}},
-		{"bad cache", func(c *Config) { c.Cache = "s3" }, []string{"--cache:", "none, local, gha"}},
+		{"bad cache", func(c *Config) { c.Cache = "redis" }, []string{"--cache:", "none, local, gha, s3"}},
 		{"local cache without dir", func(c *Config) { c.Cache = "local" }, []string{"--cache-dir: is required"}},
+		{"s3 cache", func(c *Config) { c.Cache, c.CacheBucket = "s3", "ci-cache" }, nil},
+		{"s3 cache without bucket", func(c *Config) { c.Cache = "s3" }, []string{"--cache-bucket: is required with cache s3"}},
 		{"all at once", func(c *Config) {
-			c.Binary, c.Source, c.Image, c.Cache = "", "/nope", "A B", "s3"
+			c.Binary, c.Source, c.Image, c.Cache = "", "/nope", "A B", "redis"
 		}, []string{"--binary:", "--source:", "--image:", "--cache:"}},
+		{"all at once with s3", func(c *Config) {
+			c.Binary, c.Source, c.Cache = "", "/nope", "s3"
+		}, []string{"--binary:", "--source:", "--cache-bucket:"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,8 +55,16 @@ var settings = []setting{
 	{name: "env", usage: "NAME=VALUE for the build, repeatable", field: func(c *Config) any { return &c.Env }},
 	{name: "secret-env", usage: "NAME=VALUE (or NAME, read from this environment) that cargo sees but no image, log or cache entry holds, repeatable", field: func(c *Config) any { return &c.SecretEnv }},
 	{name: "network", usage: "network of the build container: bridge, host or none", field: func(c *Config) any { return &c.Network }},
-	{name: "cache", usage: "cache backend: none, local or gha", field: func(c *Config) any { return &c.Cache }},
+	{name: "cache", usage: "cache backend: none, local, gha or s3", field: func(c *Config) any { return &c.Cache }},
 	{name: "cache-dir", usage: "directory of the local cache", field: func(c *Config) any { return &c.CacheDir }},
+	{name: "cache-bucket", usage: "bucket of the s3 cache", field: func(c *Config) any { return &c.CacheBucket }},
+	{name: "cache-endpoint", usage: "URL of the s3 cache's S3-compatible store (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS S3)", field: func(c *Config) any { return &c.CacheEndpoint }},
+	{name: "cache-region", usage: "region of the s3 cache's bucket (default: AWS_REGION, AWS_DEFAULT_REGION)", field: func(c *Config) any { return &c.CacheRegion }},
+	{name: "cache-path-style", usage: "address the s3 cache's bucket as ENDPOINT/BUCKET, not BUCKET.ENDPOINT", field: func(c *Config) any { return &c.CachePathStyle }},
+	// Secrets stay off the command line (see noFlag): the CLI reads AWS_ACCESS_KEY_ID
+	// and AWS_SECRET_ACCESS_KEY, as every S3 tool does.
+	{name: "cache-access-key", usage: "access key ID of the s3 cache (default: AWS_ACCESS_KEY_ID)", field: func(c *Config) any { return &c.CacheAccessKey }, noFlag: true},
+	{name: "cache-secret-key", usage: "secret access key of the s3 cache (default: AWS_SECRET_ACCESS_KEY)", field: func(c *Config) any { return &c.CacheSecretKey }, noFlag: true},
 	{name: "cache-key-prefix", usage: "prefix of the cache keys", field: func(c *Config) any { return &c.CacheKeyPrefix }},
 	{name: "cache-protocol", usage: "protocol of the gha cache: v1 or v2 (default: detected)", field: func(c *Config) any { return &c.CacheProtocol }},
 	{name: "cache-timeout", usage: "bound on each cache call, e.g. 30s (default: 1m to restore, 2m to save)", field: func(c *Config) any { return &c.CacheTimeout }},

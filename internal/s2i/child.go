@@ -126,12 +126,15 @@ func handOver(files map[string][]byte) (map[string]string, error) {
 }
 
 // Isolated runs builds in child processes of the executable Exe (this program),
-// which reach the same daemon as Engine through the environment they inherit.
+// which reach the same daemon as Engine through the environment they inherit and Env.
 type Isolated struct {
 	Exe     string
 	Engine  containerRemover // to remove a stopped build's containers
 	Stderr  io.Writer        // where the build's log goes
 	TempDir string           // the child's temporary files go below it; "" is the system's
+	// Env is added to the child's environment: what makes it resolve the daemon
+	// Engine talks to (engine.Endpoint.ChildEnv).
+	Env []string
 }
 
 // Build runs Build in a child process. Cancelling ctx stops the child (SIGTERM, then
@@ -151,7 +154,7 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	list := filepath.Join(tmp, "containers")
 
 	cmd := exec.CommandContext(ctx, i.Exe, ChildCommand)
-	cmd.Env = append(cmd.Environ(), "TMPDIR="+tmp, containersEnv+"="+list)
+	cmd.Env = append(append(cmd.Environ(), i.Env...), "TMPDIR="+tmp, containersEnv+"="+list)
 	cmd.Stdin = bytes.NewReader(in)
 	cmd.Stderr = i.Stderr
 	// A pipe of our own rather than cmd.StdoutPipe: the files the child collects

@@ -34,7 +34,7 @@ type Request struct {
 	Incremental bool   // reuse the state of Tag when the daemon has it
 	Env         []string
 	Network     string
-	Endpoint    string // the daemon's address, which S2I insists on knowing
+	Endpoint    string // the daemon's address (engine.Endpoint.Host); S2I only checks and logs it, the client is ours
 	Labels      map[string]string
 	Volumes     []string // NAME:/path[:ro] for the build containers; never committed
 	Exclude     string   // "" in every real build; see DefaultExclude
