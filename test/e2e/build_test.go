@@ -64,7 +64,8 @@ func TestStdOnlyCrate(t *testing.T) {
 			t.Errorf("no timed phase %q in the output:\n%s", phase, r.stderr)
 		}
 	}
-	for _, part := range []string{"s2i build: source in", "s2i build: cargo", "s2i build: commit"} {
+	for _, part := range []string{"s2i build: container start, source in", "s2i build: cargo",
+		"s2i build: binary read, container running", "s2i build: commit", "package: written during the commit"} {
 		if !regexp.MustCompile(part + ` \([0-9.]+m?s\)`).MatchString(r.stderr) {
 			t.Errorf("no timing for %q in the output:\n%s", part, r.stderr)
 		}
