@@ -247,7 +247,7 @@ for c in $CRATES; do
           grep -E '^    [a-z0-9 ]+: .+ \([^)]*\)$' "$log" | sed -E 's/^    (.+) \(([^)]*)\)$/\1\t\2/' |
             while IFS=$'\t' read -r part dur; do
               printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$s" "$r" "$part" "$(go_seconds "$dur")"
-            done >>"$WORK/parts.tsv"
+            done >>"$WORK/parts.tsv" || true # none when nothing was built
         fi
         printf 'bench: %-5s %-9s %s run %d/%d: %6.2fs  (%ds elapsed)\n' "$c" "$s" "$t" "$r" "$RUNS" "$secs" $((SECONDS - START)) >&2
       done
