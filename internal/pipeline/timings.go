@@ -23,11 +23,6 @@ func (p *Pipeline) recordS2IStages(built s2i.Result, files map[string][]byte) {
 		p.recordCargoOnly(built.Stages, files[tmpimage.CargoTimeFile])
 		return
 	}
-	// Once the binary is read from the running container, the container exits.
-	exitFrom := script[2]
-	if c := t[s2i.MarkCollected]; c.After(script[2]) && c.Before(t[s2i.MarkStopped]) {
-		exitFrom = c
-	}
 	steps := []struct {
 		name     string
 		from, to time.Time
@@ -38,9 +33,8 @@ func (p *Pipeline) recordS2IStages(built s2i.Result, files map[string][]byte) {
 		{"container start, source in", t[s2i.MarkStart], script[0]},
 		{"assemble before cargo", script[0], script[1]},
 		{"cargo", script[1], script[2]},
-		{"binary read, container running", script[2], t[s2i.MarkCollected]},
-		{"container exit", exitFrom, t[s2i.MarkStopped]},
-		{"s2i before commit", t[s2i.MarkStopped], t[s2i.MarkCommit]},
+		{"container exit", script[2], t[s2i.MarkStopped]},
+		{"binary read", t[s2i.MarkStopped], t[s2i.MarkCommit]},
 		{"commit", t[s2i.MarkCommit], t[s2i.MarkCommitted]},
 		{"container remove", t[s2i.MarkCommitted], t[s2i.MarkEnd]},
 	}
