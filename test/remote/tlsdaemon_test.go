@@ -95,12 +95,15 @@ func startTLSDaemon(t *testing.T) *tlsDaemon {
 	// --bridge=none and no iptables: the namespace has only lo, and the host's
 	// docker0 and iptables rules are the first daemon's. (In the host's namespace,
 	// --bridge=none would delete docker0.) nsenter --net, not `ip netns exec`, which
-	// remounts /sys and hides the cgroups from dockerd.
+	// remounts /sys and hides the cgroups from dockerd. Containerd namespaces of its
+	// own: where a system containerd runs (Docker's packages on a GitHub runner), both
+	// daemons use it, and one would take the other's containers for its own leftovers.
 	cmd := rootCmd(context.Background(), "nsenter", "--net=/run/netns/"+d.netns, dockerd,
 		"--config-file", cfgFile,
 		"--data-root", tlsDataRoot, "--exec-root", execRoot, "--pidfile", execRoot+"/docker.pid",
 		"-H", d.sock, "-H", tlsAddr, "--group", strconv.Itoa(os.Getgid()),
 		"--tlsverify", "--tlscacert", server+"/ca.pem", "--tlscert", server+"/cert.pem", "--tlskey", server+"/key.pem",
+		"--containerd-namespace", "rs2i-tls", "--containerd-plugins-namespace", "rs2i-tls-plugins",
 		"--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// If this test process dies, so does the daemon (sudo passes the signal on).
