@@ -65,9 +65,9 @@ func (e Endpoint) ChildEnv() []string {
 //   - a stored context is read from the config directory's contexts/ with the
 //     docker CLI's store, its TLS material included; the TLS variables do not apply.
 //
-// The Docker config directory is DOCKER_CONFIG, else $HOME/.docker. It also loads
-// the TLS material, so that a bad certificate file is reported before any
-// connection. Every error is one sentence that names what to fix.
+// The Docker config directory is DOCKER_CONFIG, else $HOME/.docker. Resolve also
+// loads the TLS material, so that a bad certificate file is reported before any
+// connection. Each error is one line that names what to fix.
 //
 // One difference from the docker CLI: a config.json that cannot be parsed is an error
 // here (the CLI warns and uses the default context), because the context it names

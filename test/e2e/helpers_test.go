@@ -42,6 +42,7 @@ func run(m *testing.M) int {
 	if testing.Short() {
 		return m.Run() // every test skips itself
 	}
+	defer weed.Stop()
 	dir, err := os.MkdirTemp("", "rust-s2i-musl-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -95,12 +95,15 @@ func startTLSDaemon(t *testing.T) *tlsDaemon {
 	// --bridge=none and no iptables: the namespace has only lo, and the host's
 	// docker0 and iptables rules are the first daemon's. (In the host's namespace,
 	// --bridge=none would delete docker0.) nsenter --net, not `ip netns exec`, which
-	// remounts /sys and hides the cgroups from dockerd.
+	// remounts /sys and hides the cgroups from dockerd. Containerd namespaces of its
+	// own: where a system containerd runs (Docker's packages on a GitHub runner), both
+	// daemons use it, and one would take the other's containers for its own leftovers.
 	cmd := rootCmd(context.Background(), "nsenter", "--net=/run/netns/"+d.netns, dockerd,
 		"--config-file", cfgFile,
 		"--data-root", tlsDataRoot, "--exec-root", execRoot, "--pidfile", execRoot+"/docker.pid",
 		"-H", d.sock, "-H", tlsAddr, "--group", strconv.Itoa(os.Getgid()),
 		"--tlsverify", "--tlscacert", server+"/ca.pem", "--tlscert", server+"/cert.pem", "--tlskey", server+"/key.pem",
+		"--containerd-namespace", "rs2i-tls", "--containerd-plugins-namespace", "rs2i-tls-plugins",
 		"--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// If this test process dies, so does the daemon (sudo passes the signal on).
@@ -266,6 +269,12 @@ func (d *tlsDaemon) loadTestImages(t *testing.T) {
 		t.Fatalf("docker load into the second daemon: %v", err)
 	}
 	t.Logf("loaded %v into the second daemon in %s (once per data root)", missing, time.Since(start).Round(time.Second))
+	// An image that a load replaced under its tag is dangling now: without this, each
+	// new builder would leave its 1.2 GB predecessor in the kept data root. Every image
+	// of this daemon is the tests' own.
+	if _, err := d.api.ImagePrune(ctx, client.ImagePruneOptions{Filters: client.Filters{}.Add("dangling", "true")}); err != nil {
+		t.Logf("pruning the second daemon's replaced images: %v", err)
+	}
 }
 
 // findTool finds a program the test needs, in PATH or the sbin directories that an

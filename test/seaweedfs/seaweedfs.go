@@ -102,7 +102,13 @@ func start(ctx context.Context, bin, dir string) (*Server, error) {
 		"-filer.port=" + p(4), "-filer.port.grpc=" + p(5),
 		"-s3", "-s3.port=" + p(6), "-s3.port.grpc=" + p(7),
 		"-s3.config=" + config,
-		// Small volumes: the tests store megabytes, not the 30 GB default.
+		// Off: the Iceberg and Lance catalogs (fixed default ports), and the
+		// telemetry that would leave loopback.
+		"-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+		// Its sockets in its own directory, not /tmp.
+		"-s3.localSocket=" + filepath.Join(dir, "s3.sock"), "-filer.localSocket=" + filepath.Join(dir, "filer.sock"),
+		// Small volumes, as many as the disk holds: each bucket is a collection
+		// with volumes of its own, and the tests make many buckets of megabytes.
 		"-master.volumeSizeLimitMB=256", "-volume.max=0",
 	}
 	cmd := exec.Command(bin, args...)

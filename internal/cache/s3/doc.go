@@ -18,11 +18,12 @@
 //   - Entries are immutable. Save looks first (a taken key costs a HEAD, not an
 //     upload), then writes with If-None-Match: *, on the single PUT and on
 //     CompleteMultipartUpload alike, so that of two agents racing for one key
-//     exactly one writes it and the other gets cache.ErrExists. AWS S3 (since
-//     2024), MinIO and SeaweedFS honour the condition; a store that ignores it
-//     falls back to the HEAD alone, and two agents that pass it at the same instant
-//     both write: last one wins. Both wrote an entry valid for the key (keys name
-//     what decides the content), so a restore still gets a whole, right entry.
+//     exactly one writes it and the other gets cache.ErrExists. SeaweedFS honours
+//     the condition on both (TestConditionalWrite), as AWS S3 does since 2024. On
+//     a store that ignores it the HEAD alone guards the key, and two agents that
+//     pass it at the same instant both write: the last one wins. Both wrote an
+//     entry valid for the key (keys name what decides the content), so a restore
+//     still gets a whole, right entry.
 //   - A save that dies half-way leaves no entry. An entry larger than PartSize is a
 //     multipart upload, which becomes an object only on Complete; any failure
 //     aborts the upload. A process killed outright cannot abort: its parts stay
