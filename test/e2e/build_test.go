@@ -202,7 +202,7 @@ func TestBadInput(t *testing.T) {
 		{"missing source", []string{"build", "--binary", "hello", "--source", "/does/not/exist"}, []string{"--source", "/does/not/exist", "does not exist"}},
 		{"bad image", []string{"build", "--binary", "hello", "--source", crate("hello"), "--image", "Bad Image!"}, []string{"--image", "Bad Image!", "not a valid image reference"}},
 		{"all at once", []string{"build", "--source", "/does/not/exist", "--image", "two words", "--runtime-image", "::", "--cache", "s3"},
-			[]string{"--binary", "--source", "--image", "--runtime-image", "--cache", "none, local, gha"}},
+			[]string{"--binary", "--source", "--image", "--runtime-image", "--cache-bucket", "required with cache s3"}},
 		{"unknown flag", []string{"build", "--binray", "hello"}, []string{"binray"}},
 	}
 	// Every case names the hello crate, whose images would be rust-musl-hello(-tmp).
