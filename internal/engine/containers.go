@@ -124,7 +124,7 @@ type Files interface {
 // ReadFiles reads the named regular files of directory dir out of an image (every
 // regular file below dir when no name is given, named by its path below dir), in
 // one pass through a container that is created but never started. Names it does
-// not find are missing from the result. Each file is bounded by maxFile.
+// not find are missing from the result. Each file is bounded by MaxFile.
 func ReadFiles(ctx context.Context, e Files, image, dir string, names ...string) (map[string][]byte, error) {
 	var files map[string][]byte
 	// The entrypoint is never run; it only lets the daemon create a container from
@@ -168,12 +168,12 @@ func ContainerFiles(ctx context.Context, e Archives, containerID, dir string, na
 		if h.Typeflag != tar.TypeReg || len(want) > 0 && !want[rel] {
 			continue
 		}
-		if files[rel], err = io.ReadAll(io.LimitReader(tr, maxFile)); err != nil {
+		if files[rel], err = io.ReadAll(io.LimitReader(tr, MaxFile)); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", h.Name, err)
 		}
 	}
 }
 
-// maxFile bounds what ReadFiles reads of one file: the largest binary a final
+// MaxFile bounds what ReadFiles reads of one file: the largest binary a final
 // image may hold.
-const maxFile = 4 << 30
+const MaxFile = 4 << 30

@@ -109,9 +109,9 @@ func TestS2IStep(t *testing.T) {
 	if len(reqs) != 2 || reqs[1].Builder != cfg.TmpImage || reqs[1].Incremental {
 		t.Errorf("after a change: requests %+v, want a second build on top of %s", reqs, cfg.TmpImage)
 	}
-	// The binary was read from the build container, before its commit.
-	if got := results[len(results)-1]; got.Times[s2i.MarkCommit].IsZero() || len(got.Collected["hello"]) == 0 {
-		t.Errorf("after a change: times %v, %d bytes of binary collected: want it read from the build container",
+	// The binary came on the build container's stdout, before the container stopped.
+	if got := results[len(results)-1]; got.Times[s2i.MarkCollected].IsZero() || len(got.Collected["hello"]) == 0 {
+		t.Errorf("after a change: times %v, %d bytes of binary collected: want them sent by assemble on stdout",
 			got.Times, len(got.Collected["hello"]))
 	}
 	// The final image was written from the binary collected during the build: it is

@@ -33,6 +33,7 @@ func (p *Pipeline) recordS2IStages(built s2i.Result, files map[string][]byte) {
 		{"container start, source in", t[s2i.MarkStart], script[0]},
 		{"assemble before cargo", script[0], script[1]},
 		{"cargo", script[1], script[2]},
+		{"binary out on stdout", script[2], t[s2i.MarkCollected]},
 		{"container exit", script[2], t[s2i.MarkStopped]},
 		{"binary read", t[s2i.MarkStopped], t[s2i.MarkCommit]},
 		{"commit", t[s2i.MarkCommit], t[s2i.MarkCommitted]},

@@ -58,7 +58,7 @@ func (t *tracker) ContainerCreate(ctx context.Context, opts client.ContainerCrea
 	}
 	t.names = append(t.names, opts.Name)
 	t.times.mark(MarkCreate)
-	return t.Client.ContainerCreate(ctx, opts)
+	return t.Client.ContainerCreate(ctx, buildContainerOptions(opts))
 }
 
 // stop refuses every later create, waits for one in flight, and returns the names

@@ -1,7 +1,12 @@
 package s2i
 
 import (
+	"archive/tar"
+	"bufio"
 	"context"
+	"encoding/base64"
+	"errors"
+	"io"
 	"maps"
 	"sync"
 	"time"
@@ -12,17 +17,32 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
-// What the build does besides S2I's own steps, at the one moment it can: S2I
-// commits the assemble container once the script has succeeded, and the container
-// is still there, stopped, until the commit ends. The tracker reads the files the
-// request names (the binary) from that container just before the daemon commits
-// it, so the final image needs no container of its own and can be written during
-// the commit rather than after it.
+// The build's files (the binary for the final image, assemble's timings) come out
+// of the build container itself, so the final image needs no container of its own
+// and is written while the daemon still works on the -tmp image.
+//
+// They come on the container's stdout: once the binary is in place, assemble
+// prints a line with the build's token (which reaches the container as
+// /tmp/.rust-s2i-collect, beside the source), the files as a base64 tar, and a
+// closing line with the token. The tracker takes that part out of the attach
+// stream (divert), so S2I's log never shows it, and the final image is written
+// while the container exits and the daemon commits it. Nothing in the container
+// waits for the client.
+//
+// A build without the token file (a git URL, whose source S2I fetches itself), or
+// whose stream could not be read, has the files read from the stopped container
+// just before the commit: later, and a mount of its file system more. The daemon
+// runs a read and the commit one after the other on one container, so the small
+// read goes first.
 
-// collector reads the request's files from the committed container, once.
+// collectTokenFile is the token's file, beside src/ in what S2I uploads to /tmp.
+const collectTokenFile = ".rust-s2i-collect"
+
+// collector gets the request's files from the build container, once.
 type collector struct {
 	dir   string
 	names []string
+	token string // the lines around the files on stdout start with it; "" for none
 	// onCollected is given the files as soon as they are read.
 	onCollected func(map[string][]byte)
 
@@ -30,19 +50,76 @@ type collector struct {
 	files map[string][]byte
 }
 
-// from reads the files from container id; a failure only means the caller reads
-// them from the committed image instead.
+// from reads the files from container id unless they came already; a failure only
+// means the caller reads them from the committed image instead.
 func (c *collector) from(ctx context.Context, e engine.Archives, id string) {
-	files, err := engine.ContainerFiles(ctx, e, id, c.dir, c.names...)
-	if err != nil || len(files) == 0 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.files != nil {
 		return
 	}
-	c.mu.Lock()
+	files, err := engine.ContainerFiles(ctx, e, id, c.dir, c.names...)
+	if err == nil {
+		c.setLocked(files)
+	}
+}
+
+// setLocked keeps the files and hands them on; c.mu is held.
+func (c *collector) setLocked(files map[string][]byte) {
+	if len(files) == 0 || c.files != nil {
+		return
+	}
 	c.files = files
-	c.mu.Unlock()
 	if c.onCollected != nil {
 		c.onCollected(files)
 	}
+}
+
+// fromStream returns the sink for the files on stdout: a base64 tar, decoded as it
+// comes. done is called once the files are kept.
+func (c *collector) fromStream(done func()) io.WriteCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		files, err := untarNamed(base64.NewDecoder(base64.StdEncoding, pr), c.names)
+		pr.CloseWithError(io.ErrClosedPipe) // after an error too: the writer must never block
+		if err != nil {
+			return
+		}
+		c.mu.Lock()
+		c.setLocked(files)
+		c.mu.Unlock()
+		done()
+	}()
+	return pw
+}
+
+// untarNamed reads the named regular files out of a tar stream, each bounded like
+// a file read from an image.
+func untarNamed(r io.Reader, names []string) (map[string][]byte, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	files := map[string][]byte{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag != tar.TypeReg || !want[h.Name] {
+			continue
+		}
+		if files[h.Name], err = io.ReadAll(io.LimitReader(tr, engine.MaxFile)); err != nil {
+			return nil, err
+		}
+	}
+	// The rest of the stream (tar's padding) is read to its end by the caller's close.
+	_, _ = io.Copy(io.Discard, r)
+	return files, nil
 }
 
 func (c *collector) result() map[string][]byte {
@@ -83,6 +160,7 @@ const (
 	MarkBegin     = "begin"     // the build began (in the child, once it runs)
 	MarkCreate    = "create"    // the container's create request went out
 	MarkStart     = "start"     // its start request went out
+	MarkCollected = "collected" // the files came on the container's stdout
 	MarkStopped   = "stopped"   // the daemon reported it stopped
 	MarkCommit    = "commit"    // the commit request went out
 	MarkCommitted = "committed" // the commit ended
@@ -108,6 +186,31 @@ func (t *tracker) ContainerWait(ctx context.Context, id string, opts client.Cont
 		}
 	}()
 	return client.ContainerWaitResult{Result: res, Error: errs}
+}
+
+// ContainerCreate's options, for the build container: no log driver. The output
+// is read through the attach stream; the daemon's copy of it in a json-file log,
+// removed with the container, is work for nothing (the binary passes on stdout).
+func buildContainerOptions(opts client.ContainerCreateOptions) client.ContainerCreateOptions {
+	if opts.HostConfig != nil && opts.HostConfig.LogConfig.Type == "" {
+		hc := *opts.HostConfig
+		hc.LogConfig = container.LogConfig{Type: "none"}
+		opts.HostConfig = &hc
+	}
+	return opts
+}
+
+// ContainerAttach takes the collected files out of the container's stdout.
+func (t *tracker) ContainerAttach(ctx context.Context, id string, opts client.ContainerAttachOptions) (client.ContainerAttachResult, error) {
+	res, err := t.Client.ContainerAttach(ctx, id, opts)
+	if err != nil || t.collect == nil || t.collect.token == "" || res.Reader == nil {
+		return res, err
+	}
+	d := newDivert(res.Reader, t.collect.token, func() io.WriteCloser {
+		return t.collect.fromStream(func() { t.times.mark(MarkCollected) })
+	})
+	res.Reader = bufio.NewReader(d)
+	return res, nil
 }
 
 // ContainerCommit reads the collector's files, then commits the container. First,

@@ -157,7 +157,12 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 	}
 	var overrides build.Overrides
 	if req.Copy && req.Exclude == "" {
-		overrides.Downloader = localSource{dir: req.Source}
+		src := localSource{dir: req.Source}
+		if tr.collect != nil {
+			tr.collect.token = "rust-s2i-collect-" + randomHex(16)
+			src.collectToken = tr.collect.token
+		}
+		overrides.Downloader = src
 	}
 	b, _, err := strategies.Strategy(tr, cfg, overrides)
 	if err != nil {

@@ -24,6 +24,9 @@ import (
 // (source.Walk decides what the build sees).
 type localSource struct {
 	dir string
+	// collectToken, when set, goes beside the source: assemble sends the binary
+	// on stdout between lines with it (see collect.go).
+	collectToken string
 }
 
 // Download implements S2I's build.Downloader.
@@ -31,6 +34,13 @@ func (s localSource) Download(cfg *api.Config) (*git.SourceInfo, error) {
 	cfg.WorkingSourceDir = filepath.Join(cfg.WorkingDir, constants.Source)
 	if err := placeTree(s.dir, cfg.WorkingSourceDir); err != nil {
 		return nil, fmt.Errorf("copying source %s: %w", s.dir, err)
+	}
+	if s.collectToken != "" {
+		// Beside src/ in what S2I uploads, so in the container's /tmp.
+		token := filepath.Join(filepath.Dir(cfg.WorkingSourceDir), collectTokenFile)
+		if err := os.WriteFile(token, []byte(s.collectToken+"\n"), 0o644); err != nil {
+			return nil, err
+		}
 	}
 	return &git.SourceInfo{Location: s.dir}, nil
 }

@@ -65,10 +65,14 @@ func TestStdOnlyCrate(t *testing.T) {
 		}
 	}
 	for _, part := range []string{"s2i build: container start, source in", "s2i build: cargo",
-		"s2i build: binary read", "s2i build: commit", "package: written during the commit"} {
+		"s2i build: binary out on stdout", "s2i build: commit", "package: written during the commit"} {
 		if !regexp.MustCompile(part + ` \([0-9.]+m?s\)`).MatchString(r.stderr) {
 			t.Errorf("no timing for %q in the output:\n%s", part, r.stderr)
 		}
+	}
+	// The binary passes on assemble's stdout, but never into the log.
+	if strings.Contains(r.stderr, "rust-s2i-collect-") {
+		t.Errorf("the binary's hand-over shows in the log:\n%s", r.stderr)
 	}
 	for _, out := range []string{"image=" + final, "tmp-image=" + tmp, "image-id=sha256:"} {
 		if !strings.Contains(r.stdout, out) {
