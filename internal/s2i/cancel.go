@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,9 @@ type tracker struct {
 	// collect, when set, reads files from the container S2I commits (see collect.go).
 	collect *collector
 	times   timeline
+	// assemble is the ID of the container that runs assemble (not save-artifacts,
+	// whose stdout is the previous state's tar). Set under mu.
+	assemble string
 
 	mu      sync.Mutex // held across a create, so stop waits for one in flight
 	names   []string
@@ -58,7 +62,11 @@ func (t *tracker) ContainerCreate(ctx context.Context, opts client.ContainerCrea
 	}
 	t.names = append(t.names, opts.Name)
 	t.times.mark(MarkCreate)
-	return t.Client.ContainerCreate(ctx, buildContainerOptions(opts))
+	res, err := t.Client.ContainerCreate(ctx, buildContainerOptions(opts))
+	if err == nil && opts.Config != nil && strings.Contains(strings.Join(opts.Config.Cmd, " "), "/assemble") {
+		t.assemble = res.ID // the container whose stdout carries the collected files
+	}
+	return res, err
 }
 
 // stop refuses every later create, waits for one in flight, and returns the names

@@ -203,7 +203,10 @@ func buildContainerOptions(opts client.ContainerCreateOptions) client.ContainerC
 // ContainerAttach takes the collected files out of the container's stdout.
 func (t *tracker) ContainerAttach(ctx context.Context, id string, opts client.ContainerAttachOptions) (client.ContainerAttachResult, error) {
 	res, err := t.Client.ContainerAttach(ctx, id, opts)
-	if err != nil || t.collect == nil || t.collect.token == "" || res.Reader == nil {
+	t.mu.Lock()
+	isAssemble := id == t.assemble
+	t.mu.Unlock()
+	if err != nil || !isAssemble || t.collect == nil || t.collect.token == "" || res.Reader == nil {
 		return res, err
 	}
 	d := newDivert(res.Reader, t.collect.token, func() io.WriteCloser {
