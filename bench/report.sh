@@ -148,8 +148,9 @@ The parts of P's phases in the **change** scenario, from the indented
 client saw and those assemble wrote, on the same clock (a container's is the
 host's): the child process's start, S2I's own steps (the source placed, the
 scripts), the container's create, its start with the source streamed in, assemble
-before cargo, cargo, the container's exit as the daemon reports it, the binary read
-from the stopped container, the commit of the -tmp image, the container's removal. "package: written during the commit" is
+before cargo, cargo, the binary out on assemble's stdout (overlapping the exit), the
+container's exit as the daemon reports it, S2I's steps before the commit, the commit
+of the -tmp image, the container's removal. "package: written during the commit" is
 the final image, written while the daemon commits; the package phase is what is
 left of it once the build is done. **outside cargo** is P's wall time less cargo,
 run by run; **floor** is \`docker run --rm --entrypoint /bin/true BUILDER\`, timed in

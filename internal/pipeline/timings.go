@@ -35,7 +35,7 @@ func (p *Pipeline) recordS2IStages(built s2i.Result, files map[string][]byte) {
 		{"cargo", script[1], script[2]},
 		{"binary out on stdout", script[2], t[s2i.MarkCollected]},
 		{"container exit", script[2], t[s2i.MarkStopped]},
-		{"binary read", t[s2i.MarkStopped], t[s2i.MarkCommit]},
+		{"before commit", t[s2i.MarkStopped], t[s2i.MarkCommit]},
 		{"commit", t[s2i.MarkCommit], t[s2i.MarkCommitted]},
 		{"container remove", t[s2i.MarkCommitted], t[s2i.MarkEnd]},
 	}

@@ -25,7 +25,7 @@ func TestRecordS2IStages(t *testing.T) {
 	want := []string{
 		"s2i build: child start 50ms", "s2i build: s2i prepare 30ms", "s2i build: container create 40ms",
 		"s2i build: container start, source in 580ms", "s2i build: assemble before cargo 50ms",
-		"s2i build: cargo 1.9s", "s2i build: binary out on stdout 50ms", "s2i build: container exit 250ms", "s2i build: binary read 50ms",
+		"s2i build: cargo 1.9s", "s2i build: binary out on stdout 50ms", "s2i build: container exit 250ms", "s2i build: before commit 50ms",
 		"s2i build: commit 250ms", "s2i build: container remove 100ms",
 	}
 	if !slices.Equal(r.records, want) {
