@@ -344,17 +344,7 @@ func locked(p string) bool {
 // someone listing the cache, and is injective: '%' and '~' are always escaped, so a
 // cut name (which has "~HEX") never equals an uncut one.
 func entryName(key string) string {
-	var b strings.Builder
-	b.WriteString(entryPrefix)
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	name := b.String()
+	name := entryPrefix + cache.EscapeKey(key)
 	if len(name) <= len(entryPrefix)+maxPlainName {
 		return name
 	}

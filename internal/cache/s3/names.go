@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 )
 
 // maxObjectName is S3's limit on an object's name, in bytes.
@@ -14,17 +16,7 @@ const maxObjectName = 1024
 // becomes itself or %XX and '%' is always escaped, so the mapping is injective and
 // keeps prefixes: objectName(p) starts objectName(k) exactly when p starts k.
 func objectName(key string) string {
-	var b strings.Builder
-	b.WriteString(Root)
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
+	return Root + cache.EscapeKey(key)
 }
 
 // keyOf is objectName's inverse; ok is false for a name objectName cannot have
