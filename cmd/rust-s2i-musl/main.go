@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cli"
 )
@@ -17,7 +18,7 @@ import (
 var version = ""
 
 func main() {
-	code := cli.Run(signalContext(), os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}, cli.Version(buildVersion()))
+	code := cli.Run(signalContext(), os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}, cli.Version(buildVersion()))
 	os.Exit(code)
 }
 

@@ -26,7 +26,7 @@ func TestReporterInActions(t *testing.T) {
 		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
 	}
 	var log, out bytes.Buffer
-	r := &Reporter{Log: &log, Out: &out, Now: fakeClock(), GitHub: NewGitHub(&log, func(k string) string { return env[k] })}
+	r := NewActions(Options{Log: &log, Out: &out, Now: fakeClock()}, func(k string) string { return env[k] })
 	r.Mask("hunter2", "")
 	end := r.Phase("s2i build")
 	end()
@@ -65,7 +65,7 @@ func TestReporterPlain(t *testing.T) {
 	t.Parallel()
 	var log, out bytes.Buffer
 	file := filepath.Join(t.TempDir(), "outputs")
-	r := &Reporter{Log: &log, Out: &out, OutputFile: file, Now: fakeClock()}
+	r := NewPlain(Options{Log: &log, Out: &out, OutputFile: file, Now: fakeClock()})
 	r.Mask("hunter2")
 	r.Phase("package")()
 	r.Warn("careful")
@@ -99,7 +99,7 @@ func TestFail(t *testing.T) {
 		return map[string]string{"GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary}[k]
 	}
 	var log bytes.Buffer
-	r := &Reporter{Log: &log, Out: io.Discard, Now: time.Now, GitHub: NewGitHub(&log, getenv)}
+	r := NewActions(Options{Log: &log, Out: io.Discard, Now: fakeClock()}, getenv)
 	r.Output("image", "svc")
 	r.Phase("prepare images")()
 	end := r.Phase("s2i build")
@@ -123,7 +123,7 @@ func TestFail(t *testing.T) {
 func TestOutputFileSourcedBySh(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "outputs")
-	r := &Reporter{Log: io.Discard, Out: io.Discard, OutputFile: file, Now: fakeClock()}
+	r := NewPlain(Options{Log: io.Discard, Out: io.Discard, OutputFile: file, Now: fakeClock()})
 	tricky := `{"a": "it's \"quoted\"", "b": "$HOME ` + "`x`" + `"}` + "\nsecond line"
 	r.Output("metadata", tricky)
 	r.Output("image-id", "sha256:1")

@@ -25,10 +25,7 @@ const pluginOutputFile = "rust-s2i-musl.env"
 // Woodpecker/Drone plugin step, from the action's inputs or the plugin's settings.
 func runBuild(ctx context.Context, args []string, sys IO) error {
 	cfg, naming, frontEnd, err := buildConfig(args, sys)
-	rep := &ci.Reporter{Log: sys.Stderr, Out: sys.Stdout, Now: time.Now}
-	if frontEnd == config.FrontEndActions {
-		rep.GitHub = ci.NewGitHub(sys.Stderr, sys.Getenv)
-	}
+	rep := newReporter(cfg, frontEnd, sys)
 	// Masked before anything else is printed, the bad-input report included.
 	rep.Mask(string(cfg.Password), sys.Getenv("ACTIONS_RUNTIME_TOKEN"))
 	// The access key ID is no secret to AWS, but it names an account: masked too.
@@ -59,12 +56,8 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 	if err := errors.Join(err, cfg.Validate(naming), cfg.Preflight(naming), serr); err != nil {
 		return err
 	}
-	if frontEnd == config.FrontEndPlugin && cfg.OutputFile == "" {
-		cfg.OutputFile = pluginOutputFile
-	}
-	rep.OutputFile = cfg.OutputFile
 
-	start := time.Now()
+	start := sys.Now()
 	ep, err := engine.Resolve(sys.Getenv)
 	if err != nil {
 		return err
@@ -86,8 +79,22 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 		}
 		return err
 	}
-	fmt.Fprintf(sys.Stderr, "built %s in %s\n", cfg.FinalImage(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(sys.Stderr, "built %s in %s\n", cfg.FinalImage(), sys.Now().Sub(start).Round(time.Millisecond))
 	return rep.Finish()
+}
+
+// newReporter returns the reporter for the front end: workflow commands inside
+// Actions, plain lines elsewhere. The Woodpecker/Drone plugin always writes an
+// output file, as those CIs have no step outputs.
+func newReporter(cfg config.Config, frontEnd string, sys IO) *ci.Reporter {
+	o := ci.Options{Log: sys.Stderr, Out: sys.Stdout, OutputFile: cfg.OutputFile, Now: sys.Now}
+	if frontEnd == config.FrontEndPlugin && o.OutputFile == "" {
+		o.OutputFile = pluginOutputFile
+	}
+	if frontEnd == config.FrontEndActions {
+		return ci.NewActions(o, sys.Getenv)
+	}
+	return ci.NewPlain(o)
 }
 
 // s2iRunner runs each S2I build in a child process of this program (see

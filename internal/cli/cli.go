@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
@@ -26,6 +27,7 @@ type IO struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	Now            func() time.Time // the clock builds are timed by; build needs it
 }
 
 // Version is set by main from the build information.
