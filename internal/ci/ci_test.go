@@ -138,3 +138,75 @@ func TestOutputFileSourcedBySh(t *testing.T) {
 		t.Errorf("sourced %q, want %q", out, want)
 	}
 }
+
+// The KEY=VALUE lines on stdout are read a line at a time (the e2e tests split
+// them on "\n" and cut at the first "="): a value of several lines, the tags, must
+// come out on its own line, its items joined with commas, while $GITHUB_OUTPUT
+// keeps the lines, as docker/metadata-action's tags output has them.
+func TestStdoutOutputsOneLineEach(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, value, stdout string
+	}{
+		{"one line", "ghcr.io/o/app:1", "tags=ghcr.io/o/app:1\n"},
+		{"empty", "", "tags=\n"},
+		{"lines", "ghcr.io/o/app:1\nghcr.io/o/app:latest", "tags=ghcr.io/o/app:1,ghcr.io/o/app:latest\n"},
+		{"trailing newline", "a:1\nb:2\n", "tags=a:1,b:2\n"},
+		{"CRLF and an empty line", "a:1\r\n\r\nb:2", "tags=a:1,b:2\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			ghOutput := filepath.Join(dir, "output")
+			getenv := func(k string) string {
+				return map[string]string{"GITHUB_OUTPUT": ghOutput, "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}[k]
+			}
+			for dialect, newReporter := range map[string]func(Options) *Reporter{
+				"plain":   NewPlain,
+				"actions": func(o Options) *Reporter { return NewActions(o, getenv) },
+			} {
+				var out bytes.Buffer
+				r := newReporter(Options{Log: io.Discard, Out: &out, Now: fakeClock()})
+				r.Output("tags", tc.value)
+				r.Output("image", "x")
+				if err := r.Finish(); err != nil {
+					t.Fatal(err)
+				}
+				if want := "image=x\n" + tc.stdout; out.String() != want {
+					t.Errorf("%s: stdout %q, want %q", dialect, out.String(), want)
+				}
+			}
+			if o, _ := os.ReadFile(ghOutput); !strings.Contains(string(o), "\n"+tc.value+"\n") {
+				t.Errorf("$GITHUB_OUTPUT does not hold the value as it was, %q:\n%s", tc.value, o)
+			}
+		})
+	}
+}
+
+// Workflow command data is escaped as the Actions toolkit does (% \r \n), so a
+// message of several lines stays one command and a "%0A" in it is not read as a
+// newline. go-githubactions does it; this keeps anyone from writing "::" by hand.
+func TestWorkflowCommandsEscaped(t *testing.T) {
+	t.Parallel()
+	const tricky = "100% of a\r\nb"
+	const escaped = "100%25 of a%0D%0Ab"
+	for _, tc := range []struct {
+		name string
+		do   func(r *Reporter)
+		want string
+	}{
+		{"warning", func(r *Reporter) { r.Warn("%s", tricky) }, "::warning::" + escaped + "\n"},
+		{"notice", func(r *Reporter) { r.Notice("%s", tricky) }, "::notice::" + escaped + "\n"},
+		{"group", func(r *Reporter) { r.Phase(tricky) }, "::group::" + escaped + "\n"},
+		{"mask", func(r *Reporter) { r.Mask(tricky) }, "::add-mask::" + escaped + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var log bytes.Buffer
+			tc.do(NewActions(Options{Log: &log, Out: io.Discard, Now: fakeClock()}, func(string) string { return "" }))
+			if log.String() != tc.want {
+				t.Errorf("wrote %q, want %q", log.String(), tc.want)
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ func (plain) mask(string) {}
 func (p plain) publish(b book) error {
 	var s strings.Builder
 	for _, k := range b.keys {
-		fmt.Fprintf(&s, "%s=%s\n", k, b.outputs[k])
+		fmt.Fprintf(&s, "%s=%s\n", k, oneLine(b.outputs[k]))
 	}
 	if _, err := io.WriteString(p.Out, s.String()); err != nil {
 		return fmt.Errorf("writing outputs: %w", err)
@@ -54,6 +54,19 @@ func (p plain) publish(b book) error {
 		return fmt.Errorf("writing outputs: %w", err)
 	}
 	return nil
+}
+
+// oneLine is a value as its KEY=VALUE line on Out shows it. That form is read a
+// line at a time, so a value of several lines, which is a list of one item a line
+// (tags), shows its items joined with commas, empty lines dropped: `tags=a:1,b:2`,
+// as the metadata output's image.name joins them, and as the Woodpecker/Drone
+// settings take a list. The other forms keep the lines: $GITHUB_OUTPUT in its
+// multi-line form, the output file in quotes.
+func oneLine(v string) string {
+	if !strings.ContainsAny(v, "\r\n") {
+		return v
+	}
+	return strings.Join(strings.FieldsFunc(v, func(c rune) bool { return c == '\n' || c == '\r' }), ",")
 }
 
 // shellVars writes the outputs as a file that sh can source, as Woodpecker and
