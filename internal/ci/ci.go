@@ -27,12 +27,12 @@ type phase struct {
 // dialect writes a Reporter's events where the build runs. The Reporter has
 // already recorded each one; a dialect only writes.
 type dialect interface {
-	begin(phase string)
-	end(phase string, d time.Duration)
-	part(name string, d time.Duration)
+	begin(phase string)                // a phase starts
+	end(phase string, d time.Duration) // it ended after d
+	part(name string, d time.Duration) // a part of the phase that ended, timed apart
 	warn(msg string)
 	notice(msg string)
-	mask(secret string)
+	mask(secret string) // never empty
 	publish(b book) error
 }
 
