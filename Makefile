@@ -15,7 +15,7 @@ TEST_BUILDER_IMAGE     ?= rust-s2i-test/builder-musl:latest
 TEST_GNU_RUST_IMAGE    ?= $(TEST_RUST_IMAGE)
 TEST_GNU_BUILDER_IMAGE ?= rust-s2i-test/builder-gnu:latest
 
-.PHONY: build example test test-unit test-images test-builder-gnu clean
+.PHONY: build example test test-all test-kept test-clean test-unit test-images test-builder-gnu clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rust-s2i-musl
@@ -49,17 +49,33 @@ FUZZ_TARGETS := ./internal/archive:FuzzExtract ./internal/archive:FuzzExtractCom
 	./internal/config:FuzzParseBuildFlags ./internal/config:FuzzEnvList
 
 # Everything, the Docker-backed tests included: they fail, not skip, without a daemon.
+# hack/test-world.sh is the world around them: it starts the Docker Engine when none
+# answers, and at the end, whether the tests passed, failed or were interrupted, stops
+# what the run started (the engine only if it started it), removes what the tests made,
+# and prints the disk used before and after and what is kept for the next run.
+test:
+	bash hack/test-world.sh run $(MAKE) --no-print-directory test-all
+
+# What is kept between runs for speed (test images, the TLS daemon's data root, the
+# built servers), with sizes; `make test-clean` removes all of it.
+test-kept:
+	@bash hack/test-world.sh kept
+
+test-clean:
+	bash hack/test-world.sh run bash hack/test-world.sh purge
+
+# The tests themselves, inside the world `make test` makes.
 # Azurite (the blob store behind the v2 cache tests) is installed first, and
 # SeaweedFS's weed (the S3 store behind the s3 cache tests) built first (about 7
 # minutes on a fresh machine, then reused), so the tests themselves stay on loopback
-# and fail, not skip, without them.
+# and fail, not skip, without them; a failed install stops the run before the tests.
 # The -gnu builder is for the e2e test of a -gnu target with +crt-static.
-test: test-images test-builder-gnu
+test-all: test-images test-builder-gnu
 	$(GO) vet ./...
 	@# sshd, ip and nsenter, for test/remote's peers: a TLS dockerd and an sshd.
 	bash hack/remote-engine.sh
-	AZURITE_BLOB=$$(bash hack/azurite.sh) WEED=$$(bash hack/seaweedfs.sh) \
-	  $(GO) test -count=1 -timeout 40m ./...
+	set -e; azurite=$$(bash hack/azurite.sh); weed=$$(bash hack/seaweedfs.sh); \
+	  AZURITE_BLOB=$$azurite WEED=$$weed $(GO) test -count=1 -timeout 40m ./...
 	@# Once more on a failure: go's fuzz coordinator sometimes ends a run with "context
 	@# deadline exceeded" and no input at fault. A real crasher is kept in testdata/fuzz
 	@# and fails the second run too.

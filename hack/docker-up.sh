@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make sure a Docker daemon answers. Idempotent: does nothing when `docker info` works.
 # On a fresh machine it installs Debian's docker.io (dockerd 20.10) and starts dockerd
-# in the background, detached so it outlives this script.
+# in the background, detached so it outlives this script. hack/test-world.sh, which
+# calls it, stops that dockerd again (by the PID in /var/run/docker.pid) when the run
+# that started it ends.
 set -euo pipefail
 
 log=${DOCKERD_LOG:-/var/log/dockerd.log}

@@ -37,6 +37,35 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# Every test image carries TEST_LABEL, and so does every image and container made from
+# one (labels are inherited): hack/test-world.sh removes what the tests made by it.
+TEST_LABEL=io.rust-s2i.test
+marked() { [[ -n $(docker image inspect -f "{{index .Config.Labels \"$TEST_LABEL\"}}" "$1" 2>/dev/null) ]]; }
+
+# replaced NAME OLD_ID: a rebuild under NAME replaces the image it had, rather than
+# leaving it behind untagged (the toolchain image is 1.2 GB a generation).
+replaced() {
+  local now
+  [[ -n $2 ]] || return 0
+  now=$(docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)
+  [[ $now != "$2" ]] || return 0
+  docker image rm "$2" >/dev/null 2>&1 &&
+    echo "test-images: removed the image $1 replaced (${2#sha256:})" >&2 ||
+    in_use+=("$2")
+}
+
+# A replaced base is in use until the images made from it are replaced too: tried again
+# once everything is made.
+in_use=()
+remove_in_use() {
+  local id
+  for id in "${in_use[@]}"; do
+    docker image rm "$id" >/dev/null 2>&1 &&
+      echo "test-images: removed the replaced image ${id#sha256:}" >&2 ||
+      echo "test-images: the replaced image ${id#sha256:} is still in use; left" >&2
+  done
+}
+
 report() { # report NAME built|reused|pulled SECONDS
   local bytes
   bytes=$(docker image inspect -f '{{.Size}}' "$1")
@@ -72,7 +101,7 @@ build_debian() {
   as_root rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/debootstrap
   as_root tar --numeric-owner -C "$dir" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["/bin/bash"]' - "$DEBIAN_IMAGE" >/dev/null
+    --change 'CMD ["/bin/bash"]' --change "LABEL $TEST_LABEL=true" - "$DEBIAN_IMAGE" >/dev/null
   as_root rm -rf "$dir"
 }
 
@@ -105,9 +134,10 @@ EOF
 # carries a hash of the recipe, so an edit to it is rebuilt on the next run instead of
 # leaving a stale toolchain.
 musl_dir=$(cd "$(dirname "$0")" && pwd)/rust-musl
+# The hash covers the Debian base too: a new base is a new toolchain image.
 musl_recipe_hash() {
-  (cd "$musl_dir" && cat Dockerfile build-musl-std.sh rustc-wrapper musl-unwind-shim.c) |
-    sha256sum | cut -c1-16
+  { (cd "$musl_dir" && cat Dockerfile build-musl-std.sh rustc-wrapper musl-unwind-shim.c)
+    docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"; } | sha256sum | cut -c1-16
 }
 
 build_rust_musl() {
@@ -127,15 +157,17 @@ build_rust_musl() {
 # An image from an older recipe is rebuilt under the same tag (the old one stays, untagged,
 # until pruned).
 ensure_musl() {
-  local start=$SECONDS have
+  local start=$SECONDS have old
   have=$(docker image inspect -f '{{index .Config.Labels "io.rust-s2i.test.recipe"}}' \
     "$MUSL_IMAGE" 2>/dev/null || true)
+  old=$(docker image inspect -f '{{.Id}}' "$MUSL_IMAGE" 2>/dev/null || true)
   if [[ "$have" == "$(musl_recipe_hash)" ]]; then
     report "$MUSL_IMAGE" reused 0
     return
   fi
   [[ -z "$have" ]] || echo "test-images: $MUSL_IMAGE comes from an older hack/rust-musl/; rebuilding" >&2
   build_rust_musl
+  replaced "$MUSL_IMAGE" "$old"
   report "$MUSL_IMAGE" built $((SECONDS - start))
 }
 
@@ -188,21 +220,27 @@ nobody:x:65534:
 EOF
   tar --numeric-owner --owner=0 --group=0 -C "$dir" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["/bin/sh"]' - "$BUSYBOX_IMAGE" >/dev/null
+    --change 'CMD ["/bin/sh"]' --change "LABEL $TEST_LABEL=true" - "$BUSYBOX_IMAGE" >/dev/null
   rm -rf "$dir"
 }
 
 # ensure NAME PULL_SOURCE BUILD_FUNCTION
+# An image without TEST_LABEL comes from before the label: made anew, and the old one
+# removed. (A pulled image has no label; with TEST_IMAGES_PULL=1 it is reused as it is.)
 ensure() {
-  local start=$SECONDS
-  if image_exists "$1"; then
+  local start=$SECONDS old=""
+  if image_exists "$1" && { marked "$1" || [[ "${TEST_IMAGES_PULL:-0}" == 1 ]]; }; then
     report "$1" reused 0
-  elif try_pull "$2" "$1"; then
-    report "$1" pulled $((SECONDS - start))
-  else
-    "$3"
-    report "$1" built $((SECONDS - start))
+    return
   fi
+  old=$(docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)
+  if try_pull "$2" "$1"; then
+    report "$1" pulled $((SECONDS - start))
+    return
+  fi
+  "$3"
+  replaced "$1" "$old"
+  report "$1" built $((SECONDS - start))
 }
 
 have_debian=false
@@ -221,3 +259,4 @@ for want in "$@"; do
     *) echo "test-images: unknown image '$want' (debian, rust-musl, busybox, rust)" >&2; exit 2 ;;
   esac
 done
+remove_in_use
