@@ -69,6 +69,7 @@ type Config struct {
 // where the value itself is needed.
 type Secret string
 
+// String is *** for a set secret and "" for an unset one, so that unset shows.
 func (s Secret) String() string {
 	if s == "" {
 		return ""
@@ -223,6 +224,7 @@ type InputError struct {
 	Err     error  // the cause, when a parser gave one; Problem already says it
 }
 
+// Error is NAME: PROBLEM, one line of the bad-input report.
 func (e *InputError) Error() string { return e.Name + ": " + e.Problem }
 
 // Unwrap is the cause, if any.

@@ -46,8 +46,10 @@ func ParseBuildFlags(args []string, usage io.Writer) (Config, error) {
 // listFlag collects a repeatable flag.
 type listFlag []string
 
+// String is the entries so far, for the flag package's help.
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
+// Set adds one entry: each use of the flag is one.
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, v)
 	return nil
@@ -57,6 +59,7 @@ func (l *listFlag) Set(v string) error {
 // setting of the same name do (see parseDuration).
 type durationFlag time.Duration
 
+// String is the duration, or "" when unset, for the flag package's help.
 func (d *durationFlag) String() string {
 	if *d == 0 {
 		return "" // unset: the help text says what that means
@@ -64,6 +67,7 @@ func (d *durationFlag) String() string {
 	return time.Duration(*d).String()
 }
 
+// Set parses v with parseDuration.
 func (d *durationFlag) Set(v string) error {
 	p, err := parseDuration(v)
 	if err != nil {

@@ -142,6 +142,7 @@ type FieldError struct {
 	Problem string
 }
 
+// Error is FIELD: PROBLEM.
 func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
 
 // Validate refuses what would only fail later, request by request, and returns
