@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -27,24 +26,9 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 	cfg, naming, frontEnd, err := buildConfig(args, sys)
 	rep := newReporter(cfg, frontEnd, sys)
 	// Masked before anything else is printed, the bad-input report included.
-	rep.Mask(string(cfg.Password), sys.Getenv("ACTIONS_RUNTIME_TOKEN"))
-	// The access key ID is no secret to AWS, but it names an account: masked too.
-	rep.Mask(string(cfg.CacheAccessKey), string(cfg.CacheSecretKey))
-	if cfg.Cache == "s3" {
-		rep.Mask(sys.Getenv("AWS_SECRET_ACCESS_KEY"), sys.Getenv("AWS_SESSION_TOKEN"))
-	}
+	rep.Mask(cfg.Secrets(sys.Getenv)...)
 	secrets, serr := cfg.ResolveSecrets(naming, sys.Getenv)
-	for _, kv := range secrets {
-		_, v, _ := strings.Cut(kv, "=")
-		rep.Mask(v)
-	}
 	cfg.SecretEnv = secrets
-	for _, a := range cfg.RegistryAuth {
-		_, cred, _ := strings.Cut(a, "=")
-		if _, pass, ok := strings.Cut(cred, ":"); ok {
-			rep.Mask(pass)
-		}
-	}
 	if err != nil && frontEnd == "flags" {
 		return err // flag parsing stops at the first bad flag: nothing to validate
 	}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"time"
-
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/gha"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/local"
@@ -13,21 +11,19 @@ import (
 // localCacheBytes caps a local cache directory, like GitHub's 10 GB per repository.
 const localCacheBytes = 10 << 30
 
-// stores maps each --cache value but none to its backend's constructor.
-var stores = map[string]func(cfg config.Config, getenv func(string) string) (cache.Store, error){
-	"local": func(cfg config.Config, _ func(string) string) (cache.Store, error) {
-		return local.New(cfg.CacheDir, localCacheBytes)
+// stores maps each cache backend but none to its constructor. Each backend's
+// settings were checked by Config.Validate; the constructors check them again.
+var stores = map[string]func(c config.Cache, getenv func(string) string) (cache.Store, error){
+	config.CacheLocal: func(c config.Cache, _ func(string) string) (cache.Store, error) {
+		return local.New(c.Local.Dir, localCacheBytes)
 	},
-	"gha": func(cfg config.Config, getenv func(string) string) (cache.Store, error) {
-		timeout, _ := time.ParseDuration(cfg.CacheTimeout) // validated; "" is 0, the defaults
-		return gha.New(gha.Config{Protocol: cfg.CacheProtocol, Timeout: timeout}, getenv)
+	config.CacheGHA: func(c config.Cache, getenv func(string) string) (cache.Store, error) {
+		return gha.New(gha.Config{Protocol: c.GHA.Protocol, Timeout: c.Timeout}, getenv)
 	},
-	"s3": func(cfg config.Config, getenv func(string) string) (cache.Store, error) {
-		timeout, _ := time.ParseDuration(cfg.CacheTimeout) // validated; "" is 0, the defaults
-		return s3.New(s3.Config{
-			Bucket: cfg.CacheBucket, Endpoint: cfg.CacheEndpoint, Region: cfg.CacheRegion, PathStyle: cfg.CachePathStyle,
-			AccessKey: string(cfg.CacheAccessKey), SecretKey: string(cfg.CacheSecretKey), Timeout: timeout,
-		}, getenv)
+	config.CacheS3: func(c config.Cache, getenv func(string) string) (cache.Store, error) {
+		s := c.S3
+		s.Timeout = c.Timeout
+		return s3.New(s, getenv)
 	},
 }
 
@@ -35,13 +31,13 @@ var stores = map[string]func(cfg config.Config, getenv func(string) string) (cac
 // restore and save altogether). A cache that cannot be
 // opened is a warning and a build without cache, never a failed build.
 func openStore(cfg config.Config, getenv func(string) string, warn func(string, ...any)) cache.Store {
-	open, ok := stores[cfg.Cache]
+	open, ok := stores[cfg.Cache.Backend]
 	if !ok {
 		return nil
 	}
-	s, err := open(cfg, getenv)
+	s, err := open(cfg.Cache, getenv)
 	if err != nil {
-		warn("cache %s unavailable, building without it: %v", cfg.Cache, err)
+		warn("cache %s unavailable, building without it: %v", cfg.Cache.Backend, err)
 		return nil
 	}
 	return cache.Breaker(s)

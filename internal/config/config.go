@@ -8,10 +8,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/distribution/reference"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/s3"
 	"github.com/rust-s2i/rust-s2i-musl/internal/crate"
 )
 
@@ -22,48 +22,30 @@ const DefaultBuilder = "ghcr.io/rust-s2i/rust-s2i-musl-builder:stable"
 // DefaultRuntimeImage is the base the binary is put on.
 const DefaultRuntimeImage = "docker.io/library/alpine:3"
 
-// Cache backends accepted by Cache.
-var cacheBackends = []string{"none", "local", "gha", "s3"}
-
 // Network modes accepted by Network; "" leaves the daemon's default.
 var networkModes = []string{"", "bridge", "host", "none"}
 
-// Cache service protocols accepted by CacheProtocol; "" detects it from the runner.
-var cacheProtocols = []string{"", "v1", "v2"}
-
 // Config is everything a build needs to know, independent of where it came from.
+// The settings table (settings.go) says which setting fills which field. The build
+// settings the pipeline reads are at the top; the cache and the registry
+// credentials are sections of their own (Cache, Registry).
 type Config struct {
-	Binary         string
-	Source         string // a local directory or a git URL
-	Builder        string
-	RuntimeImage   string
-	Image          string   // the final image; default rust-musl-BINARY
-	Tags           []string // more names of the final image
-	Labels         []string // KEY=VALUE labels of the final image
-	Pull           string   // "missing" or "always", for the builder and runtime images
-	RegistryAuth   []string // REGISTRY=USER:PASSWORD, for push and pulls; secret
-	TmpImage       string   // the incremental image; default rust-musl-BINARY-tmp
-	Target         string   // "" means the builder image's own target
-	Env            []string
-	SecretEnv      []string // NAME=VALUE, or NAME for this process's own variable; see ResolveSecrets
-	Network        string
-	Cache          string
-	CacheDir       string
-	CacheBucket    string // s3: the bucket
-	CacheEndpoint  string // s3: the store's URL; "" is the AWS environment's, else AWS S3
-	CacheRegion    string // s3: "" is the AWS environment's
-	CachePathStyle bool   // s3: ENDPOINT/BUCKET addresses
-	CacheAccessKey Secret // s3: "" with CacheSecretKey means the AWS environment's
-	CacheSecretKey Secret
-	CacheKeyPrefix string
-	CacheProtocol  string // gha only: "v1", "v2", or "" to detect
-	CacheTimeout   string // a duration bounding each cache call; "" for the backend's defaults
-	CacheSave      bool   // false restores only
-	Push           bool
-	Username       string // registry credentials for Push; empty means the Docker config
-	Password       Secret
-	Clean          bool
-	OutputFile     string
+	Binary       string
+	Source       string // a local directory or a git URL
+	Builder      string
+	RuntimeImage string
+	Image        string   // the final image; default rust-musl-BINARY
+	Tags         []string // more names of the final image
+	Labels       []string // KEY=VALUE labels of the final image
+	Pull         string   // "missing" or "always", for the builder and runtime images
+	TmpImage     string   // the incremental image; default rust-musl-BINARY-tmp
+	Target       string   // "" means the builder image's own target
+	Env          []string
+	SecretEnv    []string // NAME=VALUE, or NAME for this process's own variable; see ResolveSecrets
+	Network      string
+	Push         bool
+	Clean        bool
+	OutputFile   string
 	// Repository is the CI's repository (owner/name), from its environment rather
 	// than a setting: the default -tmp image name carries it, so that two
 	// repositories building a binary of the same name on one daemon keep apart.
@@ -77,6 +59,9 @@ type Config struct {
 	NoDefaultFeatures bool
 	Profile           string
 	Locked            bool
+
+	Cache    Cache    // the cache backend and its settings (cache.go)
+	Registry Registry // the registry credentials (registry.go)
 }
 
 // Secret is a string that does not print: fmt shows it as *** (in %v, %+v, %#v,
@@ -84,6 +69,7 @@ type Config struct {
 // where the value itself is needed.
 type Secret string
 
+// String is *** for a set secret and "" for an unset one, so that unset shows.
 func (s Secret) String() string {
 	if s == "" {
 		return ""
@@ -94,19 +80,56 @@ func (s Secret) String() string {
 // GoString hides the value from %#v too.
 func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
-// Defaults returns a Config with every optional setting at its documented default.
+// Defaults returns a Config with every optional setting at its documented default:
+// the settings table's, parsed as a user's value would be.
 func Defaults() Config {
-	return Config{
-		Source:         ".",
-		Builder:        DefaultBuilder,
-		RuntimeImage:   DefaultRuntimeImage,
-		Cache:          "none",
-		CacheKeyPrefix: "rust-s2i-musl",
-		CacheSave:      true,
-		Pull:           "missing",
-		Profile:        DefaultProfile,
-		Locked:         true,
+	var c Config
+	for _, s := range settings {
+		if s.def == "" {
+			continue
+		}
+		if err := s.set(&c, s.def, FlagNaming, func(v string, _ setting) ([]string, error) { return []string{v}, nil }); err != nil {
+			panic(fmt.Sprintf("config: the default of %s: %v", s.name, err))
+		}
 	}
+	return c
+}
+
+// actionsRuntimeToken is the variable the runner hands the gha cache's token in.
+const actionsRuntimeToken = "ACTIONS_RUNTIME_TOKEN"
+
+// Secrets are the values that no log line may show, for the CI to mask before
+// anything is printed: the registry password and the passwords in registry-auth,
+// the s3 credentials, and the values of secret-env. With getenv it adds what the
+// build reads from this process's environment rather than from a setting: a bare
+// secret-env NAME's value, ACTIONS_RUNTIME_TOKEN (the gha cache's token), and with
+// cache s3 the AWS credentials. getenv may be nil: then only the settings' own.
+// Empty and repeated values are left out.
+func (c Config) Secrets(getenv func(string) string) []string {
+	all := c.Registry.secrets()
+	all = append(all, c.Cache.S3.Secrets()...)
+	for _, kv := range c.SecretEnv {
+		if name, v, ok := strings.Cut(kv, "="); ok {
+			all = append(all, v)
+		} else if getenv != nil {
+			all = append(all, getenv(name))
+		}
+	}
+	if getenv != nil {
+		all = append(all, getenv(actionsRuntimeToken))
+		if c.Cache.Backend == CacheS3 {
+			// What s3.New would take from the environment had the settings none:
+			// the access key ID too, which names an account.
+			all = append(all, s3.Config{}.Resolve(getenv).Secrets()...)
+		}
+	}
+	var out []string
+	for _, s := range all {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // FinalImage is the name of the final image, derived from the binary when unset.
@@ -194,20 +217,18 @@ func IsGitURL(source string) bool {
 	return strings.Contains(source, "://") || strings.HasPrefix(source, "git@")
 }
 
-// Naming turns a setting's kebab-case name into the name its front end uses, so that
-// errors speak the user's language: --runtime-image, runtime-image, PLUGIN_RUNTIME_IMAGE.
-type Naming func(kebab string) string
-
-// FlagNaming names settings as command-line flags.
-func FlagNaming(k string) string { return "--" + k }
-
-// InputError is one bad setting.
+// InputError is one bad setting: the CLI reports every one at once and exits 2.
 type InputError struct {
-	Name    string
-	Problem string
+	Name    string // the setting, in its front end's words (see Naming)
+	Problem string // what is wrong with it; never a secret's value
+	Err     error  // the cause, when a parser gave one; Problem already says it
 }
 
+// Error is NAME: PROBLEM, one line of the bad-input report.
 func (e *InputError) Error() string { return e.Name + ": " + e.Problem }
+
+// Unwrap is the cause, if any.
+func (e *InputError) Unwrap() error { return e.Err }
 
 var (
 	binaryRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
@@ -219,10 +240,21 @@ var (
 // joined. It is a pure function of the settings; what needs the disk is Preflight.
 func (c Config) Validate(name Naming) error {
 	var errs []error
+	errs = append(errs, c.validateImages(name)...)
+	errs = append(errs, c.validateBuild(name)...)
+	errs = append(errs, c.Cache.validate(name)...)
+	errs = append(errs, c.Registry.validate(name)...)
+	errs = append(errs, c.validateCargo(name)...)
+	return errors.Join(errs...)
+}
+
+// validateImages checks what is built and where it goes: the binary, the source,
+// the image names, push and pull.
+func (c Config) validateImages(name Naming) []error {
+	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &InputError{Name: name(field), Problem: fmt.Sprintf(format, args...)})
 	}
-
 	switch {
 	case c.Binary == "":
 		bad("binary", "is required: the name of the cargo binary target to build")
@@ -232,11 +264,16 @@ func (c Config) Validate(name Naming) error {
 	if c.Source == "" {
 		bad("source", "is required: a directory or a git URL")
 	}
-
-	errs = append(errs, checkRef(name, "builder", c.Builder, true), checkRef(name, "runtime-image", c.RuntimeImage, true),
-		checkRef(name, "image", c.Image, false), checkRef(name, "tmp-image", c.TmpImage, false))
+	for _, err := range []error{checkRef(name, "builder", c.Builder, true), checkRef(name, "runtime-image", c.RuntimeImage, true),
+		checkRef(name, "image", c.Image, false), checkRef(name, "tmp-image", c.TmpImage, false)} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, t := range c.Tags {
-		errs = append(errs, checkRef(name, "tags", t, false))
+		if err := checkRef(name, "tags", t, false); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.Push {
 		for _, n := range c.Names() {
@@ -253,15 +290,16 @@ func (c Config) Validate(name Naming) error {
 	if !oneOf(c.Pull, []string{"missing", "always"}) {
 		bad("pull", "%q is not missing or always", c.Pull)
 	}
-	for _, a := range c.RegistryAuth {
-		reg, cred, _ := strings.Cut(a, "=")
-		user, _, ok := strings.Cut(cred, ":")
-		if reg == "" || user == "" || !ok {
-			// Never the entry itself: it holds a password.
-			bad("registry-auth", "an entry for %q is not REGISTRY=USER:PASSWORD", firstRunes(reg, 40))
-		}
-	}
+	return errs
+}
 
+// validateBuild checks how the build container runs: the target, the environment
+// and the network.
+func (c Config) validateBuild(name Naming) []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &InputError{Name: name(field), Problem: fmt.Sprintf(format, args...)})
+	}
 	if c.Target != "" && !tripleRe.MatchString(c.Target) {
 		bad("target", "%q is not a target triple such as x86_64-unknown-linux-musl", c.Target)
 	}
@@ -280,31 +318,7 @@ func (c Config) Validate(name Naming) error {
 	if !oneOf(c.Network, networkModes) {
 		bad("network", "%q is not one of bridge, host, none", c.Network)
 	}
-	if !oneOf(c.Cache, cacheBackends) {
-		bad("cache", "%q is not one of %s", c.Cache, strings.Join(cacheBackends, ", "))
-	}
-	if c.Cache == "local" && c.CacheDir == "" {
-		bad("cache-dir", "is required with cache local")
-	}
-	if c.Cache == "s3" {
-		errs = append(errs, c.validateS3(name)...)
-	}
-	if c.CacheTimeout != "" {
-		if d, err := time.ParseDuration(c.CacheTimeout); err != nil || d <= 0 || d > time.Hour {
-			bad("cache-timeout", "%q is not a duration between 0 and 1h, such as 30s or 2m", c.CacheTimeout)
-		}
-	}
-	if !oneOf(c.CacheProtocol, cacheProtocols) {
-		bad("cache-protocol", "%q is not v1 or v2 (or empty to detect it)", c.CacheProtocol)
-	}
-	switch {
-	case c.Username != "" && c.Password == "":
-		bad("password", "is required with username")
-	case c.Username == "" && c.Password != "":
-		bad("username", "is required with password")
-	}
-	errs = append(errs, c.validateCargo(name)...)
-	return errors.Join(errs...)
+	return errs
 }
 
 // Preflight checks what the settings name on disk: that a local source is a crate
@@ -357,6 +371,8 @@ func (c Config) ResolveSecrets(name Naming, getenv func(string) string) ([]strin
 	return out, errors.Join(errs...)
 }
 
+// firstRunes shortens s to n runes, so that an error quoting a long value stays
+// one readable line.
 func firstRunes(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "..."
@@ -378,11 +394,5 @@ func checkRef(name Naming, field, value string, required bool) error {
 	return nil
 }
 
-func oneOf(v string, allowed []string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
-	}
-	return false
-}
+// oneOf reports whether v is one of allowed.
+func oneOf(v string, allowed []string) bool { return slices.Contains(allowed, v) }

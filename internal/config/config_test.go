@@ -38,15 +38,15 @@ func TestValidate(t *testing.T) {
 		{"bad target", func(c *Config) { c.Target = "x86 64" }, []string{"--target:"}},
 		{"bad env", func(c *Config) { c.Env = []string{"NOEQUALS", "1X=2"} }, []string{`--env: "NOEQUALS"`, `--env: "1X=2"`}},
 		{"bad network", func(c *Config) { c.Network = "overlay" }, []string{"--network:"}},
-		{"bad cache", func(c *Config) { c.Cache = "redis" }, []string{"--cache:", "none, local, gha, s3"}},
-		{"local cache without dir", func(c *Config) { c.Cache = "local" }, []string{"--cache-dir: is required"}},
-		{"s3 cache", func(c *Config) { c.Cache, c.CacheBucket = "s3", "ci-cache" }, nil},
-		{"s3 cache without bucket", func(c *Config) { c.Cache = "s3" }, []string{"--cache-bucket: is required with cache s3"}},
+		{"bad cache", func(c *Config) { c.Cache.Backend = "redis" }, []string{"--cache:", "none, local, gha, s3"}},
+		{"local cache without dir", func(c *Config) { c.Cache.Backend = "local" }, []string{"--cache-dir: is required"}},
+		{"s3 cache", func(c *Config) { c.Cache.Backend, c.Cache.S3.Bucket = "s3", "ci-cache" }, nil},
+		{"s3 cache without bucket", func(c *Config) { c.Cache.Backend = "s3" }, []string{"--cache-bucket: is required with cache s3"}},
 		{"all at once", func(c *Config) {
-			c.Binary, c.Source, c.Image, c.Cache = "", "/nope", "A B", "redis"
+			c.Binary, c.Source, c.Image, c.Cache.Backend = "", "/nope", "A B", "redis"
 		}, []string{"--binary:", "--source:", "--image:", "--cache:"}},
 		{"all at once with s3", func(c *Config) {
-			c.Binary, c.Source, c.Cache = "", "/nope", "s3"
+			c.Binary, c.Source, c.Cache.Backend = "", "/nope", "s3"
 		}, []string{"--binary:", "--source:", "--cache-bucket:"}},
 	}
 	for _, tc := range tests {
@@ -151,7 +151,7 @@ func TestParseBuildFlags(t *testing.T) {
 	if c.Binary != "x" || !c.Push || c.Image != "reg/x:1" || strings.Join(c.Env, ",") != "A=1,B=2" {
 		t.Errorf("parsed %+v", c)
 	}
-	if c.Builder != DefaultBuilder || c.Source != "." || c.Cache != "none" {
+	if c.Builder != DefaultBuilder || c.Source != "." || c.Cache.Backend != "none" {
 		t.Errorf("defaults lost: %+v", c)
 	}
 	if _, err := ParseBuildFlags([]string{"--nope"}, io.Discard); err == nil {
@@ -257,7 +257,7 @@ func TestNamesTagsLabels(t *testing.T) {
 	if err := in.Validate(InputNaming); err != nil {
 		t.Errorf("valid inputs: %v", err)
 	}
-	in.Pull, in.RegistryAuth, in.Labels = "sometimes", []string{"ghcr.io=nocolon-s3cret"}, []string{"=v"}
+	in.Pull, in.Registry.Auth, in.Labels = "sometimes", []string{"ghcr.io=nocolon-s3cret"}, []string{"=v"}
 	err = in.Validate(InputNaming)
 	checkInput(t, err, []string{"pull:", "registry-auth: an entry for \"ghcr.io\"", "labels:"})
 	if err != nil && strings.Contains(err.Error(), "s3cret") {

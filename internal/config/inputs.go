@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -14,9 +15,6 @@ const (
 	FrontEndActions = "actions" // GitHub Actions inputs, INPUT_*
 	FrontEndPlugin  = "plugin"  // Woodpecker/Drone settings, PLUGIN_*
 )
-
-// InputNaming names settings as action.yml declares them: runtime-image.
-func InputNaming(k string) string { return k }
 
 // FromInputs fills a Config from the inputs of the GitHub Action. The runner hands a
 // container action each input as INPUT_<NAME> with the name upper-cased and spaces
@@ -35,15 +33,12 @@ func InputNaming(k string) string { return k }
 func FromInputs(getenv func(string) string) (Config, error) {
 	action := githubactions.New(githubactions.WithGetenv(getenv))
 	c := Defaults()
-	c.Cache = "gha"
+	c.Cache.Backend = CacheGHA
 	err := load(&c, InputNaming, action.GetInput, func(v string, s setting) ([]string, error) {
 		return splitList(v, s.itemStart()), nil
 	})
 	return c, err
 }
-
-// inputEnv is the variable the runner passes an input in.
-func inputEnv(name string) string { return "INPUT_" + strings.ToUpper(name) }
 
 // FromEnvironment picks the front end for a `build` run without flags, the way the
 // action/plugin image runs it (Dockerfile: CMD ["build"]):
@@ -98,30 +93,14 @@ func anySet(getenv func(string) string, env func(string) string) bool {
 }
 
 // load sets every setting that get returns a non-empty value for, leaving the others
-// at what c holds. Values are parsed by the type of their field; list parses lists,
-// which is where the front ends differ. All parse errors are returned, joined.
+// at what c holds. Values are parsed by the type of their field (see setting.set);
+// list parses lists, which is where the front ends differ. All parse errors are
+// returned, joined.
 func load(c *Config, name Naming, get func(string) string, list func(string, setting) ([]string, error)) error {
 	var errs []error
 	for _, s := range settings {
-		v := get(s.name)
-		if v == "" {
-			continue
-		}
-		var err error
-		switch p := s.field(c).(type) {
-		case *string:
-			*p = v
-		case *Secret:
-			*p = Secret(v)
-		case *bool:
-			*p, err = parseBool(v)
-		case *[]string:
-			*p, err = list(v, s)
-		default:
-			panic(fmt.Sprintf("config: setting %s has a field of type %T", s.name, p))
-		}
-		if err != nil {
-			errs = append(errs, &InputError{Name: name(s.name), Problem: err.Error()})
+		if v := get(s.name); v != "" {
+			errs = append(errs, s.set(c, v, name, list))
 		}
 	}
 	return errors.Join(errs...)
@@ -137,6 +116,20 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not a boolean: use true or false (True, TRUE, False, FALSE also work)", v)
+}
+
+// parseDuration takes a positive Go duration such as 30s or 2m. Zero is refused
+// rather than taken: an unset duration setting is empty, and 0 would read as "no
+// time at all" to the user but mean the defaults here.
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration such as 30s or 2m: %w", v, err)
+	case d <= 0:
+		return 0, fmt.Errorf("%q is not a positive duration such as 30s or 2m", v)
+	}
+	return d, nil
 }
 
 // envStart matches where a NAME=VALUE entry begins.

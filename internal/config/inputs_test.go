@@ -57,7 +57,7 @@ func inputErrors(t *testing.T, err error) []string {
 
 func actionDefaults() Config {
 	c := Defaults()
-	c.Cache = "gha"
+	c.Cache.Backend = "gha"
 	return c
 }
 
@@ -99,9 +99,11 @@ func TestFromInputs(t *testing.T) {
 			*c = Config{
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
 				Image: "ghcr.io/o/app:1", TmpImage: "app-tmp", Target: "aarch64-unknown-linux-musl",
-				Env: []string{"A=1", "B=2"}, Network: "host", Cache: "local", CacheDir: "/c",
-				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Pull: "missing", Push: true, Username: "octocat",
-				Password: "s3cret", Clean: true, OutputFile: "out.env",
+				Env: []string{"A=1", "B=2"}, Network: "host",
+				Cache: Cache{Backend: "local", Local: LocalCache{Dir: "/c"}, KeyPrefix: "p", GHA: GHACache{Protocol: "v1"}, Save: true},
+				Pull:  "missing", Push: true,
+				Registry: Registry{Username: "octocat", Password: "s3cret"},
+				Clean:    true, OutputFile: "out.env",
 				Features: []string{"a, b"}, AllFeatures: true, NoDefaultFeatures: true, Profile: "small",
 			}
 		}},
@@ -400,14 +402,14 @@ func TestValidateNewSettings(t *testing.T) {
 		naming Naming
 		want   []string
 	}{
-		{"protocol v2", func(c *Config) { c.CacheProtocol = "v2" }, InputNaming, nil},
-		{"bad protocol", func(c *Config) { c.CacheProtocol = "v3" }, InputNaming, []string{"cache-protocol"}},
-		{"bad protocol as a plugin setting", func(c *Config) { c.CacheProtocol = "2" }, PluginNaming, []string{"cache_protocol"}},
-		{"credentials", func(c *Config) { c.Username, c.Password = "u", "p" }, InputNaming, nil},
-		{"username alone", func(c *Config) { c.Username = "u" }, InputNaming, []string{"password"}},
-		{"password alone", func(c *Config) { c.Password = "p" }, PluginNaming, []string{"username"}},
+		{"protocol v2", func(c *Config) { c.Cache.GHA.Protocol = "v2" }, InputNaming, nil},
+		{"bad protocol", func(c *Config) { c.Cache.GHA.Protocol = "v3" }, InputNaming, []string{"cache-protocol"}},
+		{"bad protocol as a plugin setting", func(c *Config) { c.Cache.GHA.Protocol = "2" }, PluginNaming, []string{"cache_protocol"}},
+		{"credentials", func(c *Config) { c.Registry.Username, c.Registry.Password = "u", "p" }, InputNaming, nil},
+		{"username alone", func(c *Config) { c.Registry.Username = "u" }, InputNaming, []string{"password"}},
+		{"password alone", func(c *Config) { c.Registry.Password = "p" }, PluginNaming, []string{"username"}},
 		{"all at once", func(c *Config) {
-			c.Binary, c.RuntimeImage, c.Cache, c.CacheProtocol, c.Password = "", "A B", "local", "x", "p"
+			c.Binary, c.RuntimeImage, c.Cache.Backend, c.Cache.GHA.Protocol, c.Registry.Password = "", "A B", "local", "x", "p"
 		}, PluginNaming, []string{"binary", "runtime_image", "cache_dir", "cache_protocol", "username"}},
 	}
 	for _, tc := range tests {
@@ -434,16 +436,16 @@ func TestValidateNewSettings(t *testing.T) {
 
 func TestSecretDoesNotPrint(t *testing.T) {
 	t.Parallel()
-	c := Config{Username: "u", Password: "hunter2"}
+	c := Config{Registry: Registry{Username: "u", Password: "hunter2"}}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 		if s := fmt.Sprintf(verb, c); strings.Contains(s, "hunter2") {
 			t.Errorf("%s shows the password: %s", verb, s)
 		}
-		if s := fmt.Sprintf(verb, c.Password); strings.Contains(s, "hunter2") {
+		if s := fmt.Sprintf(verb, c.Registry.Password); strings.Contains(s, "hunter2") {
 			t.Errorf("%s of the Secret shows it: %s", verb, s)
 		}
 	}
-	if string(c.Password) != "hunter2" {
+	if string(c.Registry.Password) != "hunter2" {
 		t.Error("string() must give the value")
 	}
 	if Secret("").String() != "" {

@@ -12,18 +12,6 @@ import (
 	"strings"
 )
 
-// PluginNaming names settings as a Woodpecker or Drone user writes them under
-// `settings:` in the pipeline YAML, snake_case: runtime_image. That is the name to
-// fix in the file; the variable it arrives in, PLUGIN_RUNTIME_IMAGE, is the CI's
-// business.
-func PluginNaming(k string) string { return strings.ReplaceAll(k, "-", "_") }
-
-// pluginEnv is the variable Woodpecker and Drone pass a setting in: PLUGIN_ and the
-// setting upper-cased, - and . turned into _.
-func pluginEnv(name string) string {
-	return "PLUGIN_" + strings.ToUpper(PluginNaming(name))
-}
-
 // FromPlugin fills a Config from Woodpecker/Drone plugin settings (PLUGIN_*).
 //
 // Both CIs pass a YAML list of plain values joined by commas and a map (or a list of
@@ -42,7 +30,7 @@ func FromPlugin(getenv func(string) string) (Config, error) {
 	get := func(name string) string { return strings.TrimSpace(getenv(pluginEnv(name))) }
 	c := Defaults()
 	if get("cache-dir") != "" {
-		c.Cache = "local"
+		c.Cache.Backend = CacheLocal
 	}
 	return c, load(&c, PluginNaming, get, func(v string, s setting) ([]string, error) {
 		return parsePluginItems(v, s.itemStart())

@@ -45,14 +45,16 @@ func TestFromPlugin(t *testing.T) {
 			*c = Config{
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
 				Image: "reg/app:1", TmpImage: "app-tmp", Target: "aarch64-unknown-linux-musl",
-				Env: []string{"A=1", "B=2"}, Network: "none", Cache: "gha", CacheDir: "/cache",
-				CacheKeyPrefix: "p", CacheProtocol: "v1", CacheSave: true, Pull: "missing", Push: true, Username: "bot",
-				Password: "s3cret", Clean: true, OutputFile: "out.env",
+				Env: []string{"A=1", "B=2"}, Network: "none",
+				Cache: Cache{Backend: "gha", Local: LocalCache{Dir: "/cache"}, KeyPrefix: "p", GHA: GHACache{Protocol: "v1"}, Save: true},
+				Pull:  "missing", Push: true,
+				Registry: Registry{Username: "bot", Password: "s3cret"},
+				Clean:    true, OutputFile: "out.env",
 				Features: []string{"a, b"}, AllFeatures: true, NoDefaultFeatures: true, Profile: "small",
 			}
 		}},
-		{"cache_dir makes the cache local", env{"PLUGIN_CACHE_DIR": "/cache"}, func(c *Config) { c.Cache, c.CacheDir = "local", "/cache" }},
-		{"an explicit cache wins over cache_dir", env{"PLUGIN_CACHE_DIR": "/cache", "PLUGIN_CACHE": "none"}, func(c *Config) { c.CacheDir = "/cache" }},
+		{"cache_dir makes the cache local", env{"PLUGIN_CACHE_DIR": "/cache"}, func(c *Config) { c.Cache.Backend, c.Cache.Local.Dir = "local", "/cache" }},
+		{"an explicit cache wins over cache_dir", env{"PLUGIN_CACHE_DIR": "/cache", "PLUGIN_CACHE": "none"}, func(c *Config) { c.Cache.Local.Dir = "/cache" }},
 		{"a blank cache_dir is unset", env{"PLUGIN_CACHE_DIR": "  "}, func(*Config) {}},
 		{"kebab names are not read", env{"PLUGIN_RUNTIME-IMAGE": "r:1"}, func(*Config) {}},
 		{"env as lines", env{"PLUGIN_ENV": "A=1\nB=2\n"}, func(c *Config) { c.Env = []string{"A=1", "B=2"} }},
@@ -66,7 +68,7 @@ func TestFromPlugin(t *testing.T) {
 		{"empty env map", env{"PLUGIN_ENV": `{}`}, func(*Config) {}},
 		{"env as a JSON list", env{"PLUGIN_ENV": `["A=1", "B=x,y"]`}, func(c *Config) { c.Env = []string{"A=1", "B=x,y"} }},
 		{"booleans", env{"PLUGIN_PUSH": "TRUE", "PLUGIN_CLEAN": "false"}, func(c *Config) { c.Push = true }},
-		{"cache_save false restores only", env{"PLUGIN_CACHE_SAVE": "false"}, func(c *Config) { c.CacheSave = false }},
+		{"cache_save false restores only", env{"PLUGIN_CACHE_SAVE": "false"}, func(c *Config) { c.Cache.Save = false }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,7 +20,7 @@ var toolchainRe = regexp.MustCompile(`^(stable|beta|nightly|1\.[0-9]+(\.[0-9]+)?
 type Builder struct {
 	Toolchain string // rustup toolchain
 	Base      string // Rust base image; "" keeps the Dockerfile's default
-	Target    string // target triple; "" keeps the Dockerfile's default
+	Target    string // target triple; "" is the daemon's architecture's (see builderTargetUsage)
 	Tag       string // "" names the default builder for the toolchain
 }
 
@@ -34,6 +34,13 @@ func (b Builder) ImageTag() string {
 	return repo + ":" + b.Toolchain
 }
 
+// builderTargetUsage is the help of builder --target. The CLI picks the default
+// from the daemon (see builder.DefaultTarget), so that an arm64 runner makes an
+// aarch64 builder; only when the daemon's architecture is neither, or cannot be
+// read, does the Dockerfile's x86_64 default apply.
+const builderTargetUsage = "target triple (default: the musl target of the Docker daemon's architecture, " +
+	"x86_64- or aarch64-unknown-linux-musl; x86_64-unknown-linux-musl for any other)"
+
 // ParseBuilderFlags fills a Builder from the builder subcommand's arguments.
 func ParseBuilderFlags(args []string, usage io.Writer) (Builder, error) {
 	b := Builder{Toolchain: "stable"}
@@ -41,7 +48,7 @@ func ParseBuilderFlags(args []string, usage io.Writer) (Builder, error) {
 	fs.SetOutput(usage)
 	fs.StringVar(&b.Toolchain, "toolchain", b.Toolchain, "rustup toolchain: stable, 1.NN.N or nightly-YYYY-MM-DD")
 	fs.StringVar(&b.Base, "base", "", "Rust base image (default: the Dockerfile's)")
-	fs.StringVar(&b.Target, "target", "", "target triple (default x86_64-unknown-linux-musl)")
+	fs.StringVar(&b.Target, "target", "", builderTargetUsage)
 	fs.StringVar(&b.Tag, "tag", "", "image name (default: the default builder for the toolchain)")
 	return b, parse(fs, args)
 }
@@ -114,7 +121,7 @@ func (b Bootstrap) Preflight() error {
 // parse parses a subcommand's flags, which take no other arguments.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return &InputError{Name: fs.Name(), Problem: err.Error()}
+		return &InputError{Name: fs.Name(), Problem: err.Error(), Err: err}
 	}
 	if fs.NArg() > 0 {
 		return &InputError{Name: fs.Name(), Problem: "unexpected arguments: " + strings.Join(fs.Args(), " ")}

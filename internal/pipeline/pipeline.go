@@ -189,7 +189,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg config.Config) (Result, error) {
 
 	switch {
 	case p.Cache == nil:
-	case !cfg.CacheSave:
+	case !cfg.Cache.Save:
 		fmt.Fprintln(p.Log, "cache: restore only (cache-save is false), nothing saved")
 	default:
 		end = p.Report.Phase("save")
@@ -604,8 +604,8 @@ func (p *Pipeline) pull(ctx context.Context, cfg config.Config, ref string) erro
 // logins are the credentials the build was given, for push and pulls.
 func (p *Pipeline) logins(cfg config.Config) registry.Logins {
 	return registry.Logins{
-		PerRegistry: cfg.RegistryAuth,
-		Default:     registry.Auth{Username: cfg.Username, Password: string(cfg.Password)},
+		PerRegistry: cfg.Registry.Auth,
+		Default:     registry.Auth{Username: cfg.Registry.Username, Password: string(cfg.Registry.Password)},
 		ConfigDir:   registry.DefaultConfigDir(p.Getenv),
 	}
 }

@@ -46,7 +46,7 @@ func (p *Pipeline) toolchain(ctx context.Context, ref, builderID string, prev cl
 func (p *Pipeline) keyParts(cfg config.Config, target string, tc toolchain) cache.KeyParts {
 	remote := config.IsGitURL(cfg.Source)
 	parts := cache.KeyParts{
-		Prefix: cfg.CacheKeyPrefix, Binary: cfg.Binary, Target: target,
+		Prefix: cfg.Cache.KeyPrefix, Binary: cfg.Binary, Target: target,
 		Rustc: tc.release, Toolchain: tc.key, Lock: cache.LockHash(cfg.Source, remote),
 	}
 	if p.Cache == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -97,7 +98,8 @@ type endpoint struct {
 }
 
 // parseEndpoint reads Config.Endpoint. A path is refused rather than dropped: a
-// store behind a path prefix is not something minio-go can address.
+// store behind a path prefix is not something minio-go can address. The errors
+// quote the endpoint with any password in it redacted.
 func parseEndpoint(raw string) (endpoint, error) {
 	if raw == "" {
 		raw = awsEndpoint
@@ -107,36 +109,122 @@ func parseEndpoint(raw string) (endpoint, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return endpoint{}, fmt.Errorf("endpoint %q: %w", raw, err)
+		// url's own error quotes the whole input, password and all: only its cause.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return endpoint{}, fmt.Errorf("endpoint does not parse as a URL: %w", err)
 	}
+	shown := firstRunes(u.Redacted(), 100)
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return endpoint{}, fmt.Errorf("endpoint %q: the scheme is not http or https", raw)
-	case u.Host == "":
-		return endpoint{}, fmt.Errorf("endpoint %q: no host", raw)
-	case strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil:
-		return endpoint{}, fmt.Errorf("endpoint %q: only scheme://host[:port], without a path, query or user", raw)
+		return endpoint{}, fmt.Errorf("endpoint %q: the scheme is not http or https", shown)
+	case u.Hostname() == "":
+		return endpoint{}, fmt.Errorf("endpoint %q: no host", shown)
+	case strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return endpoint{}, fmt.Errorf("endpoint %q: only scheme://host[:port], without a path, query or user", shown)
 	}
 	return endpoint{host: u.Host, secure: u.Scheme == "https", aws: u.Hostname() == "s3.amazonaws.com"}, nil
 }
 
-// check refuses what would only fail later, request by request.
-func (c Config) check() error {
+// bucketRe is S3's rule for bucket names (3 to 63 lower-case letters, digits,
+// dots and hyphens, a letter or digit at each end), with _ that some
+// S3-compatible stores allow.
+var bucketRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`)
+
+// FieldError is a problem with one field of a Config. It names the Go field
+// (Bucket, Endpoint, AccessKey, SecretKey, Timeout, PartSize, Concurrency) rather
+// than a setting, so that each front end can name the setting in its own words.
+// Problem never quotes a credential.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+// Error is FIELD: PROBLEM.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
+// Validate refuses what would only fail later, request by request, and returns
+// every problem at once, each a *FieldError, joined. It reads only c: the
+// settings are checked before the AWS environment is read (New checks again
+// after Resolve, when the environment has filled in the rest).
+func (c Config) Validate() error {
 	var errs []error
-	if c.Bucket == "" {
-		errs = append(errs, errors.New("no bucket"))
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
-	if (c.AccessKey == "") != (c.SecretKey == "") {
-		errs = append(errs, errors.New("an access key needs its secret key, and the other way round"))
+	switch {
+	case c.Bucket == "":
+		bad("Bucket", "is required with cache s3")
+	case !bucketRe.MatchString(c.Bucket):
+		bad("Bucket", "%q is not a bucket name (3 to 63 lower-case letters, digits, '.', '-' or '_')", firstRunes(c.Bucket, 70))
 	}
-	if c.Timeout < 0 || c.PartSize < 0 || c.Concurrency < 0 {
-		errs = append(errs, errors.New("negative timeout, part size or concurrency"))
+	if c.Endpoint != "" {
+		if _, err := parseEndpoint(c.Endpoint); err != nil {
+			bad("Endpoint", "is not an S3 endpoint such as https://s3.example.com or http://127.0.0.1:9000 (scheme and host, no path): %v", err)
+		}
 	}
-	if c.PartSize > 0 && c.PartSize < minPartSize {
-		errs = append(errs, fmt.Errorf("part size %d is below S3's minimum of %d", c.PartSize, minPartSize))
+	switch {
+	case c.AccessKey != "" && c.SecretKey == "":
+		bad("SecretKey", "is required with an access key")
+	case c.AccessKey == "" && c.SecretKey != "":
+		bad("AccessKey", "is required with a secret key")
+	}
+	if c.Timeout < 0 {
+		bad("Timeout", "%v is negative", c.Timeout)
+	}
+	if c.Concurrency < 0 {
+		bad("Concurrency", "%d is negative", c.Concurrency)
+	}
+	switch {
+	case c.PartSize < 0:
+		bad("PartSize", "%d is negative", c.PartSize)
+	case c.PartSize > 0 && c.PartSize < minPartSize:
+		bad("PartSize", "%d is below S3's minimum of %d", c.PartSize, minPartSize)
 	}
 	return errors.Join(errs...)
 }
 
+// check is Validate, for New.
+func (c Config) check() error { return c.Validate() }
+
 // minPartSize is S3's smallest part but the last.
 const minPartSize = 5 << 20
+
+// Secrets are the credentials in c, for a CI log to mask: the access key ID too,
+// which is no secret to AWS but names an account.
+func (c Config) Secrets() []string {
+	var out []string
+	for _, s := range []string{c.AccessKey, c.SecretKey, c.SessionToken} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Format prints c with each credential that is set shown as ***, in every verb
+// (%v, %+v, %#v, %s, %q): a Config in a log line or an error never shows them.
+func (c Config) Format(f fmt.State, verb rune) {
+	type fields Config // the same fields without the methods, so fmt prints them
+	m := fields(c)
+	m.AccessKey, m.SecretKey, m.SessionToken = mask(c.AccessKey), mask(c.SecretKey), mask(c.SessionToken)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), m)
+}
+
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "***"
+}
+
+// firstRunes shortens s to n runes, so that an error quoting a long value stays
+// one readable line.
+func firstRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "..."
+	}
+	return s
+}

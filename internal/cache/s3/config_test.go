@@ -1,8 +1,12 @@
 package s3
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseEndpoint(t *testing.T) {
@@ -107,5 +111,74 @@ func TestObjectNames(t *testing.T) {
 	}
 	if err := checkKey(strings.Repeat("/", 400)); err == nil {
 		t.Error("a key whose object name is over 1024 bytes was accepted")
+	}
+}
+
+// Validate checks the settings alone, names the Go field of each problem, returns
+// every problem at once and never quotes a credential.
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	const secret = "wJalrXUtnFEMI/K7MDENG"
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string // the fields named, in order; nil means valid
+	}{
+		{"bucket only", Config{Bucket: "ci-cache"}, nil},
+		{"everything", Config{Bucket: "ci.cache_1", Endpoint: "http://127.0.0.1:8333", Region: "eu-west-1", PathStyle: true,
+			AccessKey: "AKIA", SecretKey: secret, Timeout: time.Minute, PartSize: minPartSize, Concurrency: 2}, nil},
+		{"bare host endpoint", Config{Bucket: "b12", Endpoint: "minio.internal:9000"}, nil},
+		{"no bucket", Config{}, []string{"Bucket"}},
+		{"not a bucket name", Config{Bucket: "My Bucket"}, []string{"Bucket"}},
+		{"endpoint with a path", Config{Bucket: "b12", Endpoint: "https://s3.example.com/prefix"}, []string{"Endpoint"}},
+		{"endpoint with a fragment", Config{Bucket: "b12", Endpoint: "https://s3.example.com#x"}, []string{"Endpoint"}},
+		{"endpoint with a port only", Config{Bucket: "b12", Endpoint: "http://:9000"}, []string{"Endpoint"}},
+		{"endpoint with a password", Config{Bucket: "b12", Endpoint: "https://u:" + secret + "@s3.example.com"}, []string{"Endpoint"}},
+		{"secret key alone", Config{Bucket: "b12", SecretKey: secret}, []string{"AccessKey"}},
+		{"access key alone", Config{Bucket: "b12", AccessKey: "AKIA"}, []string{"SecretKey"}},
+		{"all at once", Config{Endpoint: "s3://x", SecretKey: secret, Timeout: -1, PartSize: 1, Concurrency: -1},
+			[]string{"Bucket", "Endpoint", "AccessKey", "Timeout", "Concurrency", "PartSize"}},
+	}
+	for _, tc := range tests {
+		err := tc.cfg.Validate()
+		var got []string
+		if err != nil {
+			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+				var fe *FieldError
+				if !errors.As(e, &fe) {
+					t.Fatalf("%s: %v (%T) is not a *FieldError", tc.name, e, e)
+				}
+				got = append(got, fe.Field)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: the error shows a secret: %v", tc.name, err)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: fields %q, want %q:\n%v", tc.name, got, tc.want, err)
+		}
+	}
+}
+
+// A Config prints without its credentials in every verb, and Secrets lists them.
+func TestConfigHidesCredentials(t *testing.T) {
+	t.Parallel()
+	c := Config{Bucket: "b12", AccessKey: "AKIAEXAMPLE", SecretKey: "hunter2", SessionToken: "tok3n"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		s := fmt.Sprintf(verb, c)
+		for _, secret := range []string{"AKIAEXAMPLE", "hunter2", "tok3n"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s shows %s: %s", verb, secret, s)
+			}
+		}
+		if !strings.Contains(s, "b12") {
+			t.Errorf("%s hides the bucket too: %s", verb, s)
+		}
+	}
+	if got := c.Secrets(); !slices.Equal(got, []string{"AKIAEXAMPLE", "hunter2", "tok3n"}) {
+		t.Errorf("Secrets() = %q", got)
+	}
+	if got := (Config{Bucket: "b12"}).Secrets(); got != nil {
+		t.Errorf("Secrets() without credentials = %q", got)
 	}
 }
