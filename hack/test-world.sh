@@ -108,8 +108,8 @@ images_unique_bytes() {
 
 # --- removing what the tests made -----------------------------------------------------
 # clean [VOLUMES_BEFORE]: what the tests made goes; nothing of a user's, on a shared
-# daemon too. An image goes when it has one of the tests' names, or is untagged and
-# marked; a container when it has a test name, or is marked and made from an image of
+# daemon too. An image goes when it has one of the tests' names, or is marked and
+# untagged or named for a loopback registry; a container when it has a test name, or is marked and made from an image of
 # the tests (a user's container of a test image stays); a volume when it is marked, or
 # is a build's secrets volume that was not there before the run and is in no use.
 clean() {
@@ -134,8 +134,12 @@ clean() {
     if [[ $ref == "<none>:<none>" ]]; then
       [[ -n $(docker image inspect -f "{{index .Config.Labels \"$test_label\"}}" "$id" 2>/dev/null) ]] || continue
       ref=$id
-    elif [[ ! $ref =~ ^($test_names) ]] || kept_images | grep -qxF "$ref"; then
+    elif kept_images | grep -qxF "$ref"; then
       continue
+    elif [[ ! $ref =~ ^($test_names) ]]; then
+      # A marked image the tests pushed to a loopback registry of theirs.
+      [[ $ref =~ ^(127\.0\.0\.1|localhost):[0-9]+/ ]] || continue
+      [[ -n $(docker image inspect -f "{{index .Config.Labels \"$test_label\"}}" "$id" 2>/dev/null) ]] || continue
     fi
     # A kept image under another name of the tests': only that name goes.
     if [[ " ${keep[*]} " == *" $id "* ]]; then
