@@ -449,38 +449,6 @@ func TestLoadStreams(t *testing.T) {
 	}
 }
 
-// TestCloseStopsBlockedRead: closing the content from another goroutine ends a Read
-// that waits for a silent server, with an error rather than io.EOF.
-func TestCloseStopsBlockedRead(t *testing.T) {
-	t.Parallel()
-	srv := newServer(t, func(done <-chan struct{}) http.Handler {
-		return v1Server(map[string]http.HandlerFunc{"archive": stalls(1000, done)})
-	})
-	s := newTestStore(t, "v1", srv.URL+"/", testToken(t), time.Minute)
-	_, rc, err := s.Load(context.Background(), []string{"k-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(rc, make([]byte, 500)); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		rc.Close()
-	}()
-	start := time.Now()
-	_, err = rc.Read(make([]byte, 100))
-	if err == nil || errors.Is(err, io.EOF) {
-		t.Fatalf("read after close gave %v, want an error", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("close took %v to stop the read", d)
-	}
-	if _, err := rc.Read(make([]byte, 1)); err == nil || errors.Is(err, io.EOF) {
-		t.Errorf("read after close gave %v, want an error", err)
-	}
-}
-
 // TestCallerCancel: the caller's context ends a call at once, whatever the bound.
 func TestCallerCancel(t *testing.T) {
 	t.Parallel()

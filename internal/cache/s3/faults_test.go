@@ -149,24 +149,3 @@ func TestStalls(t *testing.T) {
 		}
 	})
 }
-
-// Closing the content from another goroutine ends a Read that waits for data.
-func TestCloseStopsBlockedRead(t *testing.T) {
-	t.Parallel()
-	s, _ := fakeStore(t, time.Minute, func(w http.ResponseWriter, r *http.Request) {
-		objectHeaders(w, 1000)
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	})
-	_, rc, err := s.Load(context.Background(), []string{"k"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		rc.Close()
-	}()
-	if _, err := io.ReadAll(rc); err == nil {
-		t.Error("read after close: want an error")
-	}
-}
