@@ -73,7 +73,7 @@ func (e Endpoint) ChildEnv() []string {
 // here (the CLI warns and uses the default context), because the context it names
 // may be the daemon the user meant.
 func Resolve(getenv func(string) string) (Endpoint, error) {
-	dir := configDir(getenv)
+	dir := ConfigDir(getenv)
 	name, namedBy, err := contextName(getenv, dir)
 	if err != nil {
 		return Endpoint{}, err
@@ -106,11 +106,12 @@ func Resolve(getenv func(string) string) (Endpoint, error) {
 	return e, nil
 }
 
-// configDir is the docker CLI's config.Dir(), read through getenv: that function
-// reads the process environment once and keeps it in a package variable. Without
-// DOCKER_CONFIG and HOME there is none: the default context, and TLS needs
-// DOCKER_CERT_PATH.
-func configDir(getenv func(string) string) string {
+// ConfigDir is where the docker CLI keeps its config (config.json, contexts/):
+// $DOCKER_CONFIG, else $HOME/.docker, else "" (no config: the default context,
+// anonymous pulls and pushes, and TLS needs DOCKER_CERT_PATH). It is the docker
+// CLI's config.Dir() read through getenv, because that function reads the process
+// environment once and keeps it in a package variable.
+func ConfigDir(getenv func(string) string) string {
 	if d := getenv(config.EnvOverrideConfigDir); d != "" {
 		return d
 	}

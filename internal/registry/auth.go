@@ -23,6 +23,8 @@ import (
 	helpercreds "github.com/docker/docker-credential-helpers/credentials"
 	"github.com/moby/moby/api/pkg/authconfig"
 	registrytypes "github.com/moby/moby/api/types/registry"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
 // Auth is a registry login. The zero value means anonymous.
@@ -123,22 +125,16 @@ func ServerAddress(ref string) (string, error) {
 	return host, nil
 }
 
-// DefaultConfigDir is where the docker CLI keeps config.json: $DOCKER_CONFIG, else
-// $HOME/.docker. It returns "" when neither is set (no config: anonymous).
+// DefaultConfigDir is engine.ConfigDir, the one rule for where the Docker config
+// is; it stays until its callers call engine.ConfigDir.
 func DefaultConfigDir(getenv func(string) string) string {
-	if d := getenv("DOCKER_CONFIG"); d != "" {
-		return d
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".docker")
-	}
-	return ""
+	return engine.ConfigDir(getenv)
 }
 
 // Credentials finds the login to push ref with.
 //
 // Explicit credentials (the username/password inputs) win. Otherwise the Docker
-// config in dockerConfigDir (see DefaultConfigDir; "" means none) is read with
+// config in dockerConfigDir (see engine.ConfigDir; "" means none) is read with
 // the docker CLI's own config package (github.com/docker/cli/cli/config): the
 // credential helper named by credHelpers for the registry, or by credsStore, is
 // asked (docker-credential-NAME get, through docker-credential-helpers' client);

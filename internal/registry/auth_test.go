@@ -364,23 +364,6 @@ func TestCredentials(t *testing.T) {
 	}
 }
 
-func TestDefaultConfigDir(t *testing.T) {
-	t.Parallel()
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	for _, tc := range []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{"DOCKER_CONFIG": "/cfg", "HOME": "/home/u"}, "/cfg"},
-		{map[string]string{"HOME": "/home/u"}, "/home/u/.docker"},
-		{map[string]string{}, ""},
-	} {
-		if got := DefaultConfigDir(env(tc.env)); got != tc.want {
-			t.Errorf("DefaultConfigDir(%v) = %q, want %q", tc.env, got, tc.want)
-		}
-	}
-}
-
 func TestAuthDoesNotPrintPassword(t *testing.T) {
 	t.Parallel()
 	a := Auth{Username: "bob", Password: "hunter2-very-secret"}
