@@ -65,23 +65,14 @@ func Extract(r io.Reader, dest string, lim Limits) error {
 		dirs:  map[string]bool{".": true},
 		files: map[string]bool{},
 	}
-	tr := tar.NewReader(r)
-	last := ""
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if last == "" {
-				return fmt.Errorf("reading archive: %w", err)
-			}
-			return fmt.Errorf("reading archive after entry %q: %w", last, err)
-		}
-		last = hdr.Name
-		if err := x.entry(hdr, tr); err != nil {
+	err = EachEntry(r, func(hdr *tar.Header, content io.Reader) error {
+		if err := x.entry(hdr, content); err != nil {
 			return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return x.finish()
 }
