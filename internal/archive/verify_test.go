@@ -121,7 +121,7 @@ func TestExtractCompressedGood(t *testing.T) {
 }
 
 // TestExtractCompressedFlippedBit: one bit flipped in the middle of a stored block
-// changes no structure, so only the frame checksum can tell. Extract alone, which
+// changes no structure, so only the frame checksum can tell. extract alone, which
 // stops at the tar's end, restores the wrong bytes; ExtractCompressed refuses.
 func TestExtractCompressedFlippedBit(t *testing.T) {
 	t.Parallel()
@@ -144,17 +144,17 @@ func TestExtractCompressedFlippedBit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Extract(zr, newSandbox(t).dest, Limits{}); err != nil {
-		t.Logf("Extract alone noticed: %v", err)
+	if err := extract(zr, newSandbox(t).dest, Limits{}); err != nil {
+		t.Logf("extract alone noticed: %v", err)
 	} else {
-		t.Log("Extract alone restored the flipped bit without an error")
+		t.Log("extract alone restored the flipped bit without an error")
 	}
 	zr.Close()
 
 	sb := newSandbox(t)
 	err = ExtractCompressed(bytes.NewReader(bad), sb.dest, Limits{})
-	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, zstd.ErrCRCMismatch) {
-		t.Fatalf("ExtractCompressed = %v, want a checksum mismatch marked ErrCorrupt", err)
+	if !errors.Is(err, errCorrupt) || !errors.Is(err, zstd.ErrCRCMismatch) {
+		t.Fatalf("ExtractCompressed = %v, want a checksum mismatch marked errCorrupt", err)
 	}
 	t.Logf("refused: %v", err)
 }
@@ -186,8 +186,8 @@ func TestExtractCompressedRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			err := ExtractCompressed(bytes.NewReader(tt.in), newSandbox(t).dest, Limits{})
-			if !errors.Is(err, ErrCorrupt) {
-				t.Errorf("ExtractCompressed = %v, want ErrCorrupt", err)
+			if !errors.Is(err, errCorrupt) {
+				t.Errorf("ExtractCompressed = %v, want errCorrupt", err)
 			}
 			t.Log(err)
 		})
@@ -209,14 +209,14 @@ func TestExtractCompressedPadding(t *testing.T) {
 	}
 }
 
-// The limits and the safety checks of Extract still apply.
+// The limits and the safety checks of extract still apply.
 func TestExtractCompressedUnsafe(t *testing.T) {
 	t.Parallel()
 	sb := newSandbox(t)
 	before := sb.outside(t)
 	err := ExtractCompressed(bytes.NewReader(compressed(t, tarball(t, ent{name: "../out", body: "x"}))), sb.dest, Limits{})
-	if !errors.Is(err, ErrUnsafe) {
-		t.Errorf("ExtractCompressed = %v, want ErrUnsafe", err)
+	if !errors.Is(err, errUnsafe) {
+		t.Errorf("ExtractCompressed = %v, want errUnsafe", err)
 	}
 	sb.checkContained(t, before)
 }

@@ -48,7 +48,7 @@ func TestZstdRoundTrip(t *testing.T) {
 func TestDecompressRefusesHugeWindow(t *testing.T) {
 	t.Parallel()
 	var compressed bytes.Buffer
-	zw, err := zstd.NewWriter(&compressed, zstd.WithWindowSize(4*MaxWindow))
+	zw, err := zstd.NewWriter(&compressed, zstd.WithWindowSize(4*maxWindow))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,13 +39,13 @@ type workspaceSection struct {
 	Exclude []string `toml:"exclude"`
 }
 
-// Binaries returns the sorted, de-duplicated names of the binary targets
+// binaries returns the sorted, de-duplicated names of the binary targets
 // that cargo would build in the crate or workspace rooted at dir.
 //
 // It exists so that a --binary flag can be checked against the source before
 // a slow container build starts; see the package documentation for the rules
 // applied. The result is empty (not an error) for a library-only crate.
-func Binaries(dir string) ([]string, error) {
+func binaries(dir string) ([]string, error) {
 	pkgs, err := packages(dir)
 	if err != nil {
 		return nil, err
@@ -148,14 +148,14 @@ func packages(dir string) ([]pkg, error) {
 	return pkgs, nil
 }
 
-// CheckBinary returns nil when name is one of Binaries(dir); otherwise an
+// CheckBinary returns nil when name is one of binaries(dir); otherwise an
 // error whose text names the binary and lists the ones that exist.
 //
 // It exists so that a wrong --binary fails fast with a message the user can
 // act on, instead of failing minutes later inside cargo. If dir has no
 // Cargo.toml, the error says so and wraps fs.ErrNotExist.
 func CheckBinary(dir, name string) error {
-	bins, err := Binaries(dir)
+	bins, err := binaries(dir)
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,9 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// DefaultContext is the Docker context made of the environment (DOCKER_HOST and the
+// defaultContext is the Docker context made of the environment (DOCKER_HOST and the
 // TLS variables) rather than of a stored context, as the docker CLI names it.
-const DefaultContext = "default"
+const defaultContext = "default"
 
 // Endpoint is the daemon the docker CLI would talk to with the same environment and
 // Docker config, and how to reach it: a socket, tcp with or without TLS, or ssh.
@@ -27,7 +27,7 @@ type Endpoint struct {
 	// Host is the daemon's address as the docker CLI shows it (`docker context
 	// inspect`): unix:///var/run/docker.sock, tcp://docker:2376, ssh://me@host.
 	Host string
-	// Context is the Docker context it comes from; DefaultContext for the environment.
+	// Context is the Docker context it comes from; "default" for the environment.
 	Context string
 
 	namedBy string // what picked the context, for messages
@@ -79,7 +79,7 @@ func Resolve(getenv func(string) string) (Endpoint, error) {
 		return Endpoint{}, err
 	}
 	var e Endpoint
-	if name == DefaultContext {
+	if name == defaultContext {
 		e, err = defaultEndpoint(getenv, dir)
 	} else {
 		e, err = storedEndpoint(dir, name, namedBy)
@@ -125,13 +125,13 @@ func ConfigDir(getenv func(string) string) string {
 // here): DOCKER_HOST wins over any context, then DOCKER_CONTEXT, then currentContext.
 func contextName(getenv func(string) string, dir string) (name, namedBy string, err error) {
 	if getenv(client.EnvOverrideHost) != "" {
-		return DefaultContext, client.EnvOverrideHost, nil
+		return defaultContext, client.EnvOverrideHost, nil
 	}
 	if n := getenv("DOCKER_CONTEXT"); n != "" {
 		return n, "DOCKER_CONTEXT", nil
 	}
 	if dir == "" {
-		return DefaultContext, "", nil
+		return defaultContext, "", nil
 	}
 	cfg, err := config.Load(dir) // dir/config.json only; a missing file is no error
 	if err != nil {
@@ -140,7 +140,7 @@ func contextName(getenv func(string) string, dir string) (name, namedBy string, 
 	if cfg.CurrentContext != "" {
 		return cfg.CurrentContext, "currentContext in " + filepath.Join(dir, config.ConfigFileName), nil
 	}
-	return DefaultContext, "", nil
+	return defaultContext, "", nil
 }
 
 // defaultEndpoint is the docker CLI's resolveDefaultDockerEndpoint with its flags'

@@ -110,10 +110,10 @@ var dockerHubHosts = []string{"docker.io", "index.docker.io", "registry-1.docker
 // secret is an identity token rather than a password.
 const tokenUsername = "<token>"
 
-// ServerAddress is the key a login for ref's registry is filed under in a Docker
+// serverAddress is the key a login for ref's registry is filed under in a Docker
 // config: the registry host (with port), or https://index.docker.io/v1/ for
 // Docker Hub, as the docker CLI does.
-func ServerAddress(ref string) (string, error) {
+func serverAddress(ref string) (string, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return "", fmt.Errorf("image reference %q: %w", ref, err)
@@ -131,7 +131,7 @@ func DefaultConfigDir(getenv func(string) string) string {
 	return engine.ConfigDir(getenv)
 }
 
-// Credentials finds the login to push ref with.
+// credentialsFor finds the login to push ref with.
 //
 // Explicit credentials (the username/password inputs) win. Otherwise the Docker
 // config in dockerConfigDir (see engine.ConfigDir; "" means none) is read with
@@ -150,7 +150,7 @@ func DefaultConfigDir(getenv func(string) string) string {
 // means anonymous (the zero Auth), which is fine for registries that allow it. A
 // config file that cannot be read or parsed is an error. No error ever contains
 // a password, a token or an "auth" value.
-func Credentials(ref string, explicit Auth, dockerConfigDir string) (Auth, error) {
+func credentialsFor(ref string, explicit Auth, dockerConfigDir string) (Auth, error) {
 	r := resolver{lookPath: exec.LookPath, timeout: 30 * time.Second}
 	return r.credentials(ref, explicit, dockerConfigDir)
 }
@@ -172,7 +172,7 @@ func (r resolver) credentials(ref string, explicit Auth, dir string) (Auth, erro
 	case explicit.Password != "":
 		return Auth{}, errors.New("a registry password is set but the username is empty")
 	}
-	key, err := ServerAddress(ref)
+	key, err := serverAddress(ref)
 	if err != nil {
 		return Auth{}, err
 	}
@@ -325,7 +325,7 @@ func (p *helperProgram) Output() ([]byte, error) {
 func EncodeAuth(ref string, a Auth) (string, error) {
 	cfg := registrytypes.AuthConfig{Username: a.Username, Password: a.Password, IdentityToken: a.IdentityToken}
 	if !a.IsZero() {
-		addr, err := ServerAddress(ref)
+		addr, err := serverAddress(ref)
 		if err != nil {
 			return "", err
 		}

@@ -463,18 +463,18 @@ func TestCredentialsIgnoreTheEnvironment(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
 	t.Setenv("DOCKER_AUTH_CONFIG", login)
 	for _, dir := range []string{"", t.TempDir()} {
-		got, err := Credentials("127.0.0.1:5000/app", Auth{}, dir)
+		got, err := credentialsFor("127.0.0.1:5000/app", Auth{}, dir)
 		if err != nil {
-			t.Fatalf("Credentials(dir %q): %v", dir, err)
+			t.Fatalf("credentialsFor(dir %q): %v", dir, err)
 		}
 		if !got.IsZero() {
-			t.Errorf("Credentials(dir %q) = %v, want anonymous: the environment is not the given directory", dir, got)
+			t.Errorf("credentialsFor(dir %q) = %v, want anonymous: the environment is not the given directory", dir, got)
 		}
 	}
 	// The same file in the given directory is read.
-	got, err := Credentials("127.0.0.1:5000/app", Auth{}, filepath.Join(home, ".docker"))
+	got, err := credentialsFor("127.0.0.1:5000/app", Auth{}, filepath.Join(home, ".docker"))
 	if err != nil || got.Username != "env-user" || got.Password != "env-pw" {
-		t.Errorf("Credentials(the directory) = %v, %v; want env-user's login", got, err)
+		t.Errorf("credentialsFor(the directory) = %v, %v; want env-user's login", got, err)
 	}
 }
 

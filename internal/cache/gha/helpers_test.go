@@ -164,12 +164,12 @@ func checkClean(t *testing.T, err error, token string) {
 	}
 }
 
-// asError is err as an *Error, failing t when it is not one.
-func asError(t *testing.T, err error) *Error {
+// asError is err as a *callError, failing t when it is not one.
+func asError(t *testing.T, err error) *callError {
 	t.Helper()
-	var e *Error
+	var e *callError
 	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not a *gha.Error", err, err)
+		t.Fatalf("error %v (%T) is not a *callError", err, err)
 	}
 	return e
 }

@@ -113,7 +113,7 @@ func TestNewChecksToken(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if s.Protocol() != "v1" || s.loadTimeout != DefaultLoadTimeout || s.saveTimeout != DefaultSaveTimeout {
+				if s.Protocol() != "v1" || s.loadTimeout != defaultLoadTimeout || s.saveTimeout != defaultSaveTimeout {
 					t.Errorf("got %s, load %v, save %v", s.Protocol(), s.loadTimeout, s.saveTimeout)
 				}
 				return
