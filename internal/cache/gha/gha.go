@@ -86,9 +86,6 @@ func newTransport() http.RoundTripper {
 	return &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
 }
 
-// Protocol is the protocol in use, "v1" or "v2".
-func (s *Store) Protocol() string { return s.ep.protocol }
-
 // client makes a go-actions-cache client for one call, with its own tracker.
 func (s *Store) client(timeout time.Duration) (*actionscache.Cache, *tracker, error) {
 	t := &tracker{base: s.transport}

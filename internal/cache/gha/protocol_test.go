@@ -113,8 +113,8 @@ func TestNewChecksToken(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if s.Protocol() != "v1" || s.loadTimeout != defaultLoadTimeout || s.saveTimeout != defaultSaveTimeout {
-					t.Errorf("got %s, load %v, save %v", s.Protocol(), s.loadTimeout, s.saveTimeout)
+				if s.ep.protocol != "v1" || s.loadTimeout != defaultLoadTimeout || s.saveTimeout != defaultSaveTimeout {
+					t.Errorf("got %s, load %v, save %v", s.ep.protocol, s.loadTimeout, s.saveTimeout)
 				}
 				return
 			}

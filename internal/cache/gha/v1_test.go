@@ -23,8 +23,8 @@ func TestV1AgainstAct(t *testing.T) {
 	t.Cleanup(func() { h.Close() })
 	token := testToken(t)
 	s := newTestStore(t, "", h.ExternalURL(), token, 30*time.Second)
-	if s.Protocol() != "v1" {
-		t.Fatalf("protocol %s, want v1 on GHES", s.Protocol())
+	if s.ep.protocol != "v1" {
+		t.Fatalf("protocol %s, want v1 on GHES", s.ep.protocol)
 	}
 	ctx := context.Background()
 

@@ -178,8 +178,8 @@ func TestV2AgainstAzurite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Protocol() != "v2" {
-		t.Fatalf("protocol %s, want v2", s.Protocol())
+	if s.ep.protocol != "v2" {
+		t.Fatalf("protocol %s, want v2", s.ep.protocol)
 	}
 	ctx := context.Background()
 
