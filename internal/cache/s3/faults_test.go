@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/cachetest"
 )
 
 // fakeStore is a Store over a fake S3 server that h answers; requests counts what
@@ -100,7 +101,7 @@ func TestTruncatedBody(t *testing.T) {
 			conn.Close()
 		}
 	})
-	_, got, err := loadAll(context.Background(), s, "k")
+	_, got, err := cachetest.LoadAll(context.Background(), s, "k")
 	if err == nil || errors.Is(err, io.EOF) {
 		t.Fatalf("got %d bytes, %v; want a read error", len(got), err)
 	}
