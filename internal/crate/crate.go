@@ -46,20 +46,7 @@ type workspaceSection struct {
 // a slow container build starts; see the package documentation for the rules
 // applied. The result is empty (not an error) for a library-only crate.
 func binaries(dir string) ([]string, error) {
-	pkgs, err := packages(dir)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, p := range pkgs {
-		bins, err := packageBinaries(p.dir, p.manifest)
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, bins...)
-	}
-	slices.Sort(names)
-	return slices.Compact(names), nil
+	return packageNames(dir, func(_ pkg, bins []string) []string { return bins })
 }
 
 // OwnNames returns the names of the workspace's own packages and binaries, each
@@ -69,22 +56,32 @@ func binaries(dir string) ([]string, error) {
 // artifacts: they are rebuilt from the source anyway, and only dependencies are
 // worth keeping.
 func OwnNames(dir string) ([]string, error) {
+	return packageNames(dir, func(p pkg, bins []string) []string {
+		var names []string
+		for _, n := range append(bins, p.manifest.Package.Name) {
+			names = append(names, n, strings.ReplaceAll(n, "-", "_"))
+		}
+		return names
+	})
+}
+
+// packageNames gathers what names gives for each package of the crate or
+// workspace at dir and that package's binaries, sorted and de-duplicated.
+func packageNames(dir string, names func(p pkg, bins []string) []string) ([]string, error) {
 	pkgs, err := packages(dir)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	var all []string
 	for _, p := range pkgs {
 		bins, err := packageBinaries(p.dir, p.manifest)
 		if err != nil {
 			return nil, err
 		}
-		for _, n := range append(bins, p.manifest.Package.Name) {
-			names = append(names, n, strings.ReplaceAll(n, "-", "_"))
-		}
+		all = append(all, names(p, bins)...)
 	}
-	slices.Sort(names)
-	return slices.Compact(names), nil
+	slices.Sort(all)
+	return slices.Compact(all), nil
 }
 
 // Manifests returns the paths, relative to dir, of the workspace's own manifests:
