@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/zstdframe"
 )
 
 // randomBytes returns n bytes that do not compress, so the encoder stores them in
@@ -45,49 +47,16 @@ func compressed(t testing.TB, tarData []byte, opts ...zstd.EOption) []byte {
 	return buf.Bytes()
 }
 
-// block is one zstd block: where its content starts in the stream, and its type.
-type block struct {
-	off, size int
-	typ       int // 0 raw, 1 RLE, 2 compressed
-}
-
 // blocksOf parses the blocks of the single frame in data, independently of
 // frameCheck.
-func blocksOf(t *testing.T, data []byte) []block {
+func blocksOf(t *testing.T, data []byte) []zstdframe.Block {
 	t.Helper()
-	if !bytes.HasPrefix(data, []byte(frameMagic)) {
-		t.Fatal("no zstd frame")
+	blocks, end, err := zstdframe.Blocks(data)
+	if err != nil {
+		t.Fatal(err)
 	}
-	d := data[4]
-	single := d&0x20 != 0
-	pos := 5 + []int{0, 1, 2, 4}[d&3]
-	if !single {
-		pos++
-	}
-	pos += map[byte]int{0: 0, 1: 2, 2: 4, 3: 8}[d>>6]
-	if d>>6 == 0 && single {
-		pos++
-	}
-	var blocks []block
-	for {
-		h := int(data[pos]) | int(data[pos+1])<<8 | int(data[pos+2])<<16
-		pos += 3
-		b := block{off: pos, size: h >> 3, typ: (h >> 1) & 3}
-		blocks = append(blocks, b)
-		if b.typ == 1 {
-			pos++
-		} else {
-			pos += b.size
-		}
-		if h&1 != 0 {
-			break
-		}
-	}
-	if d&0x04 != 0 {
-		pos += 4
-	}
-	if pos != len(data) {
-		t.Fatalf("frame ends at %d of %d bytes", pos, len(data))
+	if end != len(data) {
+		t.Fatalf("frame ends at %d of %d bytes", end, len(data))
 	}
 	return blocks
 }
@@ -126,9 +95,9 @@ func TestExtractCompressedGood(t *testing.T) {
 func TestExtractCompressedFlippedBit(t *testing.T) {
 	t.Parallel()
 	_, zst := goodArchive(t)
-	var raw *block
+	var raw *zstdframe.Block
 	for _, b := range blocksOf(t, zst) {
-		if b.typ == 0 && b.size > 1024 {
+		if b.Type == 0 && b.Size > 1024 {
 			raw = &b
 			break
 		}
@@ -137,7 +106,7 @@ func TestExtractCompressedFlippedBit(t *testing.T) {
 		t.Fatal("the encoder stored no raw block; the test needs one")
 	}
 	bad := bytes.Clone(zst)
-	bad[raw.off+raw.size/2] ^= 0x10
+	bad[raw.Off+raw.Size/2] ^= 0x10
 
 	// What restores did before: the tar end comes before the checksum.
 	zr, err := Decompress(bytes.NewReader(bad))
