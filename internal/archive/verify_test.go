@@ -24,8 +24,8 @@ func randomBytes(seed byte, n int) []byte {
 	return b
 }
 
-// compressed returns a tar of ents, compressed as a cache entry is.
-func compressed(t testing.TB, tarData []byte, opts ...zstd.EOption) []byte {
+// compressed returns data compressed as a cache entry is, or with opts when given.
+func compressed(t testing.TB, data []byte, opts ...zstd.EOption) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	var zw io.WriteCloser
@@ -38,7 +38,7 @@ func compressed(t testing.TB, tarData []byte, opts ...zstd.EOption) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := zw.Write(tarData); err != nil {
+	if _, err := zw.Write(data); err != nil {
 		t.Fatal(err)
 	}
 	if err := zw.Close(); err != nil {
