@@ -13,10 +13,10 @@ import (
 	"time"
 )
 
-// ErrUnsafe marks an entry that Extract refused because of where it would land or
+// errUnsafe marks an entry that extract refused because of where it would land or
 // what it is. A cache can be written by anyone who can run a workflow in the
 // repository, so its archives are treated as hostile.
-var ErrUnsafe = errors.New("unsafe entry")
+var errUnsafe = errors.New("unsafe entry")
 
 // ErrLimit marks an archive that exceeds its Limits: a decompression bomb, or state
 // that has outgrown what the caller is willing to restore.
@@ -26,14 +26,14 @@ var ErrLimit = errors.New("over the archive limit")
 // components cannot turn the per-component checks into a denial of service.
 const maxName = 4096
 
-// Limits bounds what Extract writes, so a small hostile archive cannot fill the disk.
+// Limits bounds what extract writes, so a small hostile archive cannot fill the disk.
 // A value <= 0 leaves that dimension unbounded.
 type Limits struct {
 	MaxBytes int64 // total content of regular files
 	MaxFiles int   // entries of any kind
 }
 
-// Extract reads a tar stream from r into dest, which must exist. It restores cache
+// extract reads a tar stream from r into dest, which must exist. It restores cache
 // archives, which are untrusted, so nothing it does can touch a file outside dest:
 //
 //   - names that are absolute or have a ".." component are refused;
@@ -48,10 +48,10 @@ type Limits struct {
 //
 // Permission bits (not setuid, setgid or sticky) and modification times are kept,
 // since cargo decides what to rebuild by mtime; owners are not, since the build
-// does not run as root. Errors name the entry and wrap ErrUnsafe or ErrLimit where
-// those apply. Extract stops at the first error and leaves what it has written so
+// does not run as root. Errors name the entry and wrap errUnsafe or ErrLimit where
+// those apply. extract stops at the first error and leaves what it has written so
 // far: a caller restoring a cache discards dest and builds cold.
-func Extract(r io.Reader, dest string, lim Limits) error {
+func extract(r io.Reader, dest string, lim Limits) error {
 	// os.Root adds a second wall: even if a check below were wrong, the kernel-level
 	// resolution it does cannot leave dest.
 	root, err := os.OpenRoot(dest)
@@ -65,23 +65,14 @@ func Extract(r io.Reader, dest string, lim Limits) error {
 		dirs:  map[string]bool{".": true},
 		files: map[string]bool{},
 	}
-	tr := tar.NewReader(r)
-	last := ""
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if last == "" {
-				return fmt.Errorf("reading archive: %w", err)
-			}
-			return fmt.Errorf("reading archive after entry %q: %w", last, err)
-		}
-		last = hdr.Name
-		if err := x.entry(hdr, tr); err != nil {
+	err = EachEntry(r, func(hdr *tar.Header, content io.Reader) error {
+		if err := x.entry(hdr, content); err != nil {
 			return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return x.finish()
 }
@@ -121,7 +112,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		return err
 	}
 	if name == "." && hdr.Typeflag != tar.TypeDir {
-		return fmt.Errorf("%w: names the destination itself", ErrUnsafe)
+		return fmt.Errorf("%w: names the destination itself", errUnsafe)
 	}
 	mode := fs.FileMode(hdr.Mode) & fs.ModePerm
 	switch hdr.Typeflag {
@@ -141,11 +132,11 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	case tar.TypeLink:
 		return x.hardlink(name, hdr.Linkname)
 	case tar.TypeChar, tar.TypeBlock:
-		return fmt.Errorf("%w: device file", ErrUnsafe)
+		return fmt.Errorf("%w: device file", errUnsafe)
 	case tar.TypeFifo:
-		return fmt.Errorf("%w: fifo", ErrUnsafe)
+		return fmt.Errorf("%w: fifo", errUnsafe)
 	default:
-		return fmt.Errorf("%w: unsupported entry type %q", ErrUnsafe, hdr.Typeflag)
+		return fmt.Errorf("%w: unsupported entry type %q", errUnsafe, hdr.Typeflag)
 	}
 }
 
@@ -198,7 +189,7 @@ func (x *extractor) hardlink(name, target string) error {
 		return fmt.Errorf("hard link target %q: %w", target, err)
 	}
 	if !x.files[t] {
-		return fmt.Errorf("%w: hard link to %q, which is not a file extracted earlier", ErrUnsafe, target)
+		return fmt.Errorf("%w: hard link to %q, which is not a file extracted earlier", errUnsafe, target)
 	}
 	if t == name {
 		return nil // a link to itself is already in place
@@ -206,7 +197,7 @@ func (x *extractor) hardlink(name, target string) error {
 	// The name may since have been replaced by a symlink; linking that would give a
 	// second name to whatever it points to.
 	if fi, err := x.root.Lstat(t); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: hard link to %q, which is no longer a regular file", ErrUnsafe, target)
+		return fmt.Errorf("%w: hard link to %q, which is no longer a regular file", errUnsafe, target)
 	}
 	if err := x.prepare(name); err != nil {
 		return err
@@ -232,7 +223,7 @@ func (x *extractor) prepare(name string) error {
 	case err != nil:
 		return err
 	case fi.IsDir():
-		return fmt.Errorf("%w: would replace a directory", ErrUnsafe)
+		return fmt.Errorf("%w: would replace a directory", errUnsafe)
 	}
 	delete(x.files, name)
 	return x.root.Remove(name)
@@ -257,9 +248,9 @@ func (x *extractor) mkdirs(dir string) error {
 	case err != nil:
 		return err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%w: path goes through symlink %q", ErrUnsafe, dir)
+		return fmt.Errorf("%w: path goes through symlink %q", errUnsafe, dir)
 	case !fi.IsDir():
-		return fmt.Errorf("%w: path goes through non-directory %q", ErrUnsafe, dir)
+		return fmt.Errorf("%w: path goes through non-directory %q", errUnsafe, dir)
 	}
 	x.dirs[dir] = true
 	return nil
@@ -287,20 +278,20 @@ func (x *extractor) finish() error {
 func cleanName(name string) (string, error) {
 	switch {
 	case name == "":
-		return "", fmt.Errorf("%w: empty name", ErrUnsafe)
+		return "", fmt.Errorf("%w: empty name", errUnsafe)
 	case len(name) > maxName:
-		return "", fmt.Errorf("%w: name longer than %d bytes", ErrUnsafe, maxName)
+		return "", fmt.Errorf("%w: name longer than %d bytes", errUnsafe, maxName)
 	case strings.HasPrefix(name, "/"):
-		return "", fmt.Errorf("%w: absolute path", ErrUnsafe)
+		return "", fmt.Errorf("%w: absolute path", errUnsafe)
 	case strings.IndexByte(name, 0) >= 0:
-		return "", fmt.Errorf("%w: NUL in name", ErrUnsafe)
+		return "", fmt.Errorf("%w: NUL in name", errUnsafe)
 	}
 	var parts []string
 	for p := range strings.SplitSeq(name, "/") {
 		switch p {
 		case "", ".":
 		case "..":
-			return "", fmt.Errorf("%w: %q component", ErrUnsafe, "..")
+			return "", fmt.Errorf("%w: %q component", errUnsafe, "..")
 		default:
 			parts = append(parts, p)
 		}
@@ -321,13 +312,13 @@ func cleanName(name string) (string, error) {
 func checkSymlink(name, target string) error {
 	switch {
 	case target == "":
-		return fmt.Errorf("%w: symlink with an empty target", ErrUnsafe)
+		return fmt.Errorf("%w: symlink with an empty target", errUnsafe)
 	case len(target) > maxName:
-		return fmt.Errorf("%w: symlink target longer than %d bytes", ErrUnsafe, maxName)
+		return fmt.Errorf("%w: symlink target longer than %d bytes", errUnsafe, maxName)
 	case strings.HasPrefix(target, "/"):
-		return fmt.Errorf("%w: symlink to absolute path %q", ErrUnsafe, target)
+		return fmt.Errorf("%w: symlink to absolute path %q", errUnsafe, target)
 	case strings.IndexByte(target, 0) >= 0:
-		return fmt.Errorf("%w: NUL in symlink target", ErrUnsafe)
+		return fmt.Errorf("%w: NUL in symlink target", errUnsafe)
 	}
 	depth := 0
 	if dir := path.Dir(name); dir != "." {
@@ -339,11 +330,11 @@ func checkSymlink(name, target string) error {
 		case "", ".":
 		case "..":
 			if descended {
-				return fmt.Errorf("%w: symlink to %q climbs after descending", ErrUnsafe, target)
+				return fmt.Errorf("%w: symlink to %q climbs after descending", errUnsafe, target)
 			}
 			depth--
 			if depth < 0 {
-				return fmt.Errorf("%w: symlink to %q leaves the destination", ErrUnsafe, target)
+				return fmt.Errorf("%w: symlink to %q leaves the destination", errUnsafe, target)
 			}
 		default:
 			descended = true

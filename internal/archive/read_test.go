@@ -206,8 +206,8 @@ func TestExtractBenign(t *testing.T) {
 		ent{name: "dup", body: "first"},
 		ent{name: "dup", body: "second"},
 	)
-	if err := Extract(bytes.NewReader(archive), sb.dest, Limits{MaxBytes: 1 << 20, MaxFiles: 100}); err != nil {
-		t.Fatalf("Extract: %v", err)
+	if err := extract(bytes.NewReader(archive), sb.dest, Limits{MaxBytes: 1 << 20, MaxFiles: 100}); err != nil {
+		t.Fatalf("extract: %v", err)
 	}
 	sb.checkContained(t, before)
 
@@ -264,7 +264,7 @@ func TestExtractBenign(t *testing.T) {
 }
 
 // TestExtractAddDirRoundTrip checks the reader against the project's own writer:
-// whatever AddDir saves, Extract restores with its modes and times.
+// whatever AddDir saves, extract restores with its modes and times.
 func TestExtractAddDirRoundTrip(t *testing.T) {
 	t.Parallel()
 	src := t.TempDir()
@@ -304,8 +304,8 @@ func TestExtractAddDirRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		sb := newSandbox(t)
-		if err := Extract(&buf, sb.dest, Limits{}); err != nil {
-			t.Fatalf("prefix %q: Extract: %v", prefix, err)
+		if err := extract(&buf, sb.dest, Limits{}); err != nil {
+			t.Fatalf("prefix %q: extract: %v", prefix, err)
 		}
 		got := filepath.Join(sb.dest, prefix)
 		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -314,7 +314,7 @@ func TestExtractAddDirRoundTrip(t *testing.T) {
 			}
 			rel, _ := filepath.Rel(src, p)
 			if rel == "." && prefix == "" {
-				return nil // dest itself: Extract leaves its mode and time to the caller
+				return nil // dest itself: extract leaves its mode and time to the caller
 			}
 			want, _ := os.Lstat(p)
 			have, err := os.Lstat(filepath.Join(got, rel))
@@ -453,9 +453,9 @@ func TestExtractRefusesEscapes(t *testing.T) {
 			}
 			before := sb.outside(t)
 			ents, entry := h.build(sb)
-			err := Extract(bytes.NewReader(tarball(t, ents...)), sb.dest, Limits{MaxBytes: 1 << 20, MaxFiles: 100})
-			if !errors.Is(err, ErrUnsafe) {
-				t.Fatalf("Extract = %v, want ErrUnsafe", err)
+			err := extract(bytes.NewReader(tarball(t, ents...)), sb.dest, Limits{MaxBytes: 1 << 20, MaxFiles: 100})
+			if !errors.Is(err, errUnsafe) {
+				t.Fatalf("extract = %v, want errUnsafe", err)
 			}
 			if want := strconv.Quote(entry); !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name the entry %s", err, want)
@@ -479,7 +479,7 @@ func TestExtractReplacesWithoutFollowing(t *testing.T) {
 		ent{name: "h", typ: tar.TypeLink, link: "target"},
 		ent{name: "target", body: "new target"}, // a new file; h keeps the old one
 	)
-	if err := Extract(bytes.NewReader(archive), sb.dest, Limits{}); err != nil {
+	if err := extract(bytes.NewReader(archive), sb.dest, Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{"target": "new target", "s": "replacement", "h": "original"} {
@@ -498,7 +498,7 @@ func TestExtractReplacesWithoutFollowing(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = sb.outside(t)
-	if err := Extract(bytes.NewReader(tarball(t, ent{name: "pre", body: "pwned"})), sb.dest, Limits{}); err != nil {
+	if err := extract(bytes.NewReader(tarball(t, ent{name: "pre", body: "pwned"})), sb.dest, Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	sb.checkContained(t, before)
@@ -524,9 +524,9 @@ func TestExtractLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			sb := newSandbox(t)
-			err := Extract(bytes.NewReader(tt.in), sb.dest, tt.lim)
+			err := extract(bytes.NewReader(tt.in), sb.dest, tt.lim)
 			if !errors.Is(err, ErrLimit) {
-				t.Fatalf("Extract = %v, want ErrLimit", err)
+				t.Fatalf("extract = %v, want ErrLimit", err)
 			}
 			if tt.lim.MaxBytes > 0 {
 				if n := bytesUnder(t, sb.dest); n > tt.lim.MaxBytes {
@@ -574,9 +574,9 @@ func TestExtractZstdBomb(t *testing.T) {
 	}
 	defer zr.Close()
 	const limit = 100 << 20
-	err = Extract(zr, sb.dest, Limits{MaxBytes: limit, MaxFiles: 1000})
+	err = extract(zr, sb.dest, Limits{MaxBytes: limit, MaxFiles: 1000})
 	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), `"zeros6"`) {
-		t.Fatalf("Extract = %v, want ErrLimit at zeros6", err)
+		t.Fatalf("extract = %v, want ErrLimit at zeros6", err)
 	}
 	if n := bytesUnder(t, sb.dest); n > limit {
 		t.Errorf("wrote %d bytes, over the %d limit", n, limit)
@@ -598,15 +598,15 @@ func TestExtractCorrupt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		sb := newSandbox(t)
-		if err := Extract(bytes.NewReader(tt.in), sb.dest, Limits{}); err == nil {
-			t.Errorf("%s: Extract succeeded", tt.name)
+		if err := extract(bytes.NewReader(tt.in), sb.dest, Limits{}); err == nil {
+			t.Errorf("%s: extract succeeded", tt.name)
 		}
 	}
-	if err := Extract(bytes.NewReader(nil), newSandbox(t).dest, Limits{}); err != nil {
+	if err := extract(bytes.NewReader(nil), newSandbox(t).dest, Limits{}); err != nil {
 		t.Errorf("empty stream: %v", err)
 	}
-	if err := Extract(bytes.NewReader(good), filepath.Join(t.TempDir(), "missing"), Limits{}); err == nil {
-		t.Error("Extract into a missing dest succeeded")
+	if err := extract(bytes.NewReader(good), filepath.Join(t.TempDir(), "missing"), Limits{}); err == nil {
+		t.Error("extract into a missing dest succeeded")
 	}
 }
 
@@ -758,7 +758,7 @@ func encodeScript(ents []ent) []byte {
 	return []byte(b.String())
 }
 
-// FuzzExtract runs Extract on what a hostile cache could send: it must not panic,
+// FuzzExtract runs extract on what a hostile cache could send: it must not panic,
 // nothing outside dest may change, and no symlink left in dest may resolve outside
 // it. Each input is tried as a raw stream, as that stream with its header
 // checksums fixed, and as a script (see decodeScript). Each dest starts with a
@@ -779,7 +779,7 @@ func FuzzExtract(f *testing.F) {
 				return
 			}
 			before := sb.outside(t)
-			_ = Extract(bytes.NewReader(in), sb.dest, Limits{MaxBytes: 1 << 20, MaxFiles: 200})
+			_ = extract(bytes.NewReader(in), sb.dest, Limits{MaxBytes: 1 << 20, MaxFiles: 200})
 			sb.checkContained(t, before)
 		}
 		run(func(sandbox) []byte { return data })

@@ -6,25 +6,25 @@ import (
 	"io"
 )
 
-// ErrCorrupt marks a compressed archive that is not whole: a frame checksum that does
+// errCorrupt marks a compressed archive that is not whole: a frame checksum that does
 // not match, a stream cut short, a frame without a checksum, or bytes after the end.
-var ErrCorrupt = errors.New("corrupt archive")
+var errCorrupt = errors.New("corrupt archive")
 
 // maxPadding bounds the zeros allowed after the tar's end marker. Go's archive/tar
 // writes none; GNU tar pads to its record size (10 KiB by default).
 const maxPadding = 1 << 20
 
-// ExtractCompressed extracts the zstd-compressed tar stream r into dest as Extract
+// ExtractCompressed extracts the zstd-compressed tar stream r into dest as extract
 // does, and then verifies that the whole stream was sound: the tar's end marker is
 // followed only by zero padding, the decoder reaches the end of the last frame, where
 // it checks the frame's content checksum, and nothing follows that frame (not even
-// a skippable frame). Extract alone stops at the tar's end marker, so a flipped bit
+// a skippable frame). extract alone stops at the tar's end marker, so a flipped bit
 // in a stored block would go unnoticed. Every frame must carry a checksum, as
 // Compress writes it.
 //
 // Files are written before the checksum at the end can be checked, so an error means
-// dest must not be used: the caller discards it, as after any other Extract error.
-// Errors about the stream's integrity wrap ErrCorrupt.
+// dest must not be used: the caller discards it, as after any other extract error.
+// Errors about the stream's integrity wrap errCorrupt.
 func ExtractCompressed(r io.Reader, dest string, lim Limits) error {
 	fc := &frameCheck{r: r}
 	fc.expect(fieldMagic, 4)
@@ -52,7 +52,7 @@ func ExtractCompressed(r io.Reader, dest string, lim Limits) error {
 // extractAndDrain extracts and then reads the decompressed stream to its end, which
 // is when the decoder checks the last frame's checksum.
 func extractAndDrain(r io.Reader, dest string, lim Limits) error {
-	if err := Extract(r, dest, lim); err != nil {
+	if err := extract(r, dest, lim); err != nil {
 		return err
 	}
 	buf := make([]byte, 32<<10)
@@ -61,11 +61,11 @@ func extractAndDrain(r io.Reader, dest string, lim Limits) error {
 		n, err := r.Read(buf)
 		for _, b := range buf[:n] {
 			if b != 0 {
-				return fmt.Errorf("%w: data after the tar archive's end", ErrCorrupt)
+				return fmt.Errorf("%w: data after the tar archive's end", errCorrupt)
 			}
 		}
 		if pad += int64(n); pad > maxPadding {
-			return fmt.Errorf("%w: more than %d bytes of padding after the tar archive's end", ErrCorrupt, maxPadding)
+			return fmt.Errorf("%w: more than %d bytes of padding after the tar archive's end", errCorrupt, maxPadding)
 		}
 		if err == io.EOF {
 			return nil
@@ -77,13 +77,13 @@ func extractAndDrain(r io.Reader, dest string, lim Limits) error {
 }
 
 // corruptOnError marks every decoding error (a checksum mismatch, a broken block) as
-// ErrCorrupt, wherever in Extract it surfaces.
+// errCorrupt, wherever in extract it surfaces.
 type corruptOnError struct{ r io.Reader }
 
 func (c corruptOnError) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	if err != nil && err != io.EOF && !errors.Is(err, ErrCorrupt) {
-		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+	if err != nil && err != io.EOF && !errors.Is(err, errCorrupt) {
+		err = fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	return n, err
 }
@@ -141,11 +141,11 @@ func (c *frameCheck) whole() error {
 	case c.field == fieldMagic && len(c.buf) == 0 && c.frames > 0:
 		return nil
 	case c.off == 0:
-		return fmt.Errorf("%w: empty", ErrCorrupt)
+		return fmt.Errorf("%w: empty", errCorrupt)
 	case c.field == fieldMagic && c.frames > 0:
-		return fmt.Errorf("%w: bytes after the last zstd frame, at offset %d", ErrCorrupt, c.off-int64(len(c.buf)))
+		return fmt.Errorf("%w: bytes after the last zstd frame, at offset %d", errCorrupt, c.off-int64(len(c.buf)))
 	default:
-		return fmt.Errorf("%w: cut short after %d bytes, inside a zstd frame", ErrCorrupt, c.off)
+		return fmt.Errorf("%w: cut short after %d bytes, inside a zstd frame", errCorrupt, c.off)
 	}
 }
 
@@ -176,18 +176,18 @@ func (c *frameCheck) next() error {
 	case fieldMagic:
 		if string(c.buf) != frameMagic {
 			if c.frames == 0 {
-				return fmt.Errorf("%w: not a zstd stream", ErrCorrupt)
+				return fmt.Errorf("%w: not a zstd stream", errCorrupt)
 			}
-			return fmt.Errorf("%w: bytes after the last zstd frame, at offset %d", ErrCorrupt, c.off-4)
+			return fmt.Errorf("%w: bytes after the last zstd frame, at offset %d", errCorrupt, c.off-4)
 		}
 		c.expect(fieldDescriptor, 1)
 	case fieldDescriptor:
 		d := c.buf[0]
 		if d&0x08 != 0 {
-			return fmt.Errorf("%w: zstd frame header with its reserved bit set", ErrCorrupt)
+			return fmt.Errorf("%w: zstd frame header with its reserved bit set", errCorrupt)
 		}
 		if d&0x04 == 0 {
-			return fmt.Errorf("%w: zstd frame without a content checksum", ErrCorrupt)
+			return fmt.Errorf("%w: zstd frame without a content checksum", errCorrupt)
 		}
 		single := d&0x20 != 0
 		n := []int64{0, 1, 2, 4}[d&3] // Dictionary_ID
@@ -218,7 +218,7 @@ func (c *frameCheck) next() error {
 		case 1: // RLE: one byte, repeated size times
 			size = 1
 		case 3:
-			return fmt.Errorf("%w: zstd block of the reserved type", ErrCorrupt)
+			return fmt.Errorf("%w: zstd block of the reserved type", errCorrupt)
 		}
 		c.expect(fieldBlockBody, size)
 	case fieldBlockBody:

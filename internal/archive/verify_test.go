@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/zstdframe"
 )
 
 // randomBytes returns n bytes that do not compress, so the encoder stores them in
@@ -22,8 +24,8 @@ func randomBytes(seed byte, n int) []byte {
 	return b
 }
 
-// compressed returns a tar of ents, compressed as a cache entry is.
-func compressed(t testing.TB, tarData []byte, opts ...zstd.EOption) []byte {
+// compressed returns data compressed as a cache entry is, or with opts when given.
+func compressed(t testing.TB, data []byte, opts ...zstd.EOption) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	var zw io.WriteCloser
@@ -36,7 +38,7 @@ func compressed(t testing.TB, tarData []byte, opts ...zstd.EOption) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := zw.Write(tarData); err != nil {
+	if _, err := zw.Write(data); err != nil {
 		t.Fatal(err)
 	}
 	if err := zw.Close(); err != nil {
@@ -45,49 +47,16 @@ func compressed(t testing.TB, tarData []byte, opts ...zstd.EOption) []byte {
 	return buf.Bytes()
 }
 
-// block is one zstd block: where its content starts in the stream, and its type.
-type block struct {
-	off, size int
-	typ       int // 0 raw, 1 RLE, 2 compressed
-}
-
 // blocksOf parses the blocks of the single frame in data, independently of
 // frameCheck.
-func blocksOf(t *testing.T, data []byte) []block {
+func blocksOf(t *testing.T, data []byte) []zstdframe.Block {
 	t.Helper()
-	if !bytes.HasPrefix(data, []byte(frameMagic)) {
-		t.Fatal("no zstd frame")
+	blocks, end, err := zstdframe.Blocks(data)
+	if err != nil {
+		t.Fatal(err)
 	}
-	d := data[4]
-	single := d&0x20 != 0
-	pos := 5 + []int{0, 1, 2, 4}[d&3]
-	if !single {
-		pos++
-	}
-	pos += map[byte]int{0: 0, 1: 2, 2: 4, 3: 8}[d>>6]
-	if d>>6 == 0 && single {
-		pos++
-	}
-	var blocks []block
-	for {
-		h := int(data[pos]) | int(data[pos+1])<<8 | int(data[pos+2])<<16
-		pos += 3
-		b := block{off: pos, size: h >> 3, typ: (h >> 1) & 3}
-		blocks = append(blocks, b)
-		if b.typ == 1 {
-			pos++
-		} else {
-			pos += b.size
-		}
-		if h&1 != 0 {
-			break
-		}
-	}
-	if d&0x04 != 0 {
-		pos += 4
-	}
-	if pos != len(data) {
-		t.Fatalf("frame ends at %d of %d bytes", pos, len(data))
+	if end != len(data) {
+		t.Fatalf("frame ends at %d of %d bytes", end, len(data))
 	}
 	return blocks
 }
@@ -121,14 +90,14 @@ func TestExtractCompressedGood(t *testing.T) {
 }
 
 // TestExtractCompressedFlippedBit: one bit flipped in the middle of a stored block
-// changes no structure, so only the frame checksum can tell. Extract alone, which
+// changes no structure, so only the frame checksum can tell. extract alone, which
 // stops at the tar's end, restores the wrong bytes; ExtractCompressed refuses.
 func TestExtractCompressedFlippedBit(t *testing.T) {
 	t.Parallel()
 	_, zst := goodArchive(t)
-	var raw *block
+	var raw *zstdframe.Block
 	for _, b := range blocksOf(t, zst) {
-		if b.typ == 0 && b.size > 1024 {
+		if b.Type == 0 && b.Size > 1024 {
 			raw = &b
 			break
 		}
@@ -137,24 +106,24 @@ func TestExtractCompressedFlippedBit(t *testing.T) {
 		t.Fatal("the encoder stored no raw block; the test needs one")
 	}
 	bad := bytes.Clone(zst)
-	bad[raw.off+raw.size/2] ^= 0x10
+	bad[raw.Off+raw.Size/2] ^= 0x10
 
 	// What restores did before: the tar end comes before the checksum.
 	zr, err := Decompress(bytes.NewReader(bad))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Extract(zr, newSandbox(t).dest, Limits{}); err != nil {
-		t.Logf("Extract alone noticed: %v", err)
+	if err := extract(zr, newSandbox(t).dest, Limits{}); err != nil {
+		t.Logf("extract alone noticed: %v", err)
 	} else {
-		t.Log("Extract alone restored the flipped bit without an error")
+		t.Log("extract alone restored the flipped bit without an error")
 	}
 	zr.Close()
 
 	sb := newSandbox(t)
 	err = ExtractCompressed(bytes.NewReader(bad), sb.dest, Limits{})
-	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, zstd.ErrCRCMismatch) {
-		t.Fatalf("ExtractCompressed = %v, want a checksum mismatch marked ErrCorrupt", err)
+	if !errors.Is(err, errCorrupt) || !errors.Is(err, zstd.ErrCRCMismatch) {
+		t.Fatalf("ExtractCompressed = %v, want a checksum mismatch marked errCorrupt", err)
 	}
 	t.Logf("refused: %v", err)
 }
@@ -186,8 +155,8 @@ func TestExtractCompressedRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			err := ExtractCompressed(bytes.NewReader(tt.in), newSandbox(t).dest, Limits{})
-			if !errors.Is(err, ErrCorrupt) {
-				t.Errorf("ExtractCompressed = %v, want ErrCorrupt", err)
+			if !errors.Is(err, errCorrupt) {
+				t.Errorf("ExtractCompressed = %v, want errCorrupt", err)
 			}
 			t.Log(err)
 		})
@@ -209,14 +178,14 @@ func TestExtractCompressedPadding(t *testing.T) {
 	}
 }
 
-// The limits and the safety checks of Extract still apply.
+// The limits and the safety checks of extract still apply.
 func TestExtractCompressedUnsafe(t *testing.T) {
 	t.Parallel()
 	sb := newSandbox(t)
 	before := sb.outside(t)
 	err := ExtractCompressed(bytes.NewReader(compressed(t, tarball(t, ent{name: "../out", body: "x"}))), sb.dest, Limits{})
-	if !errors.Is(err, ErrUnsafe) {
-		t.Errorf("ExtractCompressed = %v, want ErrUnsafe", err)
+	if !errors.Is(err, errUnsafe) {
+		t.Errorf("ExtractCompressed = %v, want errUnsafe", err)
 	}
 	sb.checkContained(t, before)
 }

@@ -18,18 +18,7 @@ func TestZstdRoundTrip(t *testing.T) {
 	data := make([]byte, 8<<20)
 	r := rand.NewChaCha8([32]byte{1})
 	_, _ = r.Read(data[:4<<20])
-	var compressed bytes.Buffer
-	zw, err := Compress(&compressed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := zw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	zr, err := Decompress(&compressed)
+	zr, err := Decompress(bytes.NewReader(compressed(t, data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,18 +36,8 @@ func TestZstdRoundTrip(t *testing.T) {
 // decoder would have to allocate; such a frame is refused instead.
 func TestDecompressRefusesHugeWindow(t *testing.T) {
 	t.Parallel()
-	var compressed bytes.Buffer
-	zw, err := zstd.NewWriter(&compressed, zstd.WithWindowSize(4*MaxWindow))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := zw.Write(make([]byte, 1<<20)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	zr, err := Decompress(&compressed)
+	huge := compressed(t, make([]byte, 1<<20), zstd.WithWindowSize(4*maxWindow))
+	zr, err := Decompress(bytes.NewReader(huge))
 	if err != nil {
 		t.Fatal(err)
 	}

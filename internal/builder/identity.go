@@ -12,13 +12,13 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
-// ScriptsDir is where a builder image holds the S2I scripts; every build names it
+// scriptsDir is where a builder image holds the S2I scripts; every build names it
 // as the scripts URL.
-const ScriptsDir = "/usr/libexec/s2i"
+const scriptsDir = "/usr/libexec/s2i"
 
-// RustcFile, in ScriptsDir, holds `rustc -vV` as the image was built: s2i/Dockerfile
+// rustcFile, in scriptsDir, holds `rustc -vV` as the image was built: s2i/Dockerfile
 // writes it, so that reading it costs no container start.
-const RustcFile = "rustc-vV"
+const rustcFile = "rustc-vV"
 
 // Identity is what a builder image is, as far as a build's result goes: which
 // compiler and which S2I scripts. Two builders made apart from the same base and the
@@ -52,18 +52,18 @@ type IdentifyEngine interface {
 	engine.Files
 }
 
-// Identify reads a builder image's Identity: the scripts and RustcFile in one pass
-// through a container that never starts. A builder without RustcFile (made from
+// Identify reads a builder image's Identity: the scripts and rustcFile in one pass
+// through a container that never starts. A builder without rustcFile (made from
 // another Dockerfile) runs `rustc -vV` instead, which costs a container start.
 func Identify(ctx context.Context, e IdentifyEngine, ref string) (Identity, error) {
-	files, err := engine.ReadFiles(ctx, e, ref, ScriptsDir)
+	files, err := engine.ReadFiles(ctx, e, ref, scriptsDir)
 	if err != nil {
 		return Identity{}, fmt.Errorf("reading the S2I scripts of %s: %w", ref, err)
 	}
-	id := Identity{Rustc: string(files[RustcFile])}
-	delete(files, RustcFile)
+	id := Identity{Rustc: string(files[rustcFile])}
+	delete(files, rustcFile)
 	if len(files) == 0 {
-		return Identity{}, fmt.Errorf("builder %s has no S2I scripts in %s", ref, ScriptsDir)
+		return Identity{}, fmt.Errorf("builder %s has no S2I scripts in %s", ref, scriptsDir)
 	}
 	h := sha256.New()
 	for _, name := range slices.Sorted(maps.Keys(files)) {

@@ -39,27 +39,14 @@ type workspaceSection struct {
 	Exclude []string `toml:"exclude"`
 }
 
-// Binaries returns the sorted, de-duplicated names of the binary targets
+// binaries returns the sorted, de-duplicated names of the binary targets
 // that cargo would build in the crate or workspace rooted at dir.
 //
 // It exists so that a --binary flag can be checked against the source before
 // a slow container build starts; see the package documentation for the rules
 // applied. The result is empty (not an error) for a library-only crate.
-func Binaries(dir string) ([]string, error) {
-	pkgs, err := packages(dir)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, p := range pkgs {
-		bins, err := packageBinaries(p.dir, p.manifest)
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, bins...)
-	}
-	slices.Sort(names)
-	return slices.Compact(names), nil
+func binaries(dir string) ([]string, error) {
+	return packageNames(dir, func(_ pkg, bins []string) []string { return bins })
 }
 
 // OwnNames returns the names of the workspace's own packages and binaries, each
@@ -69,22 +56,32 @@ func Binaries(dir string) ([]string, error) {
 // artifacts: they are rebuilt from the source anyway, and only dependencies are
 // worth keeping.
 func OwnNames(dir string) ([]string, error) {
+	return packageNames(dir, func(p pkg, bins []string) []string {
+		var names []string
+		for _, n := range append(bins, p.manifest.Package.Name) {
+			names = append(names, n, strings.ReplaceAll(n, "-", "_"))
+		}
+		return names
+	})
+}
+
+// packageNames gathers what names gives for each package of the crate or
+// workspace at dir and that package's binaries, sorted and de-duplicated.
+func packageNames(dir string, names func(p pkg, bins []string) []string) ([]string, error) {
 	pkgs, err := packages(dir)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	var all []string
 	for _, p := range pkgs {
 		bins, err := packageBinaries(p.dir, p.manifest)
 		if err != nil {
 			return nil, err
 		}
-		for _, n := range append(bins, p.manifest.Package.Name) {
-			names = append(names, n, strings.ReplaceAll(n, "-", "_"))
-		}
+		all = append(all, names(p, bins)...)
 	}
-	slices.Sort(names)
-	return slices.Compact(names), nil
+	slices.Sort(all)
+	return slices.Compact(all), nil
 }
 
 // Manifests returns the paths, relative to dir, of the workspace's own manifests:
@@ -148,14 +145,14 @@ func packages(dir string) ([]pkg, error) {
 	return pkgs, nil
 }
 
-// CheckBinary returns nil when name is one of Binaries(dir); otherwise an
+// CheckBinary returns nil when name is one of binaries(dir); otherwise an
 // error whose text names the binary and lists the ones that exist.
 //
 // It exists so that a wrong --binary fails fast with a message the user can
 // act on, instead of failing minutes later inside cargo. If dir has no
 // Cargo.toml, the error says so and wraps fs.ErrNotExist.
 func CheckBinary(dir, name string) error {
-	bins, err := Binaries(dir)
+	bins, err := binaries(dir)
 	if err != nil {
 		return err
 	}

@@ -28,12 +28,12 @@ func TestBinaries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := Binaries(filepath.Join("testdata", tt.in))
+			got, err := binaries(filepath.Join("testdata", tt.in))
 			if err != nil {
-				t.Fatalf("Binaries(%q): %v", tt.in, err)
+				t.Fatalf("binaries(%q): %v", tt.in, err)
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("Binaries(%q) = %q, want %q", tt.in, got, tt.want)
+				t.Errorf("binaries(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -56,13 +56,13 @@ func TestBinariesErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := Binaries(filepath.Join("testdata", tt.in))
+			got, err := binaries(filepath.Join("testdata", tt.in))
 			if err == nil {
-				t.Fatalf("Binaries(%q) = %q, want an error", tt.in, got)
+				t.Fatalf("binaries(%q) = %q, want an error", tt.in, got)
 			}
 			for _, s := range tt.want {
 				if !strings.Contains(err.Error(), s) {
-					t.Errorf("Binaries(%q) error %q does not contain %q", tt.in, err, s)
+					t.Errorf("binaries(%q) error %q does not contain %q", tt.in, err, s)
 				}
 			}
 		})

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 )
 
 // Containers is the part of the Docker client that WithContainer needs.
@@ -144,34 +145,17 @@ func ReadFiles(ctx context.Context, e Files, image, dir string, names ...string)
 // ContainerFiles is ReadFiles on an existing container, running or stopped: the
 // build reads the binary from its own container while S2I commits it.
 func ContainerFiles(ctx context.Context, e Archives, containerID, dir string, names ...string) (map[string][]byte, error) {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	files := map[string][]byte{}
 	res, err := e.CopyFromContainer(ctx, containerID, client.CopyFromContainerOptions{SourcePath: dir})
 	if err != nil {
 		return nil, fmt.Errorf("copying %s out of the container: %w", dir, err)
 	}
 	defer res.Content.Close()
-	tr := tar.NewReader(res.Content)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return files, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", dir, err)
-		}
-		// Entries are named dir's base name, then the file: bin/NAME.
-		rel := strings.TrimPrefix(h.Name, path.Base(dir)+"/")
-		if h.Typeflag != tar.TypeReg || len(want) > 0 && !want[rel] {
-			continue
-		}
-		if files[rel], err = io.ReadAll(io.LimitReader(tr, MaxFile)); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", h.Name, err)
-		}
+	// Entries are named dir's base name, then the file: bin/NAME.
+	files, err := archive.ReadFiles(res.Content, path.Base(dir)+"/", names, MaxFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", dir, err)
 	}
+	return files, nil
 }
 
 // MaxFile bounds what ReadFiles reads of one file: the largest binary a final

@@ -17,9 +17,9 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// DefaultContext is the Docker context made of the environment (DOCKER_HOST and the
+// defaultContext is the Docker context made of the environment (DOCKER_HOST and the
 // TLS variables) rather than of a stored context, as the docker CLI names it.
-const DefaultContext = "default"
+const defaultContext = "default"
 
 // Endpoint is the daemon the docker CLI would talk to with the same environment and
 // Docker config, and how to reach it: a socket, tcp with or without TLS, or ssh.
@@ -27,7 +27,7 @@ type Endpoint struct {
 	// Host is the daemon's address as the docker CLI shows it (`docker context
 	// inspect`): unix:///var/run/docker.sock, tcp://docker:2376, ssh://me@host.
 	Host string
-	// Context is the Docker context it comes from; DefaultContext for the environment.
+	// Context is the Docker context it comes from; "default" for the environment.
 	Context string
 
 	namedBy string // what picked the context, for messages
@@ -73,13 +73,13 @@ func (e Endpoint) ChildEnv() []string {
 // here (the CLI warns and uses the default context), because the context it names
 // may be the daemon the user meant.
 func Resolve(getenv func(string) string) (Endpoint, error) {
-	dir := configDir(getenv)
+	dir := ConfigDir(getenv)
 	name, namedBy, err := contextName(getenv, dir)
 	if err != nil {
 		return Endpoint{}, err
 	}
 	var e Endpoint
-	if name == DefaultContext {
+	if name == defaultContext {
 		e, err = defaultEndpoint(getenv, dir)
 	} else {
 		e, err = storedEndpoint(dir, name, namedBy)
@@ -106,11 +106,12 @@ func Resolve(getenv func(string) string) (Endpoint, error) {
 	return e, nil
 }
 
-// configDir is the docker CLI's config.Dir(), read through getenv: that function
-// reads the process environment once and keeps it in a package variable. Without
-// DOCKER_CONFIG and HOME there is none: the default context, and TLS needs
-// DOCKER_CERT_PATH.
-func configDir(getenv func(string) string) string {
+// ConfigDir is where the docker CLI keeps its config (config.json, contexts/):
+// $DOCKER_CONFIG, else $HOME/.docker, else "" (no config: the default context,
+// anonymous pulls and pushes, and TLS needs DOCKER_CERT_PATH). It is the docker
+// CLI's config.Dir() read through getenv, because that function reads the process
+// environment once and keeps it in a package variable.
+func ConfigDir(getenv func(string) string) string {
 	if d := getenv(config.EnvOverrideConfigDir); d != "" {
 		return d
 	}
@@ -124,13 +125,13 @@ func configDir(getenv func(string) string) string {
 // here): DOCKER_HOST wins over any context, then DOCKER_CONTEXT, then currentContext.
 func contextName(getenv func(string) string, dir string) (name, namedBy string, err error) {
 	if getenv(client.EnvOverrideHost) != "" {
-		return DefaultContext, client.EnvOverrideHost, nil
+		return defaultContext, client.EnvOverrideHost, nil
 	}
 	if n := getenv("DOCKER_CONTEXT"); n != "" {
 		return n, "DOCKER_CONTEXT", nil
 	}
 	if dir == "" {
-		return DefaultContext, "", nil
+		return defaultContext, "", nil
 	}
 	cfg, err := config.Load(dir) // dir/config.json only; a missing file is no error
 	if err != nil {
@@ -139,7 +140,7 @@ func contextName(getenv func(string) string, dir string) (name, namedBy string, 
 	if cfg.CurrentContext != "" {
 		return cfg.CurrentContext, "currentContext in " + filepath.Join(dir, config.ConfigFileName), nil
 	}
-	return DefaultContext, "", nil
+	return defaultContext, "", nil
 }
 
 // defaultEndpoint is the docker CLI's resolveDefaultDockerEndpoint with its flags'

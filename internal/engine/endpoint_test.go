@@ -261,3 +261,21 @@ func TestChildEnvPinsTheEndpoint(t *testing.T) {
 		t.Errorf("child resolved %s (%s), parent %s (%s)", child.Host, child.Context, parent.Host, parent.Context)
 	}
 }
+
+// The config directory is found as the docker CLI finds it.
+func TestConfigDir(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"DOCKER_CONFIG": "/cfg", "HOME": "/home/u"}, "/cfg"},
+		{map[string]string{"HOME": "/home/u"}, "/home/u/.docker"},
+		{map[string]string{}, ""},
+	} {
+		if got := ConfigDir(env(tc.env)); got != tc.want {
+			t.Errorf("ConfigDir(%v) = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}

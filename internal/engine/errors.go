@@ -74,7 +74,7 @@ func (e Endpoint) pingError(err error) error {
 // described says where the endpoint came from, as the docker CLI's contexts do.
 func (e Endpoint) described() string {
 	switch {
-	case e.Context != DefaultContext:
+	case e.Context != defaultContext:
 		return fmt.Sprintf("Docker context %q from %s", e.Context, e.namedBy)
 	case e.namedBy != "":
 		return "from " + e.namedBy

@@ -28,18 +28,18 @@ import (
 // BinDir is where the binary lands in the final image.
 const BinDir = "/usr/local/bin"
 
-// User is the final image's user: nobody, so that the service does not run as root
+// nobody is the final image's user: nobody, so that the service does not run as root
 // even on a base without a passwd entry for it.
-const User = "65534:65534"
+const nobody = "65534:65534"
 
 // Label keys of the OCI image annotations the final image carries.
 const (
 	LabelSource     = "org.opencontainers.image.source"
 	LabelRevision   = "org.opencontainers.image.revision"
-	LabelCreated    = "org.opencontainers.image.created"
+	labelCreated    = "org.opencontainers.image.created"
 	LabelTitle      = "org.opencontainers.image.title"
-	LabelBaseName   = "org.opencontainers.image.base.name"
-	LabelBaseDigest = "org.opencontainers.image.base.digest"
+	labelBaseName   = "org.opencontainers.image.base.name"
+	labelBaseDigest = "org.opencontainers.image.base.digest"
 )
 
 // Spec describes the final image.
@@ -63,7 +63,6 @@ type Result struct {
 	ID         string
 	BinarySize int64
 	Size       int64
-	BaseSize   int64
 	Alongside  map[string][]byte // the Spec's Alongside files that were found
 }
 
@@ -76,42 +75,18 @@ type Engine interface {
 
 // Package writes the final image into the daemon and tags it.
 func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
-	files := maps.Clone(s.Files)
-	if files == nil {
-		var err error
-		files, err = ReadFiles(ctx, e, s.From, path.Dir(s.BinaryPath), append([]string{path.Base(s.BinaryPath)}, s.Alongside...)...)
-		if err != nil {
-			return Result{}, err
-		}
-	}
-	bin, ok := files[path.Base(s.BinaryPath)]
-	if !ok {
-		return Result{}, fmt.Errorf("%s: not found in %s", s.BinaryPath, s.From)
+	files, bin, err := binaryFiles(ctx, e, s)
+	if err != nil {
+		return Result{}, err
 	}
 	layer, err := binaryLayer(s.Binary, bin, s.Created)
 	if err != nil {
 		return Result{}, err
 	}
-
-	baseRef, err := name.ParseReference(s.Base)
+	baseCF, digest, err := baseConfig(ctx, e, s.Base)
 	if err != nil {
-		return Result{}, fmt.Errorf("runtime image %q: %w", s.Base, err)
+		return Result{}, err
 	}
-	inspect, err := e.ImageInspect(ctx, s.Base)
-	if err != nil {
-		return Result{}, fmt.Errorf("inspecting runtime image %s: %w", s.Base, err)
-	}
-	// The base's config comes from the daemon's inspect and history: no export of
-	// its layers.
-	base, err := daemon.Image(baseRef, daemon.WithClient(e), daemon.WithContext(ctx))
-	if err != nil {
-		return Result{}, fmt.Errorf("reading runtime image %s: %w", s.Base, err)
-	}
-	baseCF, err := base.ConfigFile()
-	if err != nil {
-		return Result{}, fmt.Errorf("reading runtime image config: %w", err)
-	}
-
 	arch, err := binaryArch(bin)
 	if err != nil {
 		return Result{}, err
@@ -119,31 +94,7 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 	if baseCF.Architecture != "" && baseCF.Architecture != arch {
 		return Result{}, fmt.Errorf("the binary is %s but runtime image %s is %s: pick a runtime image for %s", arch, s.Base, baseCF.Architecture, arch)
 	}
-
-	dest := path.Join(BinDir, s.Binary)
-	cf := baseCF.DeepCopy()
-	cf.Architecture, cf.OS = arch, "linux"
-	cf.Created = v1.Time{Time: s.Created}
-	cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, layer.diffID)
-	cf.History = append(cf.History, v1.History{
-		Created:   v1.Time{Time: s.Created},
-		CreatedBy: "rust-s2i-musl: COPY " + s.Binary + " " + dest,
-		Comment:   "the static binary",
-	})
-	cfg := &cf.Config
-	cfg.Entrypoint = []string{dest}
-	cfg.Cmd = nil
-	cfg.User = User
-	cfg.Labels = maps.Clone(cfg.Labels)
-	if cfg.Labels == nil {
-		cfg.Labels = map[string]string{}
-	}
-	maps.Copy(cfg.Labels, s.Labels)
-	cfg.Labels[LabelCreated] = s.Created.UTC().Format(time.RFC3339)
-	cfg.Labels[LabelTitle] = s.Binary
-	cfg.Labels[LabelBaseName] = s.Base
-	cfg.Labels[LabelBaseDigest] = baseDigest(inspect.RepoDigests, inspect.ID)
-	maps.Copy(cfg.Labels, s.UserLabels)
+	cf := finalConfig(baseCF, s, arch, layer.diffID, digest)
 	rawConfig, err := json.Marshal(cf)
 	if err != nil {
 		return Result{}, fmt.Errorf("encoding image config: %w", err)
@@ -166,7 +117,79 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 		return Result{}, fmt.Errorf("inspecting image %s: %w", s.Tag, err)
 	}
 	delete(files, path.Base(s.BinaryPath))
-	return Result{ID: out.ID, BinarySize: int64(len(bin)), Size: out.Size, BaseSize: inspect.Size, Alongside: files}, nil
+	return Result{ID: out.ID, BinarySize: int64(len(bin)), Size: out.Size, Alongside: files}, nil
+}
+
+// binaryFiles are the Spec's binary and Alongside files by name, and the binary:
+// those given in Files, else read from From in one pass.
+func binaryFiles(ctx context.Context, e Engine, s Spec) (map[string][]byte, []byte, error) {
+	files := maps.Clone(s.Files)
+	if files == nil {
+		var err error
+		files, err = engine.ReadFiles(ctx, e, s.From, path.Dir(s.BinaryPath), append([]string{path.Base(s.BinaryPath)}, s.Alongside...)...)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	bin, ok := files[path.Base(s.BinaryPath)]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: not found in %s", s.BinaryPath, s.From)
+	}
+	return files, bin, nil
+}
+
+// baseConfig is the runtime image's config and its digest (its ID when it has no
+// repo digest). The config comes from the daemon's inspect and history: no export
+// of its layers.
+func baseConfig(ctx context.Context, e Engine, ref string) (*v1.ConfigFile, string, error) {
+	baseRef, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, "", fmt.Errorf("runtime image %q: %w", ref, err)
+	}
+	inspect, err := e.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, "", fmt.Errorf("inspecting runtime image %s: %w", ref, err)
+	}
+	base, err := daemon.Image(baseRef, daemon.WithClient(e), daemon.WithContext(ctx))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading runtime image %s: %w", ref, err)
+	}
+	cf, err := base.ConfigFile()
+	if err != nil {
+		return nil, "", fmt.Errorf("reading runtime image config: %w", err)
+	}
+	return cf, baseDigest(inspect.RepoDigests, inspect.ID), nil
+}
+
+// finalConfig is the base's config with the binary's layer on top, the binary as
+// the entrypoint run as nobody, and the labels: the Spec's, then the ones filled in
+// here, then the user's over all of them.
+func finalConfig(base *v1.ConfigFile, s Spec, arch string, diffID v1.Hash, baseDigest string) *v1.ConfigFile {
+	dest := path.Join(BinDir, s.Binary)
+	cf := base.DeepCopy()
+	cf.Architecture, cf.OS = arch, "linux"
+	cf.Created = v1.Time{Time: s.Created}
+	cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, diffID)
+	cf.History = append(cf.History, v1.History{
+		Created:   v1.Time{Time: s.Created},
+		CreatedBy: "rust-s2i-musl: COPY " + s.Binary + " " + dest,
+		Comment:   "the static binary",
+	})
+	cfg := &cf.Config
+	cfg.Entrypoint = []string{dest}
+	cfg.Cmd = nil
+	cfg.User = nobody
+	cfg.Labels = maps.Clone(cfg.Labels)
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
+	}
+	maps.Copy(cfg.Labels, s.Labels)
+	cfg.Labels[labelCreated] = s.Created.UTC().Format(time.RFC3339)
+	cfg.Labels[LabelTitle] = s.Binary
+	cfg.Labels[labelBaseName] = s.Base
+	cfg.Labels[labelBaseDigest] = baseDigest
+	maps.Copy(cfg.Labels, s.UserLabels)
+	return cf
 }
 
 // load writes the image with config rawConfig into the daemon as tag ("" for
@@ -270,7 +293,7 @@ func binaryLayer(binary string, data []byte, t time.Time) (topLayer, error) {
 
 // ReadFile reads one regular file out of an image.
 func ReadFile(ctx context.Context, e Engine, image, file string) ([]byte, error) {
-	files, err := ReadFiles(ctx, e, image, path.Dir(file), path.Base(file))
+	files, err := engine.ReadFiles(ctx, e, image, path.Dir(file), path.Base(file))
 	if err != nil {
 		return nil, err
 	}
@@ -279,10 +302,4 @@ func ReadFile(ctx context.Context, e Engine, image, file string) ([]byte, error)
 		return nil, fmt.Errorf("%s: not found in %s", file, image)
 	}
 	return data, nil
-}
-
-// ReadFiles reads the named regular files of directory dir out of an image; see
-// engine.ReadFiles.
-func ReadFiles(ctx context.Context, e Engine, image, dir string, names ...string) (map[string][]byte, error) {
-	return engine.ReadFiles(ctx, e, image, dir, names...)
 }

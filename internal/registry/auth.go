@@ -23,6 +23,8 @@ import (
 	helpercreds "github.com/docker/docker-credential-helpers/credentials"
 	"github.com/moby/moby/api/pkg/authconfig"
 	registrytypes "github.com/moby/moby/api/types/registry"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
 // Auth is a registry login. The zero value means anonymous.
@@ -108,10 +110,10 @@ var dockerHubHosts = []string{"docker.io", "index.docker.io", "registry-1.docker
 // secret is an identity token rather than a password.
 const tokenUsername = "<token>"
 
-// ServerAddress is the key a login for ref's registry is filed under in a Docker
+// serverAddress is the key a login for ref's registry is filed under in a Docker
 // config: the registry host (with port), or https://index.docker.io/v1/ for
 // Docker Hub, as the docker CLI does.
-func ServerAddress(ref string) (string, error) {
+func serverAddress(ref string) (string, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return "", fmt.Errorf("image reference %q: %w", ref, err)
@@ -123,22 +125,16 @@ func ServerAddress(ref string) (string, error) {
 	return host, nil
 }
 
-// DefaultConfigDir is where the docker CLI keeps config.json: $DOCKER_CONFIG, else
-// $HOME/.docker. It returns "" when neither is set (no config: anonymous).
+// DefaultConfigDir is engine.ConfigDir, the one rule for where the Docker config
+// is; it stays until its callers call engine.ConfigDir.
 func DefaultConfigDir(getenv func(string) string) string {
-	if d := getenv("DOCKER_CONFIG"); d != "" {
-		return d
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".docker")
-	}
-	return ""
+	return engine.ConfigDir(getenv)
 }
 
-// Credentials finds the login to push ref with.
+// credentialsFor finds the login to push ref with.
 //
 // Explicit credentials (the username/password inputs) win. Otherwise the Docker
-// config in dockerConfigDir (see DefaultConfigDir; "" means none) is read with
+// config in dockerConfigDir (see engine.ConfigDir; "" means none) is read with
 // the docker CLI's own config package (github.com/docker/cli/cli/config): the
 // credential helper named by credHelpers for the registry, or by credsStore, is
 // asked (docker-credential-NAME get, through docker-credential-helpers' client);
@@ -154,7 +150,7 @@ func DefaultConfigDir(getenv func(string) string) string {
 // means anonymous (the zero Auth), which is fine for registries that allow it. A
 // config file that cannot be read or parsed is an error. No error ever contains
 // a password, a token or an "auth" value.
-func Credentials(ref string, explicit Auth, dockerConfigDir string) (Auth, error) {
+func credentialsFor(ref string, explicit Auth, dockerConfigDir string) (Auth, error) {
 	r := resolver{lookPath: exec.LookPath, timeout: 30 * time.Second}
 	return r.credentials(ref, explicit, dockerConfigDir)
 }
@@ -176,7 +172,7 @@ func (r resolver) credentials(ref string, explicit Auth, dir string) (Auth, erro
 	case explicit.Password != "":
 		return Auth{}, errors.New("a registry password is set but the username is empty")
 	}
-	key, err := ServerAddress(ref)
+	key, err := serverAddress(ref)
 	if err != nil {
 		return Auth{}, err
 	}
@@ -329,7 +325,7 @@ func (p *helperProgram) Output() ([]byte, error) {
 func EncodeAuth(ref string, a Auth) (string, error) {
 	cfg := registrytypes.AuthConfig{Username: a.Username, Password: a.Password, IdentityToken: a.IdentityToken}
 	if !a.IsZero() {
-		addr, err := ServerAddress(ref)
+		addr, err := serverAddress(ref)
 		if err != nil {
 			return "", err
 		}

@@ -364,23 +364,6 @@ func TestCredentials(t *testing.T) {
 	}
 }
 
-func TestDefaultConfigDir(t *testing.T) {
-	t.Parallel()
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	for _, tc := range []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{"DOCKER_CONFIG": "/cfg", "HOME": "/home/u"}, "/cfg"},
-		{map[string]string{"HOME": "/home/u"}, "/home/u/.docker"},
-		{map[string]string{}, ""},
-	} {
-		if got := DefaultConfigDir(env(tc.env)); got != tc.want {
-			t.Errorf("DefaultConfigDir(%v) = %q, want %q", tc.env, got, tc.want)
-		}
-	}
-}
-
 func TestAuthDoesNotPrintPassword(t *testing.T) {
 	t.Parallel()
 	a := Auth{Username: "bob", Password: "hunter2-very-secret"}
@@ -480,18 +463,18 @@ func TestCredentialsIgnoreTheEnvironment(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
 	t.Setenv("DOCKER_AUTH_CONFIG", login)
 	for _, dir := range []string{"", t.TempDir()} {
-		got, err := Credentials("127.0.0.1:5000/app", Auth{}, dir)
+		got, err := credentialsFor("127.0.0.1:5000/app", Auth{}, dir)
 		if err != nil {
-			t.Fatalf("Credentials(dir %q): %v", dir, err)
+			t.Fatalf("credentialsFor(dir %q): %v", dir, err)
 		}
 		if !got.IsZero() {
-			t.Errorf("Credentials(dir %q) = %v, want anonymous: the environment is not the given directory", dir, got)
+			t.Errorf("credentialsFor(dir %q) = %v, want anonymous: the environment is not the given directory", dir, got)
 		}
 	}
 	// The same file in the given directory is read.
-	got, err := Credentials("127.0.0.1:5000/app", Auth{}, filepath.Join(home, ".docker"))
+	got, err := credentialsFor("127.0.0.1:5000/app", Auth{}, filepath.Join(home, ".docker"))
 	if err != nil || got.Username != "env-user" || got.Password != "env-pw" {
-		t.Errorf("Credentials(the directory) = %v, %v; want env-user's login", got, err)
+		t.Errorf("credentialsFor(the directory) = %v, %v; want env-user's login", got, err)
 	}
 }
 

@@ -16,9 +16,9 @@ type Logins struct {
 }
 
 // For returns the login for ref: its registry's entry in PerRegistry, else Default,
-// else what the Docker config in ConfigDir holds for it (see Credentials).
+// else what the Docker config in ConfigDir holds for it (see credentialsFor).
 func (l Logins) For(ref string) (Auth, error) {
-	want, err := ServerAddress(ref)
+	want, err := serverAddress(ref)
 	if err != nil {
 		return Auth{}, err
 	}
@@ -29,7 +29,7 @@ func (l Logins) For(ref string) (Auth, error) {
 			return Auth{Username: strings.TrimSpace(user), Password: pass}, nil
 		}
 	}
-	return Credentials(ref, l.Default, l.ConfigDir)
+	return credentialsFor(ref, l.Default, l.ConfigDir)
 }
 
 // sameRegistry reports whether a registry as a user writes it (ghcr.io,
@@ -42,9 +42,9 @@ func sameRegistry(written, want string) bool {
 	return strings.EqualFold(host, want)
 }
 
-// Hint is what to tell a user whose push or pull a registry refused for want of
+// hint is what to tell a user whose push or pull a registry refused for want of
 // credentials.
-const Hint = "give credentials with registry-auth (REGISTRY=USER:PASSWORD) or username and password; " +
+const hint = "give credentials with registry-auth (REGISTRY=USER:PASSWORD) or username and password; " +
 	"in GitHub Actions a docker/login-action login does not reach this action, which runs in a container of its own"
 
 // PullError says why a pull failed, and how to give credentials when the registry
@@ -54,7 +54,7 @@ func PullError(ref, what string, cause error) error {
 	lower := strings.ToLower(msg)
 	for _, w := range []string{"unauthorized", "authentication required", "denied", "no basic auth credentials", "forbidden"} {
 		if strings.Contains(lower, w) {
-			return fmt.Errorf("%s %s could not be pulled: the registry refused: %s (%s)", what, ref, msg, Hint)
+			return fmt.Errorf("%s %s could not be pulled: the registry refused: %s (%s)", what, ref, msg, hint)
 		}
 	}
 	return fmt.Errorf("%s %s is not in the daemon and could not be pulled: %s", what, ref, msg)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
 // These tests push through the real Docker daemon to a real registry
@@ -45,18 +46,6 @@ func connect(t *testing.T) *client.Client {
 	return c
 }
 
-// freePort is a loopback port nothing listens on right now, so parallel test
-// runs each get their own registry.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startRegistry runs a registry that accepts only user/pass and returns its
 // host:port. The password goes through the environment, not the command line.
 func startRegistry(t *testing.T, user, pass string) string {
@@ -66,7 +55,7 @@ func startRegistry(t *testing.T, user, pass string) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(testenv.FreePort(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the first run may apt-get install
 	defer cancel()
 	start := time.Now()
@@ -254,8 +243,8 @@ func TestPushRefused(t *testing.T) {
 				t.Fatalf("Push = %s, want an error", digest)
 			}
 			t.Logf("refused in %s: %v", time.Since(start).Round(time.Millisecond), err)
-			if !errors.Is(err, ErrUnauthorized) {
-				t.Errorf("error does not match ErrUnauthorized: %v", err)
+			if !errors.Is(err, errUnauthorized) {
+				t.Errorf("error does not match errUnauthorized: %v", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
@@ -292,7 +281,7 @@ func TestPushMissingImage(t *testing.T) {
 	}
 	t.Parallel()
 	c := connect(t)
-	ref := fmt.Sprintf("127.0.0.1:%d/rs2i-push-test:does-not-exist", freePort(t))
+	ref := fmt.Sprintf("127.0.0.1:%d/rs2i-push-test:does-not-exist", testenv.FreePort(t))
 	_, err := Push(t.Context(), c, ref, Auth{Username: "u", Password: "pw-never-shown"}, nil)
 	if err == nil {
 		t.Fatal("Push of a missing image succeeded")
@@ -300,7 +289,7 @@ func TestPushMissingImage(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), "pushing "+ref+": ") || strings.Contains(err.Error(), "pw-never-shown") {
 		t.Errorf("error = %v", err)
 	}
-	if errors.Is(err, ErrUnauthorized) {
+	if errors.Is(err, errUnauthorized) {
 		t.Errorf("a missing image is not an authentication failure: %v", err)
 	}
 }

@@ -9,16 +9,14 @@ import (
 	"path/filepath"
 )
 
-// Visit is called for each entry of the source that the build sees: rel its path
-// relative to root ("." for the root itself), info its Lstat.
-type Visit func(path, rel string, info fs.FileInfo) error
-
-// Walk visits the source tree below root in lexical order. It leaves out the root's
+// Walk calls visit for each entry of the source tree below root that the build
+// sees, in lexical order: rel is its path relative to root ("." for the root
+// itself), info its Lstat. It leaves out the root's
 // target/ directory (host build output, often gigabytes, that the build never
 // reads: the builder has its own CARGO_TARGET_DIR) and anything that is not a
 // directory, regular file or symbolic link (sockets, fifos and devices are no
-// source). A Visit may return filepath.SkipDir for a directory.
-func Walk(root string, visit Visit) error {
+// source). visit may return filepath.SkipDir for a directory.
+func Walk(root string, visit func(path, rel string, info fs.FileInfo) error) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -247,19 +246,6 @@ func git(t *testing.T, dir string, args ...string) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago. act's artifact
-// server defaults to the fixed port 34567; a port of our own keeps this run from
-// clashing with another act on the machine.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
 // actEnv is this process's environment without what a runner around the test (the
 // project's own CI) would pass into act's containers: act takes
 // ACTIONS_RUNTIME_TOKEN and ACTIONS_RUNTIME_URL from its own environment when they
@@ -305,7 +291,7 @@ func runAct(t *testing.T, repo, cacheDir string) actRun {
 		// artifact server.
 		"--artifact-server-path", t.TempDir(),
 		"--artifact-server-addr", "127.0.0.1",
-		"--artifact-server-port", freePort(t),
+		"--artifact-server-port", strconv.Itoa(testenv.FreePort(t)), // not act's fixed 34567, which another act on the machine may hold
 		"--rm",
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/zstdframe"
 )
 
 // A cache entry with one bit flipped in a stored (raw, incompressible) zstd block has
@@ -48,25 +50,25 @@ func TestFlippedBitInCacheEntry(t *testing.T) {
 	if start < 0 || start > 4096 {
 		t.Fatalf("no zstd frame at the start of %s", entries[0])
 	}
-	blocks, err := zstdBlocks(data[start:])
+	blocks, _, err := zstdframe.Blocks(data[start:])
 	if err != nil {
 		t.Fatalf("%s: %v", entries[0], err)
 	}
-	var raw zstdBlock
+	var raw zstdframe.Block
 	for _, b := range blocks {
-		if b.typ == 0 && b.size > raw.size {
+		if b.Type == 0 && b.Size > raw.Size {
 			raw = b
 		}
 	}
-	if raw.size < 1024 {
+	if raw.Size < 1024 {
 		t.Fatalf("the target entry has no stored block (%d blocks); the blob should have made some", len(blocks))
 	}
-	at := start + raw.off + raw.size/2
+	at := start + raw.Off + raw.Size/2
 	data[at] ^= 0x04
 	if err := os.WriteFile(entries[0], data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("flipped bit 2 of byte %d, in a stored block of %d bytes (%d blocks, %d bytes in all)", at, raw.size, len(blocks), len(data))
+	t.Logf("flipped bit 2 of byte %d, in a stored block of %d bytes (%d blocks, %d bytes in all)", at, raw.Size, len(blocks), len(data))
 
 	if out, err := command("docker", "rmi", "-f", tmp); err != nil {
 		t.Fatalf("removing %s: %v\n%s", tmp, err, out)
@@ -114,43 +116,4 @@ pub fn sum() -> u32 {
 		}
 	}
 	return src
-}
-
-// zstdBlock is one block of a zstd frame: its content's offset and size, and its
-// type (0 raw, 1 RLE, 2 compressed).
-type zstdBlock struct{ off, size, typ int }
-
-// zstdBlocks parses the block headers of the zstd frame that data starts with.
-func zstdBlocks(data []byte) ([]zstdBlock, error) {
-	if len(data) < 6 {
-		return nil, fmt.Errorf("zstd frame of %d bytes", len(data))
-	}
-	d := data[4]
-	pos := 5 + []int{0, 1, 2, 4}[d&3]
-	single := d&0x20 != 0
-	if !single {
-		pos++
-	}
-	pos += []int{0, 2, 4, 8}[d>>6]
-	if d>>6 == 0 && single {
-		pos++
-	}
-	var blocks []zstdBlock
-	for {
-		if pos+3 > len(data) {
-			return nil, fmt.Errorf("block header at %d past the end", pos)
-		}
-		h := int(data[pos]) | int(data[pos+1])<<8 | int(data[pos+2])<<16
-		pos += 3
-		b := zstdBlock{off: pos, size: h >> 3, typ: (h >> 1) & 3}
-		blocks = append(blocks, b)
-		if b.typ == 1 {
-			pos++
-		} else {
-			pos += b.size
-		}
-		if h&1 != 0 {
-			return blocks, nil
-		}
-	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
 // DOCKER_HOST=ssh://root@127.0.0.1:PORT: the docker CLI's connection helper runs
@@ -42,7 +44,7 @@ func TestSSH(t *testing.T) {
 	}
 
 	// ssh's own complaint, in one line, not the connection helper's paragraph.
-	closed := freePort(t)
+	closed := testenv.FreePort(t)
 	bad := s.command(ctx, t.TempDir(), buildArgs(exampleCopy(t), final, tmp)...)
 	host := fmt.Sprintf("ssh://root@127.0.0.1:%d", closed)
 	bad.Env = append(bad.Env, "DOCKER_HOST="+host)

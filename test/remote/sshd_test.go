@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
 // sshServer is an sshd on loopback that lets one key in as root, whose `docker` is
@@ -43,7 +45,7 @@ func startSSHD(t *testing.T) *sshServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	s := &sshServer{addr: fmt.Sprintf("127.0.0.1:%d", port), bin: filepath.Join(dir, "bin")}
 	files := map[string]string{
 		"authorized_keys": string(clientPub),
@@ -130,14 +132,4 @@ func (s *sshServer) command(ctx context.Context, home string, args ...string) *e
 		"DOCKER_HOST=ssh://root@" + s.addr,
 	}
 	return cmd
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

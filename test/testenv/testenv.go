@@ -6,11 +6,13 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 
 	"github.com/moby/moby/client"
 
@@ -170,4 +172,17 @@ func NeedImage(ctx context.Context, c *client.Client, img string) error {
 		return fmt.Errorf("test image %s is missing (run `make %s`): %w", img, target, err)
 	}
 	return nil
+}
+
+// FreePort is a loopback port that nothing listened on a moment ago, so that
+// parallel test runs each get their own server. Whatever takes it next takes it a
+// moment later: the usual small race of this idiom.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

@@ -12,8 +12,8 @@
 // A cache that hangs must cost a warning, not a stuck build, so every call has a
 // bound, Config.Timeout, by default:
 //
-//   - Save: 2 minutes (DefaultSaveTimeout) for reserve, upload and commit together.
-//   - Load: 1 minute (DefaultLoadTimeout) for the lookup and the first answer of the
+//   - Save: 2 minutes (defaultSaveTimeout) for reserve, upload and commit together.
+//   - Load: 1 minute (defaultLoadTimeout) for the lookup and the first answer of the
 //     download. The content stream that Load returns has no overall limit (a large
 //     entry may take long), but a Read fails when no data comes for that long.
 //
@@ -26,7 +26,7 @@
 //
 // # Errors
 //
-// A failed call is an *Error naming the step (lookup, download, reserve, upload,
+// A failed call's error names the step (lookup, download, reserve, upload,
 // commit) and the HTTP status; its text never holds the token or a URL signature. A
 // key that is taken (409, or the service's "already exists") is also
 // cache.ErrExists, and a miss is cache.ErrNotFound.

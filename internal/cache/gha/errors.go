@@ -24,10 +24,10 @@ const (
 	stepCommit   = "commit"
 )
 
-// Error is a failed Load or Save. Its text names the step and the HTTP status and has
+// callError is a failed Load or Save. Its text names the step and the HTTP status and has
 // the token and URL signatures removed; Unwrap gives the library's error (whose text
 // is not cleaned) and, for a key that is taken, cache.ErrExists.
-type Error struct {
+type callError struct {
 	Op     string // "load" or "save"
 	Step   string // lookup, download, reserve, upload, commit
 	Status int    // the last HTTP status of the step; 0 when there was none
@@ -37,20 +37,20 @@ type Error struct {
 	msg  string
 }
 
-func (e *Error) Error() string { return e.msg }
+func (e *callError) Error() string { return e.msg }
 
 // Unwrap lets errors.Is find cache.ErrExists, context errors and the library's errors.
-func (e *Error) Unwrap() []error {
+func (e *callError) Unwrap() []error {
 	if e.kind != nil {
 		return []error{e.kind, e.Err}
 	}
 	return []error{e.Err}
 }
 
-// newError builds an Error. stop is why the call's context ended, if it did (our
+// newError builds a callError. stop is why the call's context ended, if it did (our
 // time bound or the caller's cancellation); it replaces the library's bare
 // "context deadline exceeded" with something a user can act on.
-func newError(op, step string, status int, err, stop error, secrets ...string) *Error {
+func newError(op, step string, status int, err, stop error, secrets ...string) *callError {
 	if status == 0 {
 		var re *azcore.ResponseError
 		var he actionscache.HTTPError
@@ -61,7 +61,7 @@ func newError(op, step string, status int, err, stop error, secrets ...string) *
 			status = he.StatusCode
 		}
 	}
-	e := &Error{Op: op, Step: step, Status: status, Err: err}
+	e := &callError{Op: op, Step: step, Status: status, Err: err}
 	if (step == stepReserve || step == stepCommit) && isExists(err, status) {
 		e.kind = cache.ErrExists
 	}

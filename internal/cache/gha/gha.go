@@ -17,8 +17,8 @@ import (
 
 // The default time bounds; see the package doc.
 const (
-	DefaultLoadTimeout = 1 * time.Minute
-	DefaultSaveTimeout = 2 * time.Minute
+	defaultLoadTimeout = 1 * time.Minute
+	defaultSaveTimeout = 2 * time.Minute
 )
 
 // maxKeyLen is the Actions cache's limit on a key.
@@ -31,7 +31,7 @@ type Config struct {
 	// Protocol forces "v1" or "v2"; empty chooses from the environment.
 	Protocol string
 	// Timeout bounds each Load and Save, and a download's wait for data. Zero means
-	// DefaultLoadTimeout for Load and DefaultSaveTimeout for Save.
+	// defaultLoadTimeout for Load and defaultSaveTimeout for Save.
 	Timeout time.Duration
 }
 
@@ -62,8 +62,8 @@ func New(cfg Config, getenv func(string) string) (*Store, error) {
 	}
 	s := &Store{
 		ep:          ep,
-		loadTimeout: DefaultLoadTimeout,
-		saveTimeout: DefaultSaveTimeout,
+		loadTimeout: defaultLoadTimeout,
+		saveTimeout: defaultSaveTimeout,
 		transport:   newTransport(),
 		backoff:     &actionscache.BackoffPool{},
 	}
@@ -86,13 +86,10 @@ func newTransport() http.RoundTripper {
 	return &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
 }
 
-// Protocol is the protocol in use, "v1" or "v2".
-func (s *Store) Protocol() string { return s.ep.protocol }
-
 // client makes a go-actions-cache client for one call, with its own tracker.
 func (s *Store) client(timeout time.Duration) (*actionscache.Cache, *tracker, error) {
 	t := &tracker{base: s.transport}
-	c, err := actionscache.New(s.ep.token, s.ep.url, s.ep.protocol == ProtocolV2, actionscache.Opt{
+	c, err := actionscache.New(s.ep.token, s.ep.url, s.ep.protocol == protocolV2, actionscache.Opt{
 		Client:      &http.Client{Transport: t},
 		Timeout:     timeout,
 		BackoffPool: s.backoff,

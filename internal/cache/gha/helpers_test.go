@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/cachetest"
 )
 
 // testToken is a runtime token as the runner hands it out: a JWT whose claims
@@ -71,17 +72,6 @@ func randomBytes(t *testing.T, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// loadAll loads keys and reads the whole content.
-func loadAll(ctx context.Context, s *Store, keys ...string) (string, []byte, error) {
-	matched, rc, err := s.Load(ctx, keys)
-	if err != nil {
-		return "", nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	return matched, b, err
 }
 
 // closedURL is an http URL on loopback where nothing listens.
@@ -164,12 +154,40 @@ func checkClean(t *testing.T, err error, token string) {
 	}
 }
 
-// asError is err as an *Error, failing t when it is not one.
-func asError(t *testing.T, err error) *Error {
+// asError is err as a *callError, failing t when it is not one.
+func asError(t *testing.T, err error) *callError {
 	t.Helper()
-	var e *Error
+	var e *callError
 	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not a *gha.Error", err, err)
+		t.Fatalf("error %v (%T) is not a *callError", err, err)
 	}
 	return e
+}
+
+// loadCase is a Load of keys that must match key and give want.
+type loadCase struct {
+	name string
+	keys []string
+	key  string
+	want []byte
+}
+
+// checkLoads runs each case against s, in parallel subtests.
+func checkLoads(t *testing.T, s *Store, cases []loadCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			key, got, err := cachetest.LoadAll(context.Background(), s, tt.keys...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if key != tt.key {
+				t.Errorf("matched %q, want %q", key, tt.key)
+			}
+			if !bytes.Equal(got, tt.want) {
+				t.Errorf("got %d bytes, want %d, or the content differs", len(got), len(tt.want))
+			}
+		})
+	}
 }

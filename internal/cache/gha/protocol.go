@@ -13,8 +13,8 @@ import (
 // Forgejo and act serve; v2 is the Twirp API at $ACTIONS_RESULTS_URL with data in
 // Azure blobs, which github.com and GHE.com (data residency) serve.
 const (
-	ProtocolV1 = "v1"
-	ProtocolV2 = "v2"
+	protocolV1 = "v1"
+	protocolV2 = "v2"
 )
 
 // endpoint is where the cache service is and how to talk to it.
@@ -43,22 +43,22 @@ type endpoint struct {
 func chooseEndpoint(forced string, getenv func(string) string) (endpoint, error) {
 	var ep endpoint
 	switch {
-	case forced == ProtocolV1 || forced == ProtocolV2:
+	case forced == protocolV1 || forced == protocolV2:
 		ep.protocol = forced
 	case forced != "":
-		return endpoint{}, fmt.Errorf("gha: unknown cache protocol %q (want %q or %q)", forced, ProtocolV1, ProtocolV2)
+		return endpoint{}, fmt.Errorf("gha: unknown cache protocol %q (want %q or %q)", forced, protocolV1, protocolV2)
 	case truthy(getenv("ACTIONS_CACHE_SERVICE_V2")):
-		ep.protocol = ProtocolV2
+		ep.protocol = protocolV2
 	case getenv("ACT") != "":
-		ep.protocol = ProtocolV1
+		ep.protocol = protocolV1
 	case isGitHubHosted(getenv("GITHUB_SERVER_URL")) && getenv("ACTIONS_RESULTS_URL") != "":
-		ep.protocol = ProtocolV2
+		ep.protocol = protocolV2
 	default:
-		ep.protocol = ProtocolV1
+		ep.protocol = protocolV1
 	}
 
 	urlVar := "ACTIONS_CACHE_URL"
-	if ep.protocol == ProtocolV2 {
+	if ep.protocol == protocolV2 {
 		urlVar = "ACTIONS_RESULTS_URL"
 	}
 	ep.url = strings.TrimSpace(getenv(urlVar))

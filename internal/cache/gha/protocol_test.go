@@ -68,14 +68,7 @@ func TestChooseEndpoint(t *testing.T) {
 			t.Parallel()
 			ep, err := chooseEndpoint(tt.forced, env(tt.env))
 			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("got %+v, want an error", ep)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not say %q", err, w)
-					}
-				}
+				checkSays(t, err, tt.wantErr...)
 				return
 			}
 			if err != nil {
@@ -85,6 +78,19 @@ func TestChooseEndpoint(t *testing.T) {
 				t.Errorf("got %s %s, want %s %s", ep.protocol, ep.url, tt.want, tt.wantURL)
 			}
 		})
+	}
+}
+
+// checkSays checks that err is an error whose text says each of want.
+func checkSays(t *testing.T, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one that says %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
 	}
 }
 
@@ -113,8 +119,8 @@ func TestNewChecksToken(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if s.Protocol() != "v1" || s.loadTimeout != DefaultLoadTimeout || s.saveTimeout != DefaultSaveTimeout {
-					t.Errorf("got %s, load %v, save %v", s.Protocol(), s.loadTimeout, s.saveTimeout)
+				if s.ep.protocol != "v1" || s.loadTimeout != defaultLoadTimeout || s.saveTimeout != defaultSaveTimeout {
+					t.Errorf("got %s, load %v, save %v", s.ep.protocol, s.loadTimeout, s.saveTimeout)
 				}
 				return
 			}

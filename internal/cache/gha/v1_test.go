@@ -1,7 +1,6 @@
 package gha
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -23,8 +22,8 @@ func TestV1AgainstAct(t *testing.T) {
 	t.Cleanup(func() { h.Close() })
 	token := testToken(t)
 	s := newTestStore(t, "", h.ExternalURL(), token, 30*time.Second)
-	if s.Protocol() != "v1" {
-		t.Fatalf("protocol %s, want v1 on GHES", s.Protocol())
+	if s.ep.protocol != "v1" {
+		t.Fatalf("protocol %s, want v1 on GHES", s.ep.protocol)
 	}
 	ctx := context.Background()
 
@@ -38,32 +37,13 @@ func TestV1AgainstAct(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tests := []struct {
-		name string
-		keys []string
-		key  string
-		want []byte
-	}{
+	tests := []loadCase{
 		{name: "exact", keys: []string{"registry-linux-abcdef"}, key: "registry-linux-abcdef", want: target},
 		{name: "exact beats a longer key with that prefix", keys: []string{"registry-linux-abc", "registry-"}, key: "registry-linux-abc", want: registry},
 		{name: "restore prefix", keys: []string{"registry-linux-zzz", "registry-linux-abcd"}, key: "registry-linux-abcdef", want: target},
 		{name: "second restore prefix", keys: []string{"x-1", "x-", "registry-linux-abcde"}, key: "registry-linux-abcdef", want: target},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			key, got, err := loadAll(ctx, s, tt.keys...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if key != tt.key {
-				t.Errorf("matched %q, want %q", key, tt.key)
-			}
-			if !bytes.Equal(got, tt.want) {
-				t.Errorf("got %d bytes, want %d, or the content differs", len(got), len(tt.want))
-			}
-		})
-	}
+	checkLoads(t, s, tests)
 
 	t.Run("miss", func(t *testing.T) {
 		t.Parallel()

@@ -1,7 +1,6 @@
 package gha
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -178,8 +177,8 @@ func TestV2AgainstAzurite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Protocol() != "v2" {
-		t.Fatalf("protocol %s, want v2", s.Protocol())
+	if s.ep.protocol != "v2" {
+		t.Fatalf("protocol %s, want v2", s.ep.protocol)
 	}
 	ctx := context.Background()
 
@@ -192,31 +191,12 @@ func TestV2AgainstAzurite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tests := []struct {
-		name string
-		keys []string
-		key  string
-		want []byte
-	}{
+	tests := []loadCase{
 		{name: "exact", keys: []string{"Build-linux-abc", "Build-linux-"}, key: "Build-linux-abc", want: older},
 		{name: "restore prefix takes the newest", keys: []string{"Build-linux-xyz", "Build-linux-"}, key: "Build-linux-def", want: newer},
 		{name: "second restore prefix", keys: []string{"Other-1", "Other-", "Build-"}, key: "Build-linux-def", want: newer},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			key, got, err := loadAll(ctx, s, tt.keys...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if key != tt.key {
-				t.Errorf("matched %q, want %q", key, tt.key)
-			}
-			if !bytes.Equal(got, tt.want) {
-				t.Errorf("got %d bytes, want %d, or the content differs", len(got), len(tt.want))
-			}
-		})
-	}
+	checkLoads(t, s, tests)
 
 	t.Run("miss", func(t *testing.T) {
 		t.Parallel()

@@ -11,6 +11,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/cachetest"
 )
 
 // failingBlob is a blob whose reads past failAt fail (a disk error half-way), or
@@ -68,7 +69,7 @@ func TestFailedSaveLeavesNothing(t *testing.T) {
 			t.Fatalf("save: %v, want context.Canceled", err)
 		}
 	})
-	if _, _, err := loadAll(context.Background(), s, "k-none", "k-"); !errors.Is(err, cache.ErrNotFound) {
+	if _, _, err := cachetest.LoadAll(context.Background(), s, "k-none", "k-"); !errors.Is(err, cache.ErrNotFound) {
 		t.Errorf("load after the failed saves: %v, want cache.ErrNotFound", err)
 	}
 	if got := objects(t, admin, cfg.Bucket); len(got) != 0 {

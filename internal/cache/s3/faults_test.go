@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/cachetest"
 )
 
 // fakeStore is a Store over a fake S3 server that h answers; requests counts what
@@ -100,7 +101,7 @@ func TestTruncatedBody(t *testing.T) {
 			conn.Close()
 		}
 	})
-	_, got, err := loadAll(context.Background(), s, "k")
+	_, got, err := cachetest.LoadAll(context.Background(), s, "k")
 	if err == nil || errors.Is(err, io.EOF) {
 		t.Fatalf("got %d bytes, %v; want a read error", len(got), err)
 	}
@@ -148,25 +149,4 @@ func TestStalls(t *testing.T) {
 			t.Errorf("load and save took %v", d)
 		}
 	})
-}
-
-// Closing the content from another goroutine ends a Read that waits for data.
-func TestCloseStopsBlockedRead(t *testing.T) {
-	t.Parallel()
-	s, _ := fakeStore(t, time.Minute, func(w http.ResponseWriter, r *http.Request) {
-		objectHeaders(w, 1000)
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	})
-	_, rc, err := s.Load(context.Background(), []string{"k"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		rc.Close()
-	}()
-	if _, err := io.ReadAll(rc); err == nil {
-		t.Error("read after close: want an error")
-	}
 }

@@ -3,7 +3,6 @@ package s3
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"testing"
 	"time"
@@ -87,17 +86,6 @@ func noEnv(string) string { return "" }
 type memBlob struct{ *bytes.Reader }
 
 func blobOf(b []byte) cache.Blob { return memBlob{bytes.NewReader(b)} }
-
-// loadAll loads keys and reads the whole content.
-func loadAll(ctx context.Context, s *Store, keys ...string) (string, []byte, error) {
-	matched, rc, err := s.Load(ctx, keys)
-	if err != nil {
-		return "", nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	return matched, b, err
-}
 
 // pattern is n bytes that differ from one seed to the next.
 func pattern(seed byte, n int) []byte {

@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/stall"
 )
 
 // Store is a cache.Store over one bucket, shared by any number of agents. It is
@@ -99,23 +100,27 @@ func (s *Store) Load(ctx context.Context, keys []string) (string, io.ReadCloser,
 			return "", nil, fmt.Errorf("s3 cache load: %w", err)
 		}
 	}
-	// One context for the lookup and the download: the watchdog bounds the lookup
-	// first, then each Read of the body.
-	sctx, cancel := context.WithCancelCause(ctx)
-	watch := time.AfterFunc(s.loadTimeout, func() {
-		cancel(fmt.Errorf("no answer for %v", s.loadTimeout))
+	// One watchdog for the lookup and the download: it bounds the lookup first, then
+	// each Read of the body.
+	dog := stall.NewWatchdog(ctx, fmt.Errorf("no answer for %v", s.loadTimeout))
+	var (
+		key  string
+		body io.ReadCloser
+		size int64
+	)
+	err := dog.Within(s.loadTimeout, func() (err error) {
+		key, body, size, err = s.find(dog.Context(), keys)
+		return err
 	})
-	key, body, size, err := s.find(sctx, keys)
-	watch.Stop()
 	if err != nil {
 		// A cause while the caller's ctx lives is the watchdog's: say so.
-		if cause := context.Cause(sctx); cause != nil && ctx.Err() == nil {
+		if cause := dog.Cause(); cause != nil && ctx.Err() == nil {
 			err = fmt.Errorf("%w (%v)", err, cause)
 		}
-		cancel(err)
+		dog.Stop(err)
 		return "", nil, err
 	}
-	return key, &stream{body: body, cancel: cancel, ctx: sctx, idle: s.loadTimeout, watch: watch, key: key, size: size}, nil
+	return key, stall.NewReader(dog, s.loadTimeout, &sizedBody{ReadCloser: body, size: size}, readFailure(key)), nil
 }
 
 // find opens the entry of keys[0], or else the newest under keys[1], keys[2], ...

@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/cachetest"
 )
 
 // An entry comes back whole, as one PUT and as a multipart upload, and a key is
@@ -31,14 +32,14 @@ func TestRoundTrip(t *testing.T) {
 			if err := s.Save(ctx, key, blobOf(data)); err != nil {
 				t.Fatal(err)
 			}
-			matched, got, err := loadAll(ctx, s, key)
+			matched, got, err := cachetest.LoadAll(ctx, s, key)
 			if err != nil || matched != key || !bytes.Equal(got, data) {
 				t.Fatalf("load: matched %q, %d bytes, %v; want %q, %d bytes", matched, len(got), err, key, len(data))
 			}
 			if err := s.Save(ctx, key, blobOf(pattern(1, 10))); !errors.Is(err, cache.ErrExists) {
 				t.Errorf("second save: %v, want cache.ErrExists", err)
 			}
-			if _, got, _ := loadAll(ctx, s, key); !bytes.Equal(got, data) {
+			if _, got, _ := cachetest.LoadAll(ctx, s, key); !bytes.Equal(got, data) {
 				t.Error("the second save changed the entry")
 			}
 		})
@@ -84,7 +85,7 @@ func TestLoadFallsBack(t *testing.T) {
 		{[]string{"p-a-9", "p-c-"}, ""},
 		{[]string{"p-b-"}, ""}, // the first key is never a prefix
 	} {
-		matched, got, err := loadAll(ctx, s, tc.keys...)
+		matched, got, err := cachetest.LoadAll(ctx, s, tc.keys...)
 		switch {
 		case tc.want == "" && !errors.Is(err, cache.ErrNotFound):
 			t.Errorf("Load(%q) = %q, %v; want cache.ErrNotFound", tc.keys, matched, err)
@@ -105,7 +106,7 @@ func TestOddKeys(t *testing.T) {
 		if err := s.Save(ctx, k, blobOf([]byte(k))); err != nil {
 			t.Fatalf("save %q: %v", k, err)
 		}
-		if matched, got, err := loadAll(ctx, s, "none", k[:len(k)-1]); err != nil || matched != k || string(got) != k {
+		if matched, got, err := cachetest.LoadAll(ctx, s, "none", k[:len(k)-1]); err != nil || matched != k || string(got) != k {
 			t.Errorf("Load by prefix %q = %q, %q, %v", k[:len(k)-1], matched, got, err)
 		}
 	}
@@ -133,7 +134,7 @@ func TestConditionalWrite(t *testing.T) {
 		if err := s.write(ctx, key, blobOf(pattern(2, size))); !errors.Is(err, cache.ErrExists) {
 			t.Errorf("size %d: the conditional write over a taken key gave %v, want cache.ErrExists", size, err)
 		}
-		if _, got, err := loadAll(ctx, s, key); err != nil || !bytes.Equal(got, first) {
+		if _, got, err := cachetest.LoadAll(ctx, s, key); err != nil || !bytes.Equal(got, first) {
 			t.Errorf("size %d: the entry changed (%v)", size, err)
 		}
 	}
@@ -171,7 +172,7 @@ func TestConcurrentSaves(t *testing.T) {
 		t.Fatal("no agent wrote the key")
 	}
 	s, _ := New(cfg, noEnv)
-	if _, got, err := loadAll(ctx, s, "race"); err != nil || !bytes.Equal(got, pattern(byte(winner), minPartSize+100)) {
+	if _, got, err := cachetest.LoadAll(ctx, s, "race"); err != nil || !bytes.Equal(got, pattern(byte(winner), minPartSize+100)) {
 		t.Errorf("the entry is not the winner's (%v)", err)
 	}
 	if got := objects(t, admin, cfg.Bucket); len(got) != 1 {

@@ -1,74 +1,34 @@
 package s3
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
-	"time"
 )
 
-// errClosed is what a Read after Close gets, so that it never passes for the end
-// of a whole entry.
-var errClosed = errors.New("s3 cache: read after close")
-
-// stream is an entry's GET body. A watchdog cancels the request when one Read
-// waits longer than idle for data: a store that stops sending cannot hang a build.
-// It is armed only inside Read, so a slow consumer is never mistaken for a slow
-// store.
-type stream struct {
-	body   io.ReadCloser
-	cancel context.CancelCauseFunc
-	ctx    context.Context
-	idle   time.Duration
-	watch  *time.Timer
-	key    string
-	size   int64 // what the GET announced; a clean EOF before it is a truncation
-	off    int64
-
-	mu     sync.Mutex
-	err    error // sticky: after a failed read, every later one fails the same way
-	closed bool
+// sizedBody is an entry's GET body that knows the size the GET announced, so that
+// a clean end before it is a truncation, not the end of the entry.
+type sizedBody struct {
+	io.ReadCloser
+	size, off int64
 }
 
-func (s *stream) Read(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, errClosed
+func (b *sizedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.off += int64(n)
+	if errors.Is(err, io.EOF) && b.off != b.size {
+		err = fmt.Errorf("%w: got %d of %d bytes", io.ErrUnexpectedEOF, b.off, b.size)
 	}
-	if s.err != nil {
-		return 0, s.err
-	}
-	s.watch.Reset(s.idle)
-	n, err := s.body.Read(p)
-	s.watch.Stop()
-	s.off += int64(n)
-	switch {
-	case err == nil:
-		return n, nil
-	case errors.Is(err, io.EOF) && s.ctx.Err() == nil && s.off == s.size:
-		return n, io.EOF
-	case errors.Is(err, io.EOF) && s.ctx.Err() == nil:
-		err = fmt.Errorf("%w: got %d of %d bytes", io.ErrUnexpectedEOF, s.off, s.size)
-	}
-	if cause := context.Cause(s.ctx); cause != nil {
-		err = fmt.Errorf("%w (%v)", err, cause)
-	}
-	s.err = fmt.Errorf("s3 cache: reading %s: %w", s.key, err)
-	return n, s.err
+	return n, err
 }
 
-// Close ends the download; a Read blocked in another goroutine returns an error.
-func (s *stream) Close() error {
-	s.cancel(errClosed) // first, without the lock, so a blocked Read gives up
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil
+// readFailure is how a failed read of key's body reads: with the watchdog's or the
+// caller's cause, when there is one.
+func readFailure(key string) func(err, cause error) error {
+	return func(err, cause error) error {
+		if cause != nil {
+			err = fmt.Errorf("%w (%v)", err, cause)
+		}
+		return fmt.Errorf("s3 cache: reading %s: %w", key, err)
 	}
-	s.closed = true
-	s.watch.Stop()
-	return s.body.Close()
 }
