@@ -47,9 +47,26 @@ const (
 	gitDateLayout   = "Mon Jan 2 15:04:05 2006 -0700"
 )
 
+// Engine is the part of the Docker client the pipeline uses: what its own steps
+// call, and what the packages it hands the engine to declare they need. A test can
+// give it a small in-memory fake.
+type Engine interface {
+	image.Engine      // the final image
+	tmpimage.Engine   // the -tmp image from cache entries
+	tmpimage.Exporter // cache entries from the -tmp image
+	builder.Engine    // the default builder from the embedded s2i/ files
+	builder.IdentifyEngine
+	registry.Engine // push
+	registry.Puller // pull
+	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
+	ImageList(ctx context.Context, options client.ImageListOptions) (client.ImageListResult, error)
+	VolumeCreate(ctx context.Context, options client.VolumeCreateOptions) (client.VolumeCreateResult, error)
+	VolumeRemove(ctx context.Context, volumeID string, options client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
+}
+
 // Pipeline holds what a build runs with.
 type Pipeline struct {
-	Engine *client.Client
+	Engine Engine
 	Host   string // the daemon's address, for S2I
 	Report Reporter
 	Log    io.Writer // build logs of images made on the way
@@ -589,16 +606,7 @@ func (p *Pipeline) pull(ctx context.Context, cfg config.Config, ref string) erro
 	if err != nil {
 		return err
 	}
-	encoded, err := registry.EncodeAuth(ref, auth)
-	if err != nil {
-		return err
-	}
-	pull, err := p.Engine.ImagePull(ctx, ref, client.ImagePullOptions{RegistryAuth: encoded})
-	if err != nil {
-		return err
-	}
-	defer pull.Close()
-	return pull.Wait(ctx)
+	return registry.Pull(ctx, p.Engine, ref, auth)
 }
 
 // logins are the credentials the build was given, for push and pulls.

@@ -51,11 +51,8 @@ const Hint = "give credentials with registry-auth (REGISTRY=USER:PASSWORD) or us
 // refused them.
 func PullError(ref, what string, cause error) error {
 	msg := firstLine(cause.Error())
-	lower := strings.ToLower(msg)
-	for _, w := range []string{"unauthorized", "authentication required", "denied", "no basic auth credentials", "forbidden"} {
-		if strings.Contains(lower, w) {
-			return fmt.Errorf("%s %s could not be pulled: the registry refused: %s (%s)", what, ref, msg, Hint)
-		}
+	if refused(msg) {
+		return fmt.Errorf("%s %s could not be pulled: the registry refused: %s (%s)", what, ref, msg, Hint)
 	}
 	return fmt.Errorf("%s %s is not in the daemon and could not be pulled: %s", what, ref, msg)
 }
