@@ -62,6 +62,22 @@ func Binaries(dir string) ([]string, error) {
 	return slices.Compact(names), nil
 }
 
+// Workspace is a crate or workspace whose manifests were read once: the root
+// Cargo.toml and each member's, parsed.
+type Workspace struct {
+	dir  string
+	pkgs []pkg
+}
+
+// Open reads the crate or workspace rooted at dir.
+func Open(dir string) (*Workspace, error) {
+	pkgs, err := packages(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{dir: dir, pkgs: pkgs}, nil
+}
+
 // OwnNames returns the names of the workspace's own packages and binaries, each
 // also with '-' as '_' (the form cargo gives crate names in file names).
 //
@@ -69,12 +85,17 @@ func Binaries(dir string) ([]string, error) {
 // artifacts: they are rebuilt from the source anyway, and only dependencies are
 // worth keeping.
 func OwnNames(dir string) ([]string, error) {
-	pkgs, err := packages(dir)
+	w, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
+	return w.OwnNames()
+}
+
+// OwnNames is the package function OwnNames for a workspace already read.
+func (w *Workspace) OwnNames() ([]string, error) {
 	var names []string
-	for _, p := range pkgs {
+	for _, p := range w.pkgs {
 		bins, err := packageBinaries(p.dir, p.manifest)
 		if err != nil {
 			return nil, err
@@ -94,13 +115,18 @@ func OwnNames(dir string) ([]string, error) {
 // Cargo.toml elsewhere in the tree (a vendored git dependency, an example) is no
 // setting of this build.
 func Manifests(dir string) ([]string, error) {
-	pkgs, err := packages(dir)
+	w, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
+	return w.Manifests()
+}
+
+// Manifests is the package function Manifests for a workspace already read.
+func (w *Workspace) Manifests() ([]string, error) {
 	files := []string{"Cargo.toml"}
-	for _, p := range pkgs {
-		rel, err := filepath.Rel(dir, filepath.Join(p.dir, "Cargo.toml"))
+	for _, p := range w.pkgs {
+		rel, err := filepath.Rel(w.dir, filepath.Join(p.dir, "Cargo.toml"))
 		if err != nil {
 			return nil, err
 		}

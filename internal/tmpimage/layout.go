@@ -48,6 +48,24 @@ const TimesFile = ".times"
 // BinaryPath is where the -tmp image holds the built binary.
 func BinaryPath(binary string) string { return path.Join(BinDir, binary) }
 
+// TimingFiles are the files beside the binary that the build's timings come from.
+var TimingFiles = []string{CargoTimeFile, TimesFile}
+
+// CollectedFiles are the files of BinDir a build collects from its container: the
+// binary and the TimingFiles.
+func CollectedFiles(binary string) []string { return append([]string{binary}, TimingFiles...) }
+
+// SecretsDir is where the build containers see the secret-env volume, and
+// SecretsFile the file in it: NAME='VALUE' lines, which assemble exports for cargo
+// alone.
+const (
+	SecretsDir  = "/run/rust-s2i/secrets"
+	SecretsFile = "env"
+)
+
+// Entries are the cache entries, in restore and save order.
+var Entries = []string{cache.EntryRegistry, cache.EntryTarget}
+
 // entryDirs maps each cache entry to the directory below AppRoot it holds.
 var entryDirs = map[string]string{
 	cache.EntryRegistry: "cargo",
