@@ -102,4 +102,3 @@ func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Requ
 	}
 	return req
 }
-

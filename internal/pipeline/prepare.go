@@ -24,12 +24,12 @@ type State struct {
 	// BuilderLayers is how many layers the builder has: a -tmp image grows above
 	// them by the builds stacked on it (tmpimage.CanStack).
 	BuilderLayers int
-	Target    string // the triple to build for
-	RuntimeID string
-	Toolchain Toolchain
-	Prev      client.ImageInspectResult // the -tmp image to build on; zero when none is usable
-	Foreign   string                    // the ID of another source's -tmp image under this name
-	Digest    string                    // of a local source's inputs; "" when unknown
+	Target        string // the triple to build for
+	RuntimeID     string
+	Toolchain     Toolchain
+	Prev          client.ImageInspectResult // the -tmp image to build on; zero when none is usable
+	Foreign       string                    // the ID of another source's -tmp image under this name
+	Digest        string                    // of a local source's inputs; "" when unknown
 }
 
 // prepareEngine is the part of the Docker client the prepare stage uses.
