@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
-	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 	builderimage "github.com/rust-s2i/rust-s2i-musl/s2i"
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
 // userScriptEnv are the variables the scripts read that a user may set with env,
