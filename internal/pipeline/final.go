@@ -154,9 +154,6 @@ func (f *EarlyImage) start(files map[string][]byte) {
 			defer close(f.done)
 			began := time.Now()
 			f.out, f.err = image.Package(f.ctx, f.s.e, spec)
-			if f.err != nil {
-				f.err = fmt.Errorf("writing %s during the commit: %w", f.tag, f.err)
-			}
 			f.took = time.Since(began)
 		}()
 	})
