@@ -13,6 +13,7 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/pipeline"
+	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
 )
 
@@ -51,13 +52,16 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 		return err
 	}
 	defer c.Close()
-	p := &pipeline.Pipeline{
-		Engine: c, Host: ep.Host, Report: rep, Log: sys.Stderr, Getenv: sys.Getenv,
-		Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: sys.Getenv("RUNNER_TEMP"),
-		Annotate: frontEnd == config.FrontEndActions,
-		S2I:      s2iRunner(c, ep, sys), Naming: naming,
+	pl, err := plan.New(ctx, cfg, plan.Options{Getenv: sys.Getenv, Annotate: frontEnd == config.FrontEndActions, Naming: naming})
+	if err == nil {
+		p := pipeline.New(pipeline.Deps{
+			Engine: c, Host: ep.Host, S2I: s2iRunner(c, ep, sys),
+			Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: sys.Getenv("RUNNER_TEMP"),
+			Report: rep, Log: sys.Stderr,
+		})
+		_, err = p.Run(ctx, pl)
 	}
-	if _, err := p.Run(ctx, cfg); err != nil {
+	if err != nil {
 		if ferr := rep.Fail(err); ferr != nil {
 			return errors.Join(err, ferr)
 		}

@@ -46,7 +46,27 @@ type workspaceSection struct {
 // a slow container build starts; see the package documentation for the rules
 // applied. The result is empty (not an error) for a library-only crate.
 func binaries(dir string) ([]string, error) {
-	return packageNames(dir, func(_ pkg, bins []string) []string { return bins })
+	w, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return w.names(func(_ pkg, bins []string) []string { return bins })
+}
+
+// Workspace is a crate or workspace whose manifests were read once: the root
+// Cargo.toml and each member's, parsed.
+type Workspace struct {
+	dir  string
+	pkgs []pkg
+}
+
+// Open reads the crate or workspace rooted at dir.
+func Open(dir string) (*Workspace, error) {
+	pkgs, err := packages(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{dir: dir, pkgs: pkgs}, nil
 }
 
 // OwnNames returns the names of the workspace's own packages and binaries, each
@@ -56,7 +76,16 @@ func binaries(dir string) ([]string, error) {
 // artifacts: they are rebuilt from the source anyway, and only dependencies are
 // worth keeping.
 func OwnNames(dir string) ([]string, error) {
-	return packageNames(dir, func(p pkg, bins []string) []string {
+	w, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return w.OwnNames()
+}
+
+// OwnNames is the package function OwnNames for a workspace already read.
+func (w *Workspace) OwnNames() ([]string, error) {
+	return w.names(func(p pkg, bins []string) []string {
 		var names []string
 		for _, n := range append(bins, p.manifest.Package.Name) {
 			names = append(names, n, strings.ReplaceAll(n, "-", "_"))
@@ -65,20 +94,16 @@ func OwnNames(dir string) ([]string, error) {
 	})
 }
 
-// packageNames gathers what names gives for each package of the crate or
-// workspace at dir and that package's binaries, sorted and de-duplicated.
-func packageNames(dir string, names func(p pkg, bins []string) []string) ([]string, error) {
-	pkgs, err := packages(dir)
-	if err != nil {
-		return nil, err
-	}
+// names gathers what each gives for each package of the workspace and that
+// package's binaries, sorted and de-duplicated.
+func (w *Workspace) names(each func(p pkg, bins []string) []string) ([]string, error) {
 	var all []string
-	for _, p := range pkgs {
+	for _, p := range w.pkgs {
 		bins, err := packageBinaries(p.dir, p.manifest)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, names(p, bins)...)
+		all = append(all, each(p, bins)...)
 	}
 	slices.Sort(all)
 	return slices.Compact(all), nil
@@ -91,13 +116,18 @@ func packageNames(dir string, names func(p pkg, bins []string) []string) ([]stri
 // Cargo.toml elsewhere in the tree (a vendored git dependency, an example) is no
 // setting of this build.
 func Manifests(dir string) ([]string, error) {
-	pkgs, err := packages(dir)
+	w, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
+	return w.Manifests()
+}
+
+// Manifests is the package function Manifests for a workspace already read.
+func (w *Workspace) Manifests() ([]string, error) {
 	files := []string{"Cargo.toml"}
-	for _, p := range pkgs {
-		rel, err := filepath.Rel(dir, filepath.Join(p.dir, "Cargo.toml"))
+	for _, p := range w.pkgs {
+		rel, err := filepath.Rel(w.dir, filepath.Join(p.dir, "Cargo.toml"))
 		if err != nil {
 			return nil, err
 		}

@@ -58,6 +58,15 @@ type Spec struct {
 	Files map[string][]byte
 }
 
+// name is how errors name the image: its tag, or what it holds when it is written
+// untagged (the caller names it later), never an empty name.
+func (s Spec) name() string {
+	if s.Tag != "" {
+		return s.Tag
+	}
+	return fmt.Sprintf("of %s on %s (untagged)", s.Binary, s.Base)
+}
+
 // Result describes the image written.
 type Result struct {
 	ID         string
@@ -110,11 +119,11 @@ func Package(ctx context.Context, e Engine, s Spec) (Result, error) {
 	}
 	id, err := load(ctx, e, tag, rawConfig, cf.RootFS.DiffIDs, layer)
 	if err != nil {
-		return Result{}, fmt.Errorf("writing image %s: %w", s.Tag, err)
+		return Result{}, fmt.Errorf("writing image %s: %w", s.name(), err)
 	}
 	out, err := e.ImageInspect(ctx, id)
 	if err != nil {
-		return Result{}, fmt.Errorf("inspecting image %s: %w", s.Tag, err)
+		return Result{}, fmt.Errorf("inspecting image %s: %w", s.name(), err)
 	}
 	delete(files, path.Base(s.BinaryPath))
 	return Result{ID: out.ID, BinarySize: int64(len(bin)), Size: out.Size, Alongside: files}, nil

@@ -7,24 +7,120 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/moby/moby/client"
+
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
+
+// cacheEngine is the part of the Docker client the restore and save stages use.
+type cacheEngine interface {
+	tmpimage.Engine
+	tmpimage.Exporter
+	ImageList(ctx context.Context, options client.ImageListOptions) (client.ImageListResult, error)
+}
+
+// cacheStage restores the build state from the cache into the -tmp image before
+// the build, and saves it back after (Restorer and Saver).
+type cacheStage struct {
+	logs
+	e       cacheEngine
+	store   cache.Store // nil: no cache
+	tempDir string      // where archives are staged; "" is the system's
+}
+
+// Restored is what the restore stage found: the names of this build's cache
+// entries, and the key each entry was restored from.
+type Restored struct {
+	parts cache.KeyParts
+	found restored
+	on    bool // a cache is in use
+}
+
+// Hit reports whether every entry was restored from its primary key.
+func (r Restored) Hit() bool { return r.on && r.found.exact(r.parts) }
+
+// MatchedKey is the key the target/ entry was restored from, "" for none.
+func (r Restored) MatchedKey() string { return r.found[cache.EntryTarget] }
+
+// Restore implements Restorer. A -tmp image in the daemon is fresher than any
+// cache: the cache is read only without one.
+func (s *cacheStage) Restore(ctx context.Context, pl *plan.Plan, st *State) Restored {
+	if s.store == nil {
+		return Restored{}
+	}
+	r := Restored{parts: s.keyParts(pl, st.Target, st.Toolchain), found: restored{}, on: true}
+	if st.Prev.ID != "" || pl.Clean {
+		return r
+	}
+	end := s.Report.Phase("restore")
+	r.found = s.restore(ctx, pl.Builder, pl.TmpImage, r.parts, tmpimage.SourceLabels(pl.Source.Identity))
+	end()
+	st.Prev, _ = s.e.ImageInspect(ctx, pl.TmpImage)
+	return r
+}
+
+// Save implements Saver: the state goes to the cache, unless the build restores
+// only. Last, when this build no longer uses any of its images, the -tmp images
+// that builds of the same binary at the same time left dangling go: one may have
+// taken the tag from this one's result.
+func (s *cacheStage) Save(ctx context.Context, pl *plan.Plan, r Restored) {
+	switch {
+	case !r.on:
+	case !pl.CacheSave:
+		fmt.Fprintln(s.Log, "cache: restore only (cache-save is false), nothing saved")
+	default:
+		end := s.Report.Phase("save")
+		s.save(ctx, pl.TmpImage, r.parts, s.ownNames(pl), r.found)
+		end()
+	}
+	s.pruneDangling(ctx, pl.TmpImage)
+}
+
+// ownNames are the workspace's own crates, left out of the saved build state. A
+// remote source is only read inside the build, so nothing is left out.
+func (s *cacheStage) ownNames(pl *plan.Plan) []string {
+	if pl.Source.Git {
+		return nil
+	}
+	err := pl.Source.WorkspaceErr
+	var names []string
+	if err == nil {
+		names, err = pl.Source.Workspace.OwnNames()
+	}
+	if err != nil {
+		s.Report.Warn("saving the workspace's own artifacts too: %v", err)
+	}
+	return names
+}
+
+// pruneDangling removes the untagged leaf images that S2I made for tag: those of a
+// build of the same binary that ran at the same time and lost the tag to another.
+// S2I names every image it commits with the io.k8s.display-name label, the tag.
+func (s *cacheStage) pruneDangling(ctx context.Context, tag string) {
+	list, err := s.e.ImageList(ctx, client.ImageListOptions{
+		Filters: make(client.Filters).Add("dangling", "true").Add("label", tmpimage.LabelDisplayName+"="+tag),
+	})
+	if err != nil {
+		return
+	}
+	for _, img := range list.Items {
+		_, _ = s.e.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{})
+	}
+}
 
 // restoreLimits bound what a restore may write: GitHub's cache holds 10 GB per
 // repository, so an entry beyond that is not one we saved.
 var restoreLimits = archive.Limits{MaxBytes: 16 << 30, MaxFiles: 4 << 20}
-
-// entries are the cache entries, in restore and save order.
-var entries = []string{cache.EntryRegistry, cache.EntryTarget}
 
 // restored says what a restore found: the key matched per entry.
 type restored map[string]string
 
 // exact reports whether every entry matched its primary key.
 func (r restored) exact(parts cache.KeyParts) bool {
-	for _, e := range entries {
+	for _, e := range tmpimage.Entries {
 		if r[e] != cache.Keys(e, parts)[0] {
 			return false
 		}
@@ -35,29 +131,29 @@ func (r restored) exact(parts cache.KeyParts) bool {
 // restore turns the cache's entries into the -tmp image, so the S2I build is
 // incremental from them. Any failure is a warning: the build goes on cold with
 // whatever entries did restore, never with a half-extracted one.
-func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, parts cache.KeyParts, labels map[string]string) restored {
+func (s *cacheStage) restore(ctx context.Context, builderImage, tmpImage string, parts cache.KeyParts, labels map[string]string) restored {
 	found := restored{}
-	dir, err := os.MkdirTemp(p.TempDir, "rust-s2i-musl-restore-")
+	dir, err := os.MkdirTemp(s.tempDir, "rust-s2i-musl-restore-")
 	if err != nil {
-		p.Report.Warn("cache restore skipped: %v", err)
+		s.Report.Warn("cache restore skipped: %v", err)
 		return found
 	}
 	defer os.RemoveAll(dir)
 
 	var dirs []string
-	for _, entry := range entries {
+	for _, entry := range tmpimage.Entries {
 		// Each entry is staged apart, so a bad one is dropped whole. Its names are
 		// relative to the build user's home, as tmpimage.Export wrote them.
 		dest := filepath.Join(dir, entry)
-		key, err := p.restoreEntry(ctx, entry, cache.Keys(entry, parts), dest)
+		key, err := s.restoreEntry(ctx, entry, cache.Keys(entry, parts), dest)
 		switch {
 		case errors.Is(err, cache.ErrNotFound):
-			fmt.Fprintf(p.Log, "cache: no %s entry\n", entry)
+			fmt.Fprintf(s.Log, "cache: no %s entry\n", entry)
 		case err != nil:
-			p.Report.Warn("cache entry %s not restored, building without it: %v", entry, err)
+			s.Report.Warn("cache entry %s not restored, building without it: %v", entry, err)
 			os.RemoveAll(dest)
 		default:
-			fmt.Fprintf(p.Log, "cache: restored %s from %s\n", entry, key)
+			fmt.Fprintf(s.Log, "cache: restored %s from %s\n", entry, key)
 			found[entry] = key
 			dirs = append(dirs, dest)
 		}
@@ -65,8 +161,8 @@ func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, p
 	if len(dirs) == 0 {
 		return found
 	}
-	if _, err := tmpimage.FromEntries(ctx, p.Engine, builderImage, tmpImage, labels, dirs...); err != nil {
-		p.Report.Warn("cache restored but not usable, building without it: %v", err)
+	if _, err := tmpimage.FromEntries(ctx, s.e, builderImage, tmpImage, labels, dirs...); err != nil {
+		s.Report.Warn("cache restored but not usable, building without it: %v", err)
 		return restored{}
 	}
 	return found
@@ -75,8 +171,8 @@ func (p *Pipeline) restore(ctx context.Context, builderImage, tmpImage string, p
 // restoreEntry downloads, decompresses and extracts one entry into dest, and
 // verifies the whole archive (its checksum, nothing after its end): an error means
 // dest holds nothing usable.
-func (p *Pipeline) restoreEntry(ctx context.Context, entry string, keys []string, dest string) (string, error) {
-	key, content, err := p.Cache.Load(ctx, keys)
+func (s *cacheStage) restoreEntry(ctx context.Context, entry string, keys []string, dest string) (string, error) {
+	key, content, err := s.store.Load(ctx, keys)
 	if err != nil {
 		return "", err
 	}
@@ -92,32 +188,32 @@ func (p *Pipeline) restoreEntry(ctx context.Context, entry string, keys []string
 
 // save stores the -tmp image's state as the cache's entries, except those the cache
 // already has under their primary key. Failures are warnings.
-func (p *Pipeline) save(ctx context.Context, tmpImage string, parts cache.KeyParts, own []string, found restored) {
-	for _, entry := range entries {
+func (s *cacheStage) save(ctx context.Context, tmpImage string, parts cache.KeyParts, own []string, found restored) {
+	for _, entry := range tmpimage.Entries {
 		key := cache.Keys(entry, parts)[0]
 		if found[entry] == key {
 			continue // an exact hit is not saved again
 		}
-		if _, content, err := p.Cache.Load(ctx, []string{key}); err == nil {
+		if _, content, err := s.store.Load(ctx, []string{key}); err == nil {
 			content.Close()
 			continue // another build saved it meanwhile
 		}
-		size, err := p.saveEntry(ctx, tmpImage, entry, key, own)
+		size, err := s.saveEntry(ctx, tmpImage, entry, key, own)
 		switch {
 		case errors.Is(err, cache.ErrExists):
-			fmt.Fprintf(p.Log, "cache: %s already saved by another build\n", key)
+			fmt.Fprintf(s.Log, "cache: %s already saved by another build\n", key)
 		case err != nil:
-			p.Report.Warn("cache entry %s not saved: %v", entry, err)
+			s.Report.Warn("cache entry %s not saved: %v", entry, err)
 		default:
-			fmt.Fprintf(p.Log, "cache: saved %s (%d bytes)\n", key, size)
+			fmt.Fprintf(s.Log, "cache: saved %s (%d bytes)\n", key, size)
 		}
 	}
 }
 
 // saveEntry compresses the entry into a temporary file, which the Actions cache
 // needs for its parallel chunked upload, and saves it.
-func (p *Pipeline) saveEntry(ctx context.Context, tmpImage, entry, key string, own []string) (int64, error) {
-	f, err := os.CreateTemp(p.TempDir, "rust-s2i-musl-save-*.tar.zst")
+func (s *cacheStage) saveEntry(ctx context.Context, tmpImage, entry, key string, own []string) (int64, error) {
+	f, err := os.CreateTemp(s.tempDir, "rust-s2i-musl-save-*.tar.zst")
 	if err != nil {
 		return 0, err
 	}
@@ -127,7 +223,7 @@ func (p *Pipeline) saveEntry(ctx context.Context, tmpImage, entry, key string, o
 	if err != nil {
 		return 0, err
 	}
-	if err := tmpimage.Export(ctx, p.Engine, tmpImage, entry, own, zw); err != nil {
+	if err := tmpimage.Export(ctx, s.e, tmpImage, entry, own, zw); err != nil {
 		return 0, err
 	}
 	if err := zw.Close(); err != nil {
@@ -137,7 +233,7 @@ func (p *Pipeline) saveEntry(ctx context.Context, tmpImage, entry, key string, o
 	if err != nil {
 		return 0, err
 	}
-	return st.Size(), p.Cache.Save(ctx, key, fileBlob{f, st.Size()})
+	return st.Size(), s.store.Save(ctx, key, fileBlob{f, st.Size()})
 }
 
 // fileBlob is a saved archive on disk.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/local"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
@@ -19,12 +20,14 @@ func TestCargoOptionsInKeyAndDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Pipeline{Report: &memReport{}, Cache: store}
+	s := &cacheStage{logs: logs{Report: &memReport{}}, store: store}
 	base := config.Defaults()
 	base.Binary, base.Source = "hello", filepath.Join(testenv.RepoRoot(), "examples", "hello")
-	key := func(c config.Config) string { return p.keyParts(c, "x86_64-unknown-linux-musl", toolchain{}).Settings }
+	key := func(c config.Config) string {
+		return s.keyParts(testPlan(t, c), "x86_64-unknown-linux-musl", Toolchain{}).Settings
+	}
 	digest := func(c config.Config) string {
-		d, err := inputsDigest(c, "x86_64-unknown-linux-musl", "tc", "runtime", time.Unix(0, 0), nil)
+		d, err := inputsDigest(testPlan(t, c), "x86_64-unknown-linux-musl", "tc", "runtime", time.Unix(0, 0), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,4 +53,14 @@ func TestCargoOptionsInKeyAndDigest(t *testing.T) {
 			t.Errorf("%s leaves the unchanged-input digest as it was", name)
 		}
 	}
+}
+
+// testPlan is the plan of c in an empty environment.
+func testPlan(t *testing.T, c config.Config) *plan.Plan {
+	t.Helper()
+	pl, err := plan.New(t.Context(), c, plan.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pl
 }

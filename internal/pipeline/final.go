@@ -11,45 +11,116 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
-// finalFiles are the files of tmpimage.BinDir the build collects from its container:
-// the binary and the timings.
-func finalFiles(binary string) []string {
-	return []string{binary, tmpimage.CargoTimeFile, tmpimage.TimesFile}
+// packageEngine is the part of the Docker client the package stage uses.
+type packageEngine interface {
+	image.Engine
+	ImageRemove(ctx context.Context, image string, options client.ImageRemoveOptions) (client.ImageRemoveResult, error)
 }
 
-// finalSpec is the final image of cfg, but for the binary.
-func (p *Pipeline) finalSpec(cfg config.Config, res Result, labels map[string]string, created time.Time, digest string) image.Spec {
+// packageStage writes the final image: the runtime base plus the binary.
+type packageStage struct {
+	logs
+	e packageEngine
+}
+
+// finalSpec is the final image of the plan, but for the binary.
+func finalSpec(pl *plan.Plan, labels map[string]string, created time.Time, digest string) image.Spec {
 	labels = maps.Clone(labels)
 	if labels == nil {
 		labels = map[string]string{}
 	}
 	maps.Copy(labels, digestLabel(digest))
 	return image.Spec{
-		From:       res.TmpImage,
-		BinaryPath: tmpimage.BinaryPath(cfg.Binary),
-		Binary:     cfg.Binary,
-		Base:       cfg.RuntimeImage,
-		Tag:        res.Image,
+		From:       pl.TmpImage,
+		BinaryPath: tmpimage.BinaryPath(pl.Binary),
+		Binary:     pl.Binary,
+		Base:       pl.RuntimeImage,
+		Tag:        pl.Image,
 		Created:    created,
 		Labels:     labels,
-		UserLabels: userLabels(cfg.Labels),
-		Alongside:  []string{tmpimage.CargoTimeFile, tmpimage.TimesFile},
+		UserLabels: pl.UserLabels(),
+		Alongside:  tmpimage.TimingFiles,
 	}
 }
 
-// finalImage is the final image of a local source, written while S2I commits the
-// -tmp image: its labels are known before the build, and the binary comes from the
-// build's container as soon as cargo is done (s2i.Request.OnCollected). It is
+// Begin implements Packager: a local source's final image, written while S2I
+// commits the -tmp image. Its labels are known before the build, and the binary
+// comes from the build's container as soon as cargo is done. A git URL's labels
+// come from the -tmp image: nil.
+func (s *packageStage) Begin(ctx context.Context, pl *plan.Plan, st State) *EarlyImage {
+	if pl.Source.Git {
+		return nil
+	}
+	labels, created := pl.ImageLabels(nil)
+	spec := finalSpec(pl, labels, created, st.Digest)
+	f := &EarlyImage{ctx: ctx, s: s, spec: spec, tag: spec.Tag}
+	f.spec.Tag = ""
+	return f
+}
+
+// Package implements Packager: it names the early image, or writes the final image
+// now (for a git URL, or when it could not be written during the build), and then
+// breaks the "s2i build" phase down.
+func (s *packageStage) Package(ctx context.Context, pl *plan.Plan, st State, early *EarlyImage, built Built) (image.Result, error) {
+	end := s.Report.Phase("package")
+	out, err := early.result(ctx)
+	if early == nil || err != nil {
+		out, err = s.packageAfter(ctx, pl, st, built.Collected)
+	}
+	end()
+	if err != nil {
+		return out, err
+	}
+	s.dropIfSuperseded(ctx, pl.Image, out.ID)
+	recordS2IStages(s.Report, built.Result, out.Alongside)
+	early.record()
+	return out, nil
+}
+
+// packageAfter writes the final image once the build is done. files are what the
+// build collected (nil: read from the -tmp image).
+func (s *packageStage) packageAfter(ctx context.Context, pl *plan.Plan, st State, files map[string][]byte) (image.Result, error) {
+	var s2iLabels map[string]string
+	if pl.Source.Git {
+		tmp, err := s.e.ImageInspect(ctx, pl.TmpImage)
+		if err != nil {
+			return image.Result{}, fmt.Errorf("inspecting %s: %w", pl.TmpImage, err)
+		}
+		s2iLabels = tmp.Config.Labels
+	}
+	labels, created := pl.ImageLabels(s2iLabels)
+	spec := finalSpec(pl, labels, created, st.Digest)
+	if _, ok := files[pl.Binary]; ok {
+		spec.Files = files
+	}
+	return image.Package(ctx, s.e, spec)
+}
+
+// dropIfSuperseded removes the image id this build made when another build of the
+// same name tagged its own result meanwhile: the last tag wins, and the loser's
+// image would otherwise dangle. Best effort: an image still in use stays.
+func (s *packageStage) dropIfSuperseded(ctx context.Context, tag, id string) {
+	now, err := s.e.ImageInspect(ctx, tag)
+	if err != nil || now.ID == id {
+		return
+	}
+	fmt.Fprintf(s.Log, "another build replaced %s meanwhile; its result stands\n", tag)
+	_, _ = s.e.ImageRemove(ctx, id, client.ImageRemoveOptions{})
+}
+
+// EarlyImage is the final image of a local source, written while S2I commits the
+// -tmp image, from the binary the build collects (s2i.Request.OnCollected). It is
 // written untagged and gets its name only once the build has succeeded, so a build
-// that fails in its commit leaves the name where it was.
-type finalImage struct {
+// that fails in its commit leaves the name where it was. Its methods take a nil
+// EarlyImage as one that was never written.
+type EarlyImage struct {
 	ctx  context.Context
-	p    *Pipeline
+	s    *packageStage
 	spec image.Spec // untagged
 	tag  string
 
@@ -60,16 +131,18 @@ type finalImage struct {
 	took time.Duration
 }
 
-func (p *Pipeline) newFinalImage(ctx context.Context, cfg config.Config, res Result, labels map[string]string, created time.Time, digest string) *finalImage {
-	spec := p.finalSpec(cfg, res, labels, created, digest)
-	f := &finalImage{ctx: ctx, p: p, spec: spec, tag: spec.Tag}
-	f.spec.Tag = ""
-	return f
+// collected is the build's callback for the collected files; nil when no image
+// is written early.
+func (f *EarlyImage) collected() func(map[string][]byte) {
+	if f == nil {
+		return nil
+	}
+	return f.start
 }
 
 // start writes the image from the collected files, in the background. S2I calls
 // it at most once, and before its build returns.
-func (f *finalImage) start(files map[string][]byte) {
+func (f *EarlyImage) start(files map[string][]byte) {
 	if _, ok := files[path.Base(f.spec.BinaryPath)]; !ok {
 		return
 	}
@@ -80,7 +153,7 @@ func (f *finalImage) start(files map[string][]byte) {
 		go func() {
 			defer close(f.done)
 			began := time.Now()
-			f.out, f.err = image.Package(f.ctx, f.p.Engine, spec)
+			f.out, f.err = image.Package(f.ctx, f.s.e, spec)
 			f.took = time.Since(began)
 		}()
 	})
@@ -90,7 +163,7 @@ func (f *finalImage) start(files map[string][]byte) {
 var errNotStarted = errors.New("the final image was not written during the build")
 
 // result waits for the image and names it. Any error means: write it anew.
-func (f *finalImage) result(ctx context.Context) (image.Result, error) {
+func (f *EarlyImage) result(ctx context.Context) (image.Result, error) {
 	if f == nil || f.done == nil {
 		return image.Result{}, errNotStarted
 	}
@@ -98,7 +171,7 @@ func (f *finalImage) result(ctx context.Context) (image.Result, error) {
 	if f.err != nil {
 		return image.Result{}, f.err
 	}
-	if _, err := f.p.Engine.ImageTag(ctx, client.ImageTagOptions{Source: f.out.ID, Target: f.tag}); err != nil {
+	if _, err := f.s.e.ImageTag(ctx, client.ImageTagOptions{Source: f.out.ID, Target: f.tag}); err != nil {
 		return image.Result{}, fmt.Errorf("tagging %s: %w", f.tag, err)
 	}
 	return f.out, nil
@@ -107,7 +180,7 @@ func (f *finalImage) result(ctx context.Context) (image.Result, error) {
 // discard removes the image of a build that failed after it was written, unless
 // it has a name: the same binary on the same base is the same image, which an
 // earlier build may have tagged.
-func (f *finalImage) discard(ctx context.Context) {
+func (f *EarlyImage) discard(ctx context.Context) {
 	if f == nil || f.done == nil {
 		return
 	}
@@ -116,35 +189,15 @@ func (f *finalImage) discard(ctx context.Context) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	if in, err := f.p.Engine.ImageInspect(ctx, f.out.ID); err == nil && len(in.RepoTags) == 0 {
-		_, _ = f.p.Engine.ImageRemove(ctx, f.out.ID, client.ImageRemoveOptions{})
+	if in, err := f.s.e.ImageInspect(ctx, f.out.ID); err == nil && len(in.RepoTags) == 0 {
+		_, _ = f.s.e.ImageRemove(ctx, f.out.ID, client.ImageRemoveOptions{})
 	}
 }
 
 // record says how long writing the image took, during the commit.
-func (f *finalImage) record() {
+func (f *EarlyImage) record() {
 	if f == nil || f.done == nil || f.err != nil {
 		return
 	}
-	f.p.Report.Record("package: written during the commit", f.took)
-}
-
-// packageAfter writes the final image once the build is done: for a git URL, whose
-// labels come from the -tmp image, or when the image could not be written during
-// the build. files are what the build collected (nil: read from the -tmp image).
-func (p *Pipeline) packageAfter(ctx context.Context, cfg config.Config, res Result, labels map[string]string, created time.Time, digest string, files map[string][]byte) (image.Result, error) {
-	if config.IsGitURL(cfg.Source) {
-		tmp, err := p.Engine.ImageInspect(ctx, res.TmpImage)
-		if err != nil {
-			return image.Result{}, fmt.Errorf("inspecting %s: %w", res.TmpImage, err)
-		}
-		if labels, created, err = p.imageLabels(ctx, cfg, tmp.Config.Labels); err != nil {
-			return image.Result{}, err
-		}
-	}
-	spec := p.finalSpec(cfg, res, labels, created, digest)
-	if _, ok := files[cfg.Binary]; ok {
-		spec.Files = files
-	}
-	return image.Package(ctx, p.Engine, spec)
+	f.s.Report.Record("package: written during the commit", f.took)
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/local"
+	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
 const (
@@ -125,7 +126,7 @@ func TestCacheStreams2GiBInFlatMemory(t *testing.T) {
 	memNoWarnings(t, p)
 	memNoLeftovers(t, "after the save", staging, cacheDir)
 	var entrySizes []string
-	for _, e := range entries {
+	for _, e := range tmpimage.Entries {
 		fi, err := os.Stat(filepath.Join(cacheDir, "k-"+cache.Keys(e, parts)[0]))
 		if err != nil {
 			t.Fatalf("entry %s not in the cache after the save: %v", e, err)
@@ -371,7 +372,7 @@ func memNoEntries(t *testing.T, cacheDir string) {
 	}
 }
 
-func memNoWarnings(t *testing.T, p *Pipeline) {
+func memNoWarnings(t *testing.T, p *cacheStage) {
 	t.Helper()
 	rep := p.Report.(*memReport)
 	rep.mu.Lock()
@@ -578,13 +579,13 @@ func newMemDaemon(t *testing.T) *memDaemon {
 	return d
 }
 
-func (d *memDaemon) pipeline(t *testing.T, s cache.Store, staging string) *Pipeline {
+func (d *memDaemon) pipeline(t *testing.T, s cache.Store, staging string) *cacheStage {
 	eng, err := client.New(client.WithHost(d.host))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	return &Pipeline{Engine: eng, Report: &memReport{}, Log: io.Discard, Cache: s, TempDir: staging}
+	return &cacheStage{logs: logs{Report: &memReport{}, Log: io.Discard}, e: eng, store: s, tempDir: staging}
 }
 
 var memAPIVersion = regexp.MustCompile(`^/v[0-9.]+/`)

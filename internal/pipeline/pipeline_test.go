@@ -53,16 +53,18 @@ func TestS2IStep(t *testing.T) {
 
 	var reqs []s2i.Request
 	var results []s2i.Result
-	p := &Pipeline{
-		Engine: c, Host: c.DaemonHost(), Report: &memReport{}, Log: testWriter{t}, Getenv: func(string) string { return "" },
-		S2I: func(ctx context.Context, req s2i.Request) (s2i.Result, error) {
-			reqs = append(reqs, req)
-			res, err := s2i.InProcess{Engine: c}.Build(ctx, req)
-			results = append(results, res)
-			return res, err
-		},
+	step := func(ctx context.Context, req s2i.Request) (s2i.Result, error) {
+		reqs = append(reqs, req)
+		res, err := s2i.InProcess{Engine: c}.Build(ctx, req)
+		results = append(results, res)
+		return res, err
 	}
-	first, err := p.Run(ctx, cfg)
+	p := New(Deps{
+		Engine: c, Host: c.DaemonHost(), Report: &memReport{}, Log: testWriter{t},
+		S2I: func(ctx context.Context, req s2i.Request) (s2i.Result, error) { return step(ctx, req) },
+	})
+	pl := testPlan(t, cfg)
+	first, err := p.Run(ctx, pl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func TestS2IStep(t *testing.T) {
 			r.Collect, r.CollectDir, r.OnCollected != nil, tmpimage.BinDir)
 	}
 
-	if _, err := p.Run(ctx, cfg); err != nil {
+	if _, err := p.Run(ctx, pl); err != nil {
 		t.Fatal(err)
 	}
 	if len(reqs) != 1 {
@@ -103,7 +105,7 @@ func TestS2IStep(t *testing.T) {
 	}
 	f.WriteString("// a one-line change\n")
 	f.Close()
-	if _, err := p.Run(ctx, cfg); err != nil {
+	if _, err := p.Run(ctx, pl); err != nil {
 		t.Fatal(err)
 	}
 	if len(reqs) != 2 || reqs[1].Builder != cfg.TmpImage || reqs[1].Incremental {
@@ -137,11 +139,11 @@ func TestS2IStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	broken := errors.New("assemble exploded")
-	p.S2I = func(context.Context, s2i.Request) (s2i.Result, error) { return s2i.Result{}, broken }
+	step = func(context.Context, s2i.Request) (s2i.Result, error) { return s2i.Result{}, broken }
 	f, _ = os.OpenFile(filepath.Join(src, "src", "main.rs"), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("// another change\n")
 	f.Close()
-	if _, err := p.Run(ctx, cfg); !errors.Is(err, broken) {
+	if _, err := p.Run(ctx, pl); !errors.Is(err, broken) {
 		t.Errorf("Run with a failing S2I step = %v, want %v", err, broken)
 	}
 	after, _ := c.ImageInspect(ctx, cfg.Image)
@@ -153,7 +155,7 @@ func TestS2IStep(t *testing.T) {
 	// A build that fails after its binary was collected (its commit failed, say):
 	// the final image written meanwhile goes again, and the name stays where it was.
 	var inputs string
-	p.S2I = func(ctx context.Context, req s2i.Request) (s2i.Result, error) {
+	step = func(ctx context.Context, req s2i.Request) (s2i.Result, error) {
 		inputs = req.Labels["io.rust-s2i.inputs"]
 		req.Tag = cfg.TmpImage + "-failing" // the real build, but not over the -tmp image
 		if _, err := (s2i.InProcess{Engine: c}).Build(ctx, req); err != nil {
@@ -167,7 +169,7 @@ func TestS2IStep(t *testing.T) {
 	f, _ = os.OpenFile(filepath.Join(src, "src", "main.rs"), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("fn unused() {}\n")
 	f.Close()
-	if _, err := p.Run(ctx, cfg); !errors.Is(err, broken) {
+	if _, err := p.Run(ctx, pl); !errors.Is(err, broken) {
 		t.Errorf("Run with a commit that fails = %v, want %v", err, broken)
 	}
 	if after, _ := c.ImageInspect(ctx, cfg.Image); after.ID != before.ID {

@@ -16,19 +16,15 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
-// SecretsDir is where the build containers see the secret-env file. The assemble
-// script exports what it holds for cargo alone.
-const SecretsDir = "/run/rust-s2i/secrets"
-
 // secretsVolume puts the secrets (NAME=VALUE) into a Docker volume of their own, for
-// the build containers to mount read-only. S2I commits a build's environment into
-// the image it makes, and a volume is never committed; unlike a bind mount of a
-// host file, a volume works the same on a remote or Docker-in-Docker engine. The
-// returned function removes the volume; it runs on every path, a cancelled build's
-// included.
-func (p *Pipeline) secretsVolume(ctx context.Context, image string, secrets []string) (bind string, remove func(), err error) {
-	vol, err := p.Engine.VolumeCreate(ctx, client.VolumeCreateOptions{
-		Name:   "rust-s2i-secrets-" + randomHex(8),
+// the build containers to mount read-only at tmpimage.SecretsDir. S2I commits a
+// build's environment into the image it makes, and a volume is never committed;
+// unlike a bind mount of a host file, a volume works the same on a remote or
+// Docker-in-Docker engine. The returned function removes the volume; it runs on
+// every path, a cancelled build's included.
+func (s *buildStage) secretsVolume(ctx context.Context, image string, secrets []string) (bind string, remove func(), err error) {
+	vol, err := s.e.VolumeCreate(ctx, client.VolumeCreateOptions{
+		Name:   secretsVolumeName(),
 		Labels: map[string]string{"io.rust-s2i.secrets": "true"},
 	})
 	if err != nil {
@@ -36,17 +32,17 @@ func (p *Pipeline) secretsVolume(ctx context.Context, image string, secrets []st
 	}
 	name := vol.Volume.Name
 	remove = func() {
-		_, _ = p.Engine.VolumeRemove(context.WithoutCancel(ctx), name, client.VolumeRemoveOptions{Force: true})
+		_, _ = s.e.VolumeRemove(context.WithoutCancel(ctx), name, client.VolumeRemoveOptions{Force: true})
 	}
 	// The file goes in through a container that never starts, as `docker cp` into
 	// a volume does.
 	opts := client.ContainerCreateOptions{
 		Image:      image,
 		Config:     &container.Config{Entrypoint: []string{"/nonexistent"}},
-		HostConfig: &container.HostConfig{Binds: []string{name + ":" + SecretsDir}},
+		HostConfig: &container.HostConfig{Binds: []string{name + ":" + tmpimage.SecretsDir}},
 	}
-	err = engine.WithContainer(ctx, p.Engine, opts, func(c string) error {
-		_, err := p.Engine.CopyToContainer(ctx, c, client.CopyToContainerOptions{DestinationPath: SecretsDir, Content: secretsTar(secrets)})
+	err = engine.WithContainer(ctx, s.e, opts, func(c string) error {
+		_, err := s.e.CopyToContainer(ctx, c, client.CopyToContainerOptions{DestinationPath: tmpimage.SecretsDir, Content: secretsTar(secrets)})
 		return err
 	})
 	if err != nil {
@@ -54,11 +50,11 @@ func (p *Pipeline) secretsVolume(ctx context.Context, image string, secrets []st
 		// The error names the volume and container, never a value.
 		return "", nil, fmt.Errorf("writing the secrets volume: %w", err)
 	}
-	return name + ":" + SecretsDir + ":ro", remove, nil
+	return name + ":" + tmpimage.SecretsDir + ":ro", remove, nil
 }
 
-// secretsTar is a tar holding the file env: NAME='VALUE' lines that sh can source,
-// readable only by the build user.
+// secretsTar is a tar holding tmpimage.SecretsFile: NAME='VALUE' lines that sh can
+// source, readable only by the build user.
 func secretsTar(secrets []string) *bytes.Reader {
 	var env strings.Builder
 	for _, kv := range secrets {
@@ -67,15 +63,17 @@ func secretsTar(secrets []string) *bytes.Reader {
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	tw.WriteHeader(&tar.Header{Name: "env", Typeflag: tar.TypeReg, Mode: 0o400, Size: int64(env.Len()),
+	tw.WriteHeader(&tar.Header{Name: tmpimage.SecretsFile, Typeflag: tar.TypeReg, Mode: 0o400, Size: int64(env.Len()),
 		Uid: tmpimage.BuildUser.UID, Gid: tmpimage.BuildUser.GID})
 	tw.Write([]byte(env.String()))
 	tw.Close()
 	return bytes.NewReader(buf.Bytes())
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
+// secretsVolumeName is a fresh name for a build's secrets volume: 64 random bits,
+// so that builds at the same time on one daemon never share one.
+func secretsVolumeName() string {
+	b := make([]byte, 8)
 	rand.Read(b)
-	return hex.EncodeToString(b)
+	return "rust-s2i-secrets-" + hex.EncodeToString(b)
 }

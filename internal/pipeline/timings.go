@@ -13,14 +13,14 @@ import (
 // from the times S2I's client saw (built.Times) and those assemble wrote
 // (tmpimage.TimesFile, on the same clock: a container's is the host's). files are
 // the files the build collected beside the binary.
-func (p *Pipeline) recordS2IStages(built s2i.Result, files map[string][]byte) {
+func recordS2IStages(r Reporter, built s2i.Result, files map[string][]byte) {
 	if d, ok := built.Stages["artifacts out"]; ok {
-		p.Report.Record("s2i build: artifacts out", d)
+		r.Record("s2i build: artifacts out", d)
 	}
 	script := scriptTimes(files[tmpimage.TimesFile])
 	t := built.Times
 	if len(script) != 3 || t[s2i.MarkStart].IsZero() || t[s2i.MarkStopped].IsZero() {
-		p.recordCargoOnly(built.Stages, files[tmpimage.CargoTimeFile])
+		recordCargoOnly(r, built.Stages, files[tmpimage.CargoTimeFile])
 		return
 	}
 	steps := []struct {
@@ -41,7 +41,7 @@ func (p *Pipeline) recordS2IStages(built s2i.Result, files map[string][]byte) {
 	}
 	for _, s := range steps {
 		if !s.from.IsZero() && !s.to.IsZero() {
-			p.Report.Record("s2i build: "+s.name, max(s.to.Sub(s.from), 0))
+			r.Record("s2i build: "+s.name, max(s.to.Sub(s.from), 0))
 		}
 	}
 }
@@ -66,15 +66,15 @@ func scriptTimes(data []byte) []time.Time {
 
 // recordCargoOnly is the breakdown a builder from before TimesFile allows: the
 // source in with the container's start, cargo, and the commit.
-func (p *Pipeline) recordCargoOnly(stages map[string]time.Duration, cargoMS []byte) {
+func recordCargoOnly(r Reporter, stages map[string]time.Duration, cargoMS []byte) {
 	ms, err := strconv.Atoi(strings.TrimSpace(string(cargoMS)))
 	if err != nil {
 		return // a builder from before the timings
 	}
 	cargo := time.Duration(ms) * time.Millisecond
 	if in := stages["assemble"] - cargo - stages["commit"]; in > 0 {
-		p.Report.Record("s2i build: source in", in)
+		r.Record("s2i build: source in", in)
 	}
-	p.Report.Record("s2i build: cargo", cargo)
-	p.Report.Record("s2i build: commit", stages["commit"])
+	r.Record("s2i build: cargo", cargo)
+	r.Record("s2i build: commit", stages["commit"])
 }

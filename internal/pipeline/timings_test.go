@@ -21,7 +21,7 @@ func TestRecordS2IStages(t *testing.T) {
 	}}
 	script := fmt.Sprintf("%d %d %d\n", at(700).UnixNano(), at(750).UnixNano(), at(2650).UnixNano())
 	r := &memReport{}
-	(&Pipeline{Report: r}).recordS2IStages(built, map[string][]byte{tmpimage.TimesFile: []byte(script)})
+	recordS2IStages(r, built, map[string][]byte{tmpimage.TimesFile: []byte(script)})
 	want := []string{
 		"s2i build: child start 50ms", "s2i build: s2i prepare 30ms", "s2i build: container create 40ms",
 		"s2i build: container start, source in 580ms", "s2i build: assemble before cargo 50ms",
@@ -35,7 +35,7 @@ func TestRecordS2IStages(t *testing.T) {
 	// A builder from before the times file: cargo's milliseconds and S2I's stages.
 	r = &memReport{}
 	built = s2i.Result{Stages: map[string]time.Duration{"assemble": 3 * time.Second, "commit": 200 * time.Millisecond}}
-	(&Pipeline{Report: r}).recordS2IStages(built, map[string][]byte{tmpimage.CargoTimeFile: []byte("1900\n")})
+	recordS2IStages(r, built, map[string][]byte{tmpimage.CargoTimeFile: []byte("1900\n")})
 	want = []string{"s2i build: source in 900ms", "s2i build: cargo 1.9s", "s2i build: commit 200ms"}
 	if !slices.Equal(r.records, want) {
 		t.Errorf("old builder: records %q, want %q", r.records, want)

@@ -23,8 +23,6 @@ import (
 	helpercreds "github.com/docker/docker-credential-helpers/credentials"
 	"github.com/moby/moby/api/pkg/authconfig"
 	registrytypes "github.com/moby/moby/api/types/registry"
-
-	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
 // Auth is a registry login. The zero value means anonymous.
@@ -123,12 +121,6 @@ func serverAddress(ref string) (string, error) {
 		return dockerHubKey, nil
 	}
 	return host, nil
-}
-
-// DefaultConfigDir is engine.ConfigDir, the one rule for where the Docker config
-// is; it stays until its callers call engine.ConfigDir.
-func DefaultConfigDir(getenv func(string) string) string {
-	return engine.ConfigDir(getenv)
 }
 
 // credentialsFor finds the login to push ref with.

@@ -42,20 +42,17 @@ func sameRegistry(written, want string) bool {
 	return strings.EqualFold(host, want)
 }
 
-// hint is what to tell a user whose push or pull a registry refused for want of
+// Hint is what to tell a user whose push or pull a registry refused for want of
 // credentials.
-const hint = "give credentials with registry-auth (REGISTRY=USER:PASSWORD) or username and password; " +
+const Hint = "give credentials with registry-auth (REGISTRY=USER:PASSWORD) or username and password; " +
 	"in GitHub Actions a docker/login-action login does not reach this action, which runs in a container of its own"
 
 // PullError says why a pull failed, and how to give credentials when the registry
 // refused them.
 func PullError(ref, what string, cause error) error {
 	msg := firstLine(cause.Error())
-	lower := strings.ToLower(msg)
-	for _, w := range []string{"unauthorized", "authentication required", "denied", "no basic auth credentials", "forbidden"} {
-		if strings.Contains(lower, w) {
-			return fmt.Errorf("%s %s could not be pulled: the registry refused: %s (%s)", what, ref, msg, hint)
-		}
+	if refused(msg) {
+		return fmt.Errorf("%s %s could not be pulled: the registry refused: %s (%s)", what, ref, msg, Hint)
 	}
 	return fmt.Errorf("%s %s is not in the daemon and could not be pulled: %s", what, ref, msg)
 }

@@ -20,10 +20,10 @@ type Engine interface {
 	ImagePush(ctx context.Context, image string, options client.ImagePushOptions) (client.ImagePushResponse, error)
 }
 
-// errUnauthorized is matched (errors.Is) by a push error where the registry
+// ErrUnauthorized is matched (errors.Is) by a push error where the registry
 // refused the credentials, wanted some and got none, or denied the push: the
 // fix is in the user's secrets or rights, not in the build.
-var errUnauthorized = errors.New("registry authentication failed")
+var ErrUnauthorized = errors.New("registry authentication failed")
 
 // Push has the daemon push ref (a local image, NAME[:TAG]; the tag defaults to
 // latest) to its registry with auth, and returns the pushed manifest's digest.
@@ -121,15 +121,15 @@ func pushFailure(ref string, auth Auth, e *jsonstream.Error, r redactor) error {
 	case refused && !auth.IsZero():
 		text = fmt.Sprintf("pushing %s: the registry refused the credentials for %s: %s", ref, auth.who(), msg)
 	case refused:
-		text = fmt.Sprintf("pushing %s: the registry wants credentials and none were given (%s): %s", ref, hint, msg)
+		text = fmt.Sprintf("pushing %s: the registry wants credentials and none were given (%s): %s", ref, Hint, msg)
 	case denied && !auth.IsZero():
 		text = fmt.Sprintf("pushing %s: the registry denied %s the push (no write access to this repository, or it does not exist): %s", ref, auth.who(), msg)
 	case denied:
-		text = fmt.Sprintf("pushing %s: the registry denied an anonymous push (%s): %s", ref, hint, msg)
+		text = fmt.Sprintf("pushing %s: the registry denied an anonymous push (%s): %s", ref, Hint, msg)
 	default:
 		return &pushError{text: fmt.Sprintf("pushing %s: %s", ref, msg)}
 	}
-	return &pushError{text: text, kind: errUnauthorized}
+	return &pushError{text: text, kind: ErrUnauthorized}
 }
 
 // pushError carries text that has been redacted; kind is a sentinel it matches.

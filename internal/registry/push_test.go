@@ -243,8 +243,8 @@ func TestPushRefused(t *testing.T) {
 				t.Fatalf("Push = %s, want an error", digest)
 			}
 			t.Logf("refused in %s: %v", time.Since(start).Round(time.Millisecond), err)
-			if !errors.Is(err, errUnauthorized) {
-				t.Errorf("error does not match errUnauthorized: %v", err)
+			if !errors.Is(err, ErrUnauthorized) {
+				t.Errorf("error does not match ErrUnauthorized: %v", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
@@ -289,7 +289,7 @@ func TestPushMissingImage(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), "pushing "+ref+": ") || strings.Contains(err.Error(), "pw-never-shown") {
 		t.Errorf("error = %v", err)
 	}
-	if errors.Is(err, errUnauthorized) {
+	if errors.Is(err, ErrUnauthorized) {
 		t.Errorf("a missing image is not an authentication failure: %v", err)
 	}
 }

@@ -185,8 +185,8 @@ func TestPushStream(t *testing.T) {
 				if !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("error = %q\nwant it to contain %q", err, tc.wantErr)
 				}
-				if got := errors.Is(err, errUnauthorized); got != tc.wantAuthErr {
-					t.Errorf("errors.Is(err, errUnauthorized) = %v, want %v", got, tc.wantAuthErr)
+				if got := errors.Is(err, ErrUnauthorized); got != tc.wantAuthErr {
+					t.Errorf("errors.Is(err, ErrUnauthorized) = %v, want %v", got, tc.wantAuthErr)
 				}
 				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), basic) || strings.Contains(err.Error(), token) {
 					t.Errorf("the error leaks a secret: %v", err)

@@ -53,7 +53,7 @@ func (t *tracker) ContainerCreate(ctx context.Context, opts client.ContainerCrea
 	}
 	if opts.Name == "" {
 		// S2I always names its containers; a name is what makes one findable.
-		opts.Name = "s2i_rust_s2i_musl_" + randomHex(8)
+		opts.Name = "s2i_rust_s2i_musl_" + randomDigits(8)
 	}
 	if t.record != nil {
 		if err := t.record(opts.Name); err != nil {
@@ -78,7 +78,8 @@ func (t *tracker) stop() []string {
 	return append([]string(nil), t.names...)
 }
 
-func randomHex(n int) string {
+// randomDigits is n random hex digits (n even), which make names unique to a build.
+func randomDigits(n int) string {
 	b := make([]byte, n/2)
 	rand.Read(b)
 	return hex.EncodeToString(b)

@@ -180,12 +180,36 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("starting the s2i build: %w", err)
 	}
+	res, collected, waitErr := i.wait(ctx, cmd, stdout, list, req.OnCollected)
+	if ctx.Err() != nil {
+		return Result{}, fmt.Errorf("build stopped: %w", context.Cause(ctx))
+	}
+	if !res.Done {
+		return Result{}, fmt.Errorf("s2i build ended without a result (%v)", waitErr)
+	}
+	switch {
+	case res.ExitCode != 0:
+		return Result{}, &FailedError{ExitCode: res.ExitCode, Err: errors.New("assemble failed")}
+	case res.Error != "":
+		return Result{}, errors.New(res.Error)
+	}
+	if res.Times != nil {
+		res.Times[MarkSpawn] = spawned
+	}
+	return Result{ImageID: res.ImageID, Stages: res.Stages, Times: res.Times, Collected: collected}, nil
+}
+
+// wait reads the started child's result from stdout while it runs, stops it when
+// ctx is cancelled, and removes the containers it listed in list on every path:
+// after a normal end S2I has removed them all, and this finds none; after a crash
+// or a kill it removes what the child left.
+func (i Isolated) wait(ctx context.Context, cmd *exec.Cmd, stdout *os.File, list string, onCollected func(map[string][]byte)) (childResult, map[string][]byte, error) {
 	var res childResult
 	var collected map[string][]byte
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		res, collected = readChild(stdout, req.OnCollected)
+		res, collected = readChild(stdout, onCollected)
 	}()
 	names := func() []string { return readNames(list) }
 	done := make(chan struct{})
@@ -204,25 +228,8 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	}
 	close(done)
 	<-stopped
-	// On every path: after a normal end S2I has removed them all, and this finds none;
-	// after a crash or a kill it removes what the child left.
 	removeAll(context.WithoutCancel(ctx), i.Engine, names())
-	if ctx.Err() != nil {
-		return Result{}, fmt.Errorf("build stopped: %w", context.Cause(ctx))
-	}
-	if !res.Done {
-		return Result{}, fmt.Errorf("s2i build ended without a result (%v)", waitErr)
-	}
-	switch {
-	case res.ExitCode != 0:
-		return Result{}, &FailedError{ExitCode: res.ExitCode, Err: errors.New("assemble failed")}
-	case res.Error != "":
-		return Result{}, errors.New(res.Error)
-	}
-	if res.Times != nil {
-		res.Times[MarkSpawn] = spawned
-	}
-	return Result{ImageID: res.ImageID, Stages: res.Stages, Times: res.Times, Collected: collected}, nil
+	return res, collected, waitErr
 }
 
 // readChild reads the child's result lines to the end: the collected files, handed

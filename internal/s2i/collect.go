@@ -23,7 +23,7 @@ import (
 //
 // They come on the container's stdout: once the binary is in place, assemble
 // prints a line with the build's token (which reaches the container as
-// /tmp/.rust-s2i-collect, beside the source), the files as a base64 tar, and a
+// tmpimage.CollectTokenFile, beside the source), the files as a base64 tar, and a
 // closing line with the token. The tracker takes that part out of the attach
 // stream (divert), so S2I's log never shows it, and the final image is written
 // while the container exits and the daemon commits it. Nothing in the container
@@ -34,9 +34,6 @@ import (
 // just before the commit: later, and a mount of its file system more. The daemon
 // runs a read and the commit one after the other on one container, so the small
 // read goes first.
-
-// collectTokenFile is the token's file, beside src/ in what S2I uploads to /tmp.
-const collectTokenFile = ".rust-s2i-collect"
 
 // collector gets the request's files from the build container, once.
 type collector struct {

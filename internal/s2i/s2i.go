@@ -159,7 +159,7 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 	if req.Copy && req.Exclude == "" {
 		src := localSource{dir: req.Source}
 		if tr.collect != nil {
-			tr.collect.token = "rust-s2i-collect-" + randomHex(16)
+			tr.collect.token = "rust-s2i-collect-" + randomDigits(16)
 			src.collectToken = tr.collect.token
 		}
 		overrides.Downloader = src

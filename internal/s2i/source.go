@@ -14,6 +14,7 @@ import (
 	"github.com/openshift/source-to-image/pkg/scm/git"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/source"
+	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
 // localSource puts a local source directory where S2I uploads it from, in place of
@@ -37,7 +38,7 @@ func (s localSource) Download(cfg *api.Config) (*git.SourceInfo, error) {
 	}
 	if s.collectToken != "" {
 		// Beside src/ in what S2I uploads, so in the container's /tmp.
-		token := filepath.Join(filepath.Dir(cfg.WorkingSourceDir), collectTokenFile)
+		token := filepath.Join(filepath.Dir(cfg.WorkingSourceDir), tmpimage.CollectTokenFile)
 		if err := os.WriteFile(token, []byte(s.collectToken+"\n"), 0o644); err != nil {
 			return nil, err
 		}

@@ -2,14 +2,39 @@ package tmpimage
 
 import (
 	"path"
+	"strings"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 )
 
 // AppRoot is the build user's home in the builder image; the scripts in s2i/bin
-// keep cargo/registry, cargo/git, target/ and bin/ below it.
+// keep the StateDirs, the source (SourceDir) and bin/ (BinDir) below it.
 const AppRoot = "/opt/app-root"
+
+// CargoHome and TargetDir are cargo's home (its registry and git checkouts) and
+// its target directory in the builder image.
+const (
+	CargoHome = AppRoot + "/cargo"
+	TargetDir = AppRoot + "/target"
+)
+
+// SourceDir is where assemble moves the source to build it: a fixed path, since
+// cargo's fingerprints include paths.
+const SourceDir = AppRoot + "/src"
+
+// StateDirs are the directories below AppRoot that carry the build state from a
+// build to the next: save-artifacts streams them, assemble puts them back.
+var StateDirs = []string{"cargo/registry", "cargo/git", "target"}
+
+// Destination is where S2I puts the source (src/) and the previous build's
+// artifacts (artifacts/) in the build container: the builder's
+// io.openshift.s2i.destination label.
+const Destination = "/tmp"
+
+// CollectTokenFile, beside src/ in Destination, holds the token that the lines
+// around the collected files on assemble's stdout start with (see internal/s2i).
+const CollectTokenFile = ".rust-s2i-collect"
 
 // LabelBuilder names the builder image ID a -tmp image was made with: a build may
 // run on top of that image only with the same builder.
@@ -32,7 +57,7 @@ const (
 // BuildUser owns the build state, as the builder image's USER.
 var BuildUser = archive.Owner{UID: 1001, GID: 0}
 
-// BinDir is where assemble leaves the binary, and beside it CargoTimeFile.
+// BinDir is where assemble leaves the binary, and beside it the TimingFiles.
 const BinDir = AppRoot + "/bin"
 
 // CargoTimeFile, in BinDir, holds how long cargo ran, in milliseconds: the build's
@@ -47,6 +72,43 @@ const TimesFile = ".times"
 
 // BinaryPath is where the -tmp image holds the built binary.
 func BinaryPath(binary string) string { return path.Join(BinDir, binary) }
+
+// TimingFiles are the files beside the binary that the build's timings come from.
+var TimingFiles = []string{CargoTimeFile, TimesFile}
+
+// CollectedFiles are the files of BinDir a build collects from its container: the
+// binary and the TimingFiles.
+func CollectedFiles(binary string) []string { return append([]string{binary}, TimingFiles...) }
+
+// SecretsDir is where the build containers see the secret-env volume, and
+// SecretsFile the file in it: NAME='VALUE' lines, which assemble exports for cargo
+// alone.
+const (
+	SecretsDir  = "/run/rust-s2i/secrets"
+	SecretsFile = "env"
+)
+
+// ScriptEnv is the environment the builder image gives its S2I scripts (s2i/bin)
+// through ENV in s2i/Dockerfile: the paths of the layout above, which the scripts
+// read from it rather than spell out. A test keeps the Dockerfile in step.
+func ScriptEnv() map[string]string {
+	return map[string]string{
+		"HOME":                   AppRoot,
+		"CARGO_HOME":             CargoHome,
+		"CARGO_TARGET_DIR":       TargetDir,
+		"RUST_S2I_SOURCE_DIR":    SourceDir,
+		"RUST_S2I_BIN_DIR":       BinDir,
+		"RUST_S2I_STATE_DIRS":    strings.Join(StateDirs, " "),
+		"RUST_S2I_DESTINATION":   Destination,
+		"RUST_S2I_COLLECT_TOKEN": path.Join(Destination, CollectTokenFile),
+		"RUST_S2I_SECRETS_FILE":  path.Join(SecretsDir, SecretsFile),
+		"RUST_S2I_CARGO_MS_FILE": CargoTimeFile,
+		"RUST_S2I_TIMES_FILE":    TimesFile,
+	}
+}
+
+// Entries are the cache entries, in restore and save order.
+var Entries = []string{cache.EntryRegistry, cache.EntryTarget}
 
 // entryDirs maps each cache entry to the directory below AppRoot it holds.
 var entryDirs = map[string]string{

@@ -1,0 +1,36 @@
+package pipeline
+
+import (
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
+)
+
+// keyParts names the cache entries of this build. The settings hash reads the
+// source's manifests: the workspace's own, as the plan read them.
+func (s *cacheStage) keyParts(pl *plan.Plan, target string, tc Toolchain) cache.KeyParts {
+	src := pl.Source
+	parts := cache.KeyParts{
+		Prefix: pl.CacheKeyPrefix, Binary: pl.Binary, Target: target,
+		Rustc: tc.Release, Toolchain: tc.Key, Lock: cache.LockHash(src.Location, src.Git),
+	}
+	var settings []string
+	for _, e := range pl.Env {
+		settings = append(settings, "env "+e)
+	}
+	for _, e := range pl.CargoEnv { // features and profile decide what target/ holds
+		settings = append(settings, "cargo "+e)
+	}
+	var manifests []string
+	if !src.Git {
+		err := src.WorkspaceErr
+		if err == nil {
+			manifests, err = src.Workspace.Manifests()
+		}
+		if err != nil {
+			s.Report.Warn("keying target/ by the root Cargo.toml only: %v", err)
+			manifests = []string{"Cargo.toml"}
+		}
+	}
+	parts.Settings = cache.SettingsHash(src.Location, src.Git, manifests, settings)
+	return parts
+}

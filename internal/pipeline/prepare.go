@@ -1,0 +1,206 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
+	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
+	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
+	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
+)
+
+// State is what the build found out about its images: the prepare stage fills it
+// in, the check adds the inputs' digest, and a restore the -tmp image it made.
+type State struct {
+	BuilderID string
+	// BuilderLayers is how many layers the builder has: a -tmp image grows above
+	// them by the builds stacked on it (tmpimage.CanStack).
+	BuilderLayers int
+	Target        string // the triple to build for
+	RuntimeID     string
+	Toolchain     Toolchain
+	Prev          client.ImageInspectResult // the -tmp image to build on; zero when none is usable
+	Foreign       string                    // the ID of another source's -tmp image under this name
+	Digest        string                    // of a local source's inputs; "" when unknown
+}
+
+// prepareEngine is the part of the Docker client the prepare stage uses.
+type prepareEngine interface {
+	ImageInspect(ctx context.Context, image string, _ ...client.ImageInspectOption) (client.ImageInspectResult, error)
+	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
+	registry.Puller
+	builder.Engine
+	builder.IdentifyEngine
+}
+
+// prepareStage makes sure the builder and runtime images are there, and finds the
+// previous -tmp image, used only when it belongs to this source.
+type prepareStage struct {
+	logs
+	e prepareEngine
+}
+
+// Prepare implements Preparer.
+func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, err error) {
+	defer s.Report.Phase("prepare images")()
+	b, err := s.ensureBuilder(ctx, pl)
+	if err != nil {
+		return st, err
+	}
+	st.BuilderID, st.BuilderLayers = b.ID, len(b.RootFS.Layers)
+	if st.Target, err = s.target(ctx, pl, b); err != nil {
+		return st, err
+	}
+	if st.RuntimeID, err = s.ensureRuntime(ctx, pl, st.Target); err != nil {
+		return st, err
+	}
+	st.Prev, _ = s.e.ImageInspect(ctx, pl.TmpImage)
+	if owner := tmpimage.Owner(st.Prev); owner != "" && owner != pl.Source.Identity {
+		fmt.Fprintf(s.Log, "%s was built from %s, not from %s: building without it, and replacing it\n", pl.TmpImage, owner, pl.Source.Identity)
+		st.Foreign, st.Prev = st.Prev.ID, client.ImageInspectResult{}
+	}
+	st.Toolchain = s.toolchain(ctx, pl.Builder, st.BuilderID, st.Prev)
+	return st, nil
+}
+
+// ensureBuilder makes sure the builder image is in the daemon. The default
+// builder is built from the embedded s2i/ files when it cannot be pulled.
+func (s *prepareStage) ensureBuilder(ctx context.Context, pl *plan.Plan) (client.ImageInspectResult, error) {
+	in, err := s.ensureImage(ctx, pl, pl.Builder, "builder image")
+	if err == nil || !pl.BuildBuilder {
+		return in, err
+	}
+	s.Report.Warn("%v; building it from the embedded s2i/ files", err)
+	o := builder.Options{Tag: pl.Builder, Target: pl.Target}
+	if o.Target == "" {
+		o.Target = builder.DefaultTarget(s.daemonArch(ctx))
+	}
+	if err := builder.Build(ctx, s.e, o, s.Log); err != nil {
+		return in, err
+	}
+	if in, err = s.e.ImageInspect(ctx, pl.Builder); err != nil {
+		return in, fmt.Errorf("inspecting builder image %s: %w", pl.Builder, err)
+	}
+	return in, nil
+}
+
+// target is the triple to build for: the setting, else the builder's label, else
+// the default for the daemon's architecture.
+func (s *prepareStage) target(ctx context.Context, pl *plan.Plan, b client.ImageInspectResult) (string, error) {
+	if pl.Target != "" {
+		return pl.Target, nil
+	}
+	if t := tmpimage.Label(b, tmpimage.LabelTarget); t != "" {
+		return t, nil
+	}
+	if t := builder.DefaultTarget(s.daemonArch(ctx)); t != "" {
+		return t, nil
+	}
+	return "", fmt.Errorf("builder image %s has no %s label: pass --target", pl.Builder, tmpimage.LabelTarget)
+}
+
+// daemonArch is the daemon's architecture (x86_64, aarch64), or "" when it does
+// not say.
+func (s *prepareStage) daemonArch(ctx context.Context) string {
+	info, err := s.e.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return ""
+	}
+	return info.Info.Architecture
+}
+
+// ensureRuntime makes sure the runtime image is in the daemon and can run the
+// target's binaries: a base of another architecture is bad input, refused before
+// anything is built, rather than an image that fails with "exec format error".
+func (s *prepareStage) ensureRuntime(ctx context.Context, pl *plan.Plan, target string) (string, error) {
+	in, err := s.ensureImage(ctx, pl, pl.RuntimeImage, "runtime image")
+	if err != nil {
+		return "", err
+	}
+	want := image.TargetArch(target)
+	if want != "" && in.Architecture != "" && in.Architecture != want {
+		return "", &config.InputError{Name: pl.Naming("runtime-image"), Problem: fmt.Sprintf(
+			"%s is %s/%s but the target %s builds %s binaries: pick a runtime image for %s (or another target)",
+			pl.RuntimeImage, in.Os, in.Architecture, target, want, want)}
+	}
+	return in.ID, nil
+}
+
+// ensureImage pulls ref when the daemon does not have it (or always, with pull
+// always), with the login for its registry, and returns what the daemon then has.
+// With pull always, a pull that fails costs a warning when the daemon has the
+// image, which is then used.
+func (s *prepareStage) ensureImage(ctx context.Context, pl *plan.Plan, ref, what string) (client.ImageInspectResult, error) {
+	in, err := s.e.ImageInspect(ctx, ref)
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return in, fmt.Errorf("inspecting %s %s: %w", what, ref, err)
+	}
+	have := err == nil
+	if have && !pl.PullAlways {
+		return in, nil
+	}
+	fmt.Fprintf(s.Log, "pulling %s %s\n", what, ref)
+	if err := s.pull(ctx, pl, ref); err != nil {
+		if !have {
+			return in, registry.PullError(ref, what, err)
+		}
+		s.Report.Warn("%s", pullFailedWarning(ref, what, err))
+	}
+	if in, err = s.e.ImageInspect(ctx, ref); err != nil {
+		return in, fmt.Errorf("inspecting %s %s: %w", what, ref, err)
+	}
+	return in, nil
+}
+
+// pullFailedWarning says that a pull failed and the image the daemon has is used,
+// and how to give credentials when the registry refused them.
+func pullFailedWarning(ref, what string, err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	w := fmt.Sprintf("pulling %s %s failed, so the image the daemon has is used: %s", what, ref, msg)
+	if errors.Is(err, registry.ErrUnauthorized) {
+		w += " (" + registry.Hint + ")"
+	}
+	return w
+}
+
+// pull pulls ref with the login for its registry.
+func (s *prepareStage) pull(ctx context.Context, pl *plan.Plan, ref string) error {
+	auth, err := pl.Logins.For(ref)
+	if err != nil {
+		return err
+	}
+	return registry.Pull(ctx, s.e, ref, auth)
+}
+
+// Toolchain names the builder by what it is (builder.Identity), for cache keys
+// and the final image's inputs label, which must not change from one runner to the
+// next as the builder's image ID does.
+type Toolchain struct {
+	Release string // the compiler's version, such as 1.85.0
+	Key     string // builder.Identity.Key
+}
+
+// toolchain identifies the builder. The previous -tmp image remembers the answer
+// for the builder it was made with, so the common case reads two labels; otherwise
+// the builder is read once (a container that never starts). A builder that cannot
+// be identified is named by its image ID: its state is then kept per runner only.
+func (s *prepareStage) toolchain(ctx context.Context, ref, builderID string, prev client.ImageInspectResult) Toolchain {
+	if release, key := tmpimage.Toolchain(prev, builderID); key != "" {
+		return Toolchain{Release: release, Key: key}
+	}
+	id, err := builder.Identify(ctx, s.e, ref)
+	if err != nil {
+		s.Report.Warn("naming the builder by its image ID, which a rebuilt builder changes: %v", err)
+		short := strings.TrimPrefix(builderID, "sha256:")
+		return Toolchain{Release: "rustc", Key: short[:min(12, len(short))]}
+	}
+	return Toolchain{Release: id.Release(), Key: id.Key()}
+}

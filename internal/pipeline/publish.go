@@ -1,0 +1,60 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
+	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
+)
+
+// publishEngine is the part of the Docker client the publish stage uses.
+type publishEngine interface {
+	ImageTag(ctx context.Context, options client.ImageTagOptions) (client.ImageTagResult, error)
+	registry.Engine
+}
+
+// publishStage names the final image and pushes it.
+type publishStage struct {
+	logs
+	e publishEngine
+}
+
+// Publish implements Publisher. The first name is the package stage's.
+func (s *publishStage) Publish(ctx context.Context, pl *plan.Plan, res *Result) error {
+	for _, name := range res.Tags[1:] {
+		if _, err := s.e.ImageTag(ctx, client.ImageTagOptions{Source: res.ImageID, Target: name}); err != nil {
+			return fmt.Errorf("tagging %s: %w", name, err)
+		}
+	}
+	if pl.Push {
+		return s.push(ctx, pl, res)
+	}
+	return nil
+}
+
+// push sends the final image to its registries and records the digest. Never the
+// -tmp image: it holds the source.
+func (s *publishStage) push(ctx context.Context, pl *plan.Plan, res *Result) error {
+	defer s.Report.Phase("push")()
+	for _, name := range res.Tags {
+		auth, err := pl.Logins.For(name)
+		if err != nil {
+			return err
+		}
+		digest, err := registry.Push(ctx, s.e, name, auth, s.Log)
+		if err != nil {
+			return err
+		}
+		switch {
+		case res.Digest == "":
+			res.Digest = digest
+		case digest != res.Digest:
+			// Two registries may store one image differently (compressed anew).
+			s.Report.Warn("%s has the digest %s, %s has %s", res.Tags[0], res.Digest, name, digest)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/client"
+)
+
+// fakePuller answers ImagePull with err, or a response whose Wait returns waitErr.
+type fakePuller struct {
+	err, waitErr error
+	auth         string
+}
+
+func (f *fakePuller) ImagePull(_ context.Context, _ string, o client.ImagePullOptions) (client.ImagePullResponse, error) {
+	f.auth = o.RegistryAuth
+	if f.err != nil {
+		return nil, f.err
+	}
+	return pullResponse{f.waitErr}, nil
+}
+
+type pullResponse struct{ err error }
+
+func (pullResponse) Read([]byte) (int, error) { return 0, nil }
+func (pullResponse) Close() error             { return nil }
+func (pullResponse) JSONMessages(context.Context) iter.Seq2[jsonstream.Message, error] {
+	return func(func(jsonstream.Message, error) bool) {}
+}
+func (r pullResponse) Wait(context.Context) error { return r.err }
+
+func TestPull(t *testing.T) {
+	t.Parallel()
+	auth := Auth{Username: "ci", Password: "s3cret-pa55"}
+	tests := []struct {
+		name         string
+		fake         fakePuller
+		wantErr      string // "" for none
+		unauthorized bool
+	}{
+		{"pulled", fakePuller{}, "", false},
+		{"refused", fakePuller{err: errors.New("Error response from daemon: unauthorized: password s3cret-pa55 is wrong")}, "unauthorized: password *** is wrong", true},
+		{"missing", fakePuller{waitErr: errors.New("manifest unknown")}, "manifest unknown", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Pull(t.Context(), &tc.fake, "ghcr.io/o/base:1", auth)
+			if tc.fake.auth == "" {
+				t.Error("the pull went out without the login")
+			}
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("Pull = %v, want nil", err)
+			case tc.wantErr == "":
+				return
+			case err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), auth.Password):
+				t.Fatalf("Pull = %v, want an error with %q and without the password", err, tc.wantErr)
+			}
+			if errors.Is(err, ErrUnauthorized) != tc.unauthorized {
+				t.Errorf("errors.Is(%v, ErrUnauthorized) = %v, want %v", err, !tc.unauthorized, tc.unauthorized)
+			}
+		})
+	}
+}

@@ -1,0 +1,72 @@
+package tmpimage
+
+import "github.com/moby/moby/client"
+
+// LabelTarget, on the builder image, is the target triple it builds for.
+const LabelTarget = "io.rust-s2i.target"
+
+// LabelInputs holds the digest of everything a build's result depends on, on both
+// the -tmp and the final image: a build whose inputs match both stops early.
+const LabelInputs = "io.rust-s2i.inputs"
+
+// LabelDisplayName is the label S2I puts on every image it commits, the tag it
+// was built as: it finds the dangling -tmp images of a binary.
+const LabelDisplayName = "io.k8s.display-name"
+
+// Label is img's label key, "" when it has none.
+func Label(img client.ImageInspectResult, key string) string {
+	if img.Config == nil {
+		return ""
+	}
+	return img.Config.Labels[key]
+}
+
+// BuildLabels are the labels an S2I build puts on the -tmp image: the builder it
+// was made with (LabelBuilder), what that builder is (LabelRustc, LabelToolchain)
+// and the source it belongs to (LabelSource).
+func BuildLabels(builderID, rustc, toolchain, source string) map[string]string {
+	return map[string]string{
+		LabelBuilder: builderID, LabelRustc: rustc, LabelToolchain: toolchain, LabelSource: source,
+	}
+}
+
+// SourceLabels are the labels of a -tmp image made from cache entries for source:
+// FromEntries adds LabelBuilder itself.
+func SourceLabels(source string) map[string]string {
+	return map[string]string{LabelSource: source}
+}
+
+// Owner is the source a -tmp image was built from, "" when it does not say (an
+// image from `rust-s2i-musl bootstrap`, or from before the label): such an image is
+// used by whichever source builds next.
+func Owner(img client.ImageInspectResult) string { return Label(img, LabelSource) }
+
+// Toolchain is what the -tmp image prev remembers of the builder builderID: the
+// compiler's release and builder.Identity.Key; "" for both when it was made with
+// another builder or does not say.
+func Toolchain(prev client.ImageInspectResult, builderID string) (release, key string) {
+	if Label(prev, LabelBuilder) != builderID {
+		return "", ""
+	}
+	release, key = Label(prev, LabelRustc), Label(prev, LabelToolchain)
+	if release == "" || key == "" {
+		return "", ""
+	}
+	return release, key
+}
+
+// maxStack is how many layers a -tmp image may grow above its builder by builds on
+// top of it before a build starts over from the builder. overlay2 allows 128
+// layers in all; fewer also keeps the image's dead weight (files replaced in
+// later layers) small.
+const maxStack = 20
+
+// CanStack reports whether the next build may run on top of the -tmp image prev:
+// it was made with this very builder (builderID, of builderLayers layers) and has
+// not grown too deep.
+func CanStack(prev client.ImageInspectResult, builderID string, builderLayers int) bool {
+	if builderID == "" || Label(prev, LabelBuilder) != builderID {
+		return false
+	}
+	return len(prev.RootFS.Layers)-builderLayers < maxStack
+}

@@ -1,0 +1,178 @@
+package builderimage
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/base64"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// assembleRun is assemble run with sh on the host, in a fake builder: the paths of
+// the builder's ENV below a temporary directory, a cargo that writes a binary, and
+// stubs put first on PATH.
+type assembleRun struct {
+	root, bin      string
+	stdout, stderr string
+	err            error
+}
+
+// runAssemble runs assemble with stubs (name: sh script) on PATH and, when token
+// is set, the collect token beside the source.
+func runAssemble(t *testing.T, stubs map[string]string, token string) assembleRun {
+	t.Helper()
+	root := t.TempDir()
+	dirs := map[string]string{"home": "home", "dest": "dest", "stubs": "stubs", "secrets": "secrets", "src": "dest/src"}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home, dest := filepath.Join(root, "home"), filepath.Join(root, "dest")
+	stubs["cargo"] = `for a; do [ "$prev" = --target ] && t=$a; [ "$prev" = --bin ] && b=$a; prev=$a; done
+mkdir -p "$CARGO_TARGET_DIR/$t/release" && echo "a binary" > "$CARGO_TARGET_DIR/$t/release/$b"`
+	for name, body := range stubs {
+		if err := os.WriteFile(filepath.Join(root, "stubs", name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if token != "" {
+		if err := os.WriteFile(filepath.Join(dest, ".rust-s2i-collect"), []byte(token+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script, err := Files.ReadFile("bin/assemble")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", string(script))
+	cmd.Env = []string{
+		"PATH=" + filepath.Join(root, "stubs") + ":" + os.Getenv("PATH"),
+		"HOME=" + home, "CARGO_HOME=" + home + "/cargo", "CARGO_TARGET_DIR=" + home + "/target",
+		"RUST_S2I_SOURCE_DIR=" + home + "/src", "RUST_S2I_BIN_DIR=" + home + "/bin",
+		"RUST_S2I_STATE_DIRS=cargo/registry cargo/git target", "RUST_S2I_DESTINATION=" + dest,
+		"RUST_S2I_COLLECT_TOKEN=" + dest + "/.rust-s2i-collect", "RUST_S2I_SECRETS_FILE=" + root + "/secrets/env",
+		"RUST_S2I_CARGO_MS_FILE=.cargo-ms", "RUST_S2I_TIMES_FILE=.times",
+		"RUST_TARGET=x86_64-unknown-linux-musl", "BINARY=hello",
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	return assembleRun{root: root, bin: home + "/bin", stdout: stdout.String(), stderr: stderr.String(), err: err}
+}
+
+// checkTimes checks the times file: three times in nanoseconds since the epoch, in
+// order, and close to now.
+func checkTimes(t *testing.T, r assembleRun, began time.Time) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(r.bin, ".times"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(raw))
+	if len(fields) != 3 {
+		t.Fatalf("times file %q: want three times", raw)
+	}
+	var last int64
+	for _, f := range fields {
+		ns, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			t.Fatalf("times file %q: %v", raw, err)
+		}
+		if at := time.Unix(0, ns); at.Before(began.Add(-2*time.Second)) || at.After(time.Now().Add(time.Second)) || ns < last {
+			t.Errorf("times file %q: %s is not a time of this run, in order", raw, at)
+		}
+		last = ns
+	}
+	if ms, err := os.ReadFile(filepath.Join(r.bin, ".cargo-ms")); err != nil {
+		t.Error(err)
+	} else if _, err := strconv.Atoi(strings.TrimSpace(string(ms))); err != nil {
+		t.Errorf("cargo-ms file %q is not a number of milliseconds", ms)
+	}
+}
+
+// assemble on a builder whose date has no %N (busybox's, on Alpine) still builds,
+// and still reports its times in nanoseconds since the epoch.
+func TestAssembleWithoutDateNanoseconds(t *testing.T) {
+	t.Parallel()
+	date, err := exec.LookPath("date")
+	if err != nil {
+		t.Skip("no date on this host")
+	}
+	began := time.Now()
+	r := runAssemble(t, map[string]string{
+		"date": `case "$*" in *%N*) echo "date: invalid format '$*'" >&2; exit 1;; esac; exec ` + date + ` "$@"`,
+	}, "")
+	if r.err != nil {
+		t.Fatalf("assemble with a date without %%N: %v\n%s", r.err, r.stderr)
+	}
+	checkTimes(t, r, began)
+}
+
+// With GNU date, the times are date's own.
+func TestAssembleTimes(t *testing.T) {
+	t.Parallel()
+	began := time.Now()
+	r := runAssemble(t, map[string]string{}, "")
+	if r.err != nil {
+		t.Fatalf("assemble: %v\n%s", r.err, r.stderr)
+	}
+	checkTimes(t, r, began)
+}
+
+// The binary and the timings go out on stdout between the token's lines, as a
+// base64 tar.
+func TestAssembleHandsOverFiles(t *testing.T) {
+	t.Parallel()
+	r := runAssemble(t, map[string]string{}, "tok-0123")
+	if r.err != nil {
+		t.Fatalf("assemble: %v\n%s", r.err, r.stderr)
+	}
+	_, rest, ok := strings.Cut(r.stdout, "tok-0123 begin\n")
+	body, _, ok2 := strings.Cut(rest, "tok-0123 end\n")
+	if !ok || !ok2 {
+		t.Fatalf("stdout lacks the token's lines:\n%s", r.stdout)
+	}
+	tr := tar.NewReader(base64.NewDecoder(base64.StdEncoding, strings.NewReader(body)))
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the handed-over tar: %v", err)
+		}
+		names = append(names, h.Name)
+	}
+	if strings.Join(names, " ") != "hello .cargo-ms .times" {
+		t.Errorf("handed over %q, want hello, .cargo-ms and .times", names)
+	}
+}
+
+// A tar or base64 that fails while the files are handed over fails the build,
+// with a message that says so, and still closes the handed-over part.
+func TestAssembleHandOverFailureFailsBuild(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"tar", "base64"} {
+		t.Run(tool, func(t *testing.T) {
+			t.Parallel()
+			r := runAssemble(t, map[string]string{tool: `cat >/dev/null; echo "` + tool + `: broken" >&2; exit 2`}, "tok-0123")
+			if r.err == nil {
+				t.Fatalf("assemble with a failing %s succeeded:\n%s", tool, r.stdout)
+			}
+			if want := "handing hello over to rust-s2i-musl failed: " + tool + " exited with an error"; !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "tok-0123 end\n") {
+				t.Errorf("stdout lacks the closing token line:\n%s", r.stdout)
+			}
+		})
+	}
+}
