@@ -23,9 +23,10 @@ type assembleRun struct {
 	err            error
 }
 
-// runAssemble runs assemble with stubs (name: sh script) on PATH and, when token
-// is set, the collect token beside the source.
-func runAssemble(t *testing.T, stubs map[string]string, token string) assembleRun {
+// runAssemble runs assemble with stubs (name: sh script) on PATH, env added to its
+// environment and, when token is set, the collect token beside the source. A stub
+// named cargo replaces the one that writes a binary.
+func runAssemble(t *testing.T, stubs map[string]string, token string, env ...string) assembleRun {
 	t.Helper()
 	root := t.TempDir()
 	dirs := map[string]string{"home": "home", "dest": "dest", "stubs": "stubs", "secrets": "secrets", "src": "dest/src"}
@@ -35,8 +36,10 @@ func runAssemble(t *testing.T, stubs map[string]string, token string) assembleRu
 		}
 	}
 	home, dest := filepath.Join(root, "home"), filepath.Join(root, "dest")
-	stubs["cargo"] = `for a; do [ "$prev" = --target ] && t=$a; [ "$prev" = --bin ] && b=$a; prev=$a; done
+	if _, ok := stubs["cargo"]; !ok {
+		stubs["cargo"] = `for a; do [ "$prev" = --target ] && t=$a; [ "$prev" = --bin ] && b=$a; prev=$a; done
 mkdir -p "$CARGO_TARGET_DIR/$t/release" && echo "a binary" > "$CARGO_TARGET_DIR/$t/release/$b"`
+	}
 	for name, body := range stubs {
 		if err := os.WriteFile(filepath.Join(root, "stubs", name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
 			t.Fatal(err)
@@ -61,6 +64,7 @@ mkdir -p "$CARGO_TARGET_DIR/$t/release" && echo "a binary" > "$CARGO_TARGET_DIR/
 		"RUST_S2I_CARGO_MS_FILE=.cargo-ms", "RUST_S2I_TIMES_FILE=.times",
 		"RUST_TARGET=x86_64-unknown-linux-musl", "BINARY=hello",
 	}
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
@@ -174,5 +178,33 @@ func TestAssembleHandOverFailureFailsBuild(t *testing.T) {
 				t.Errorf("stdout lacks the closing token line:\n%s", r.stdout)
 			}
 		})
+	}
+}
+
+// A compile error becomes one ::error workflow command whose file, message and
+// properties are escaped as the Actions toolkit escapes them: a message with a
+// newline-like %0A, or a file name with a comma or colon, must not end the command
+// early or inject another property.
+func TestAssembleAnnotationsEscaped(t *testing.T) {
+	t.Parallel()
+	r := runAssemble(t, map[string]string{
+		"cargo": `case "$*" in *--message-format=short*)
+  echo 'src/a,b:c.rs:3:7: error: 100% wrong, file=evil::x'
+  echo 'warning: not an error';;
+esac
+exit 101`,
+	}, "", "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX=sub/")
+	if r.err == nil {
+		t.Fatal("assemble succeeded with a failing cargo")
+	}
+	var got []string
+	for _, line := range strings.Split(r.stdout+r.stderr, "\n") {
+		if strings.HasPrefix(line, "::error") {
+			got = append(got, line)
+		}
+	}
+	want := "::error file=sub/src/a%2Cb%3Ac.rs,line=3,col=7::error: 100%25 wrong, file=evil::x"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("annotations %q, want exactly %q", got, want)
 	}
 }
