@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/shell"
 )
 
 // Options are where a Reporter writes, in either dialect, and its clock.
@@ -76,7 +78,7 @@ func shellVars(b book) string {
 	var s strings.Builder
 	for _, k := range b.keys {
 		name := "RUST_S2I_MUSL_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
-		fmt.Fprintf(&s, "%s='%s'\n", name, strings.ReplaceAll(b.outputs[k], "'", `'\''`))
+		fmt.Fprintf(&s, "%s=%s\n", name, shell.Quote(b.outputs[k]))
 	}
 	return s.String()
 }

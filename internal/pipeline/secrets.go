@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
+	"github.com/rust-s2i/rust-s2i-musl/internal/shell"
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
@@ -59,7 +60,7 @@ func secretsTar(secrets []string) *bytes.Reader {
 	var env strings.Builder
 	for _, kv := range secrets {
 		k, v, _ := strings.Cut(kv, "=")
-		fmt.Fprintf(&env, "%s='%s'\n", k, strings.ReplaceAll(v, "'", `'\''`))
+		fmt.Fprintf(&env, "%s=%s\n", k, shell.Quote(v))
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)

@@ -1,11 +1,9 @@
 package s2i
 
 import (
-	"archive/tar"
 	"bufio"
 	"context"
 	"encoding/base64"
-	"errors"
 	"io"
 	"maps"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
@@ -91,32 +90,16 @@ func (c *collector) fromStream(done func()) io.WriteCloser {
 }
 
 // untarNamed reads the named regular files out of a tar stream, each bounded like
-// a file read from an image.
+// a file read from an image; none when names is empty.
 func untarNamed(r io.Reader, names []string) (map[string][]byte, error) {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
 	files := map[string][]byte{}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if h.Typeflag != tar.TypeReg || !want[h.Name] {
-			continue
-		}
-		if files[h.Name], err = io.ReadAll(io.LimitReader(tr, engine.MaxFile)); err != nil {
-			return nil, err
-		}
+	var err error
+	if len(names) > 0 {
+		files, err = archive.ReadFiles(r, "", names, engine.MaxFile)
 	}
 	// The rest of the stream (tar's padding) is read to its end by the caller's close.
 	_, _ = io.Copy(io.Discard, r)
-	return files, nil
+	return files, err
 }
 
 func (c *collector) result() map[string][]byte {

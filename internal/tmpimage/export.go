@@ -3,7 +3,6 @@ package tmpimage
 import (
 	"archive/tar"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
@@ -86,26 +86,21 @@ func notOwn(own []string) func(string) bool {
 // filter copies the tar stream r to w, leaving out entries keep refuses and hard
 // links to them.
 func filter(r io.Reader, w io.Writer, keep func(string) bool) error {
-	tr := tar.NewReader(r)
 	tw := tar.NewWriter(w)
 	dropped := map[string]bool{}
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return tw.Close()
-		}
-		if err != nil {
-			return err
-		}
+	err := archive.EachEntry(r, func(hdr *tar.Header, content io.Reader) error {
 		if !keep(hdr.Name) || (hdr.Typeflag == tar.TypeLink && dropped[hdr.Linkname]) {
 			dropped[hdr.Name] = true
-			continue
+			return nil
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		if _, err := io.Copy(tw, tr); err != nil {
-			return err
-		}
+		_, err := io.Copy(tw, content)
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	return tw.Close()
 }
