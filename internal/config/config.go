@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -309,11 +310,8 @@ func (c Config) validateBuild(name Naming) []error {
 			bad("env", "%q is not NAME=VALUE", kv)
 		}
 	}
-	for _, kv := range c.SecretEnv {
-		// Only the name is shown: the value is a secret, and may be what is wrong.
-		if k, _, _ := strings.Cut(kv, "="); !envKeyRe.MatchString(k) {
-			bad("secret-env", "an entry is not NAME=VALUE or NAME (its name is %q)", firstRunes(k, 20))
-		}
+	if err := secretEnvList.check(c.SecretEnv); err != nil {
+		errs = append(errs, &InputError{Name: name("secret-env"), Problem: err.Error(), Err: err})
 	}
 	if !oneOf(c.Network, networkModes) {
 		bad("network", "%q is not one of bridge, host, none", c.Network)
@@ -352,32 +350,29 @@ func (c Config) Preflight(name Naming) error {
 
 // ResolveSecrets returns the secret-env entries as NAME=VALUE, taking the value of
 // a bare NAME from getenv: on the command line a secret stays out of the arguments
-// (and so out of ps and shell history). A NAME that getenv does not know is bad input.
+// (and so out of ps and shell history). A NAME that getenv does not know is bad
+// input, named by its place in the list: a bare "NAME" may be a token pasted
+// without its NAME=, and a token such as ghp_... looks like a name. An entry that
+// is no NAME at all is left for Validate to report, and so is every entry's place:
+// an unset NAME stays in the list as it was, bare.
 func (c Config) ResolveSecrets(name Naming, getenv func(string) string) ([]string, error) {
 	var out []string
-	var errs []error
-	for _, kv := range c.SecretEnv {
-		if strings.Contains(kv, "=") {
-			out = append(out, kv)
-			continue
+	var unset []string
+	for i, kv := range c.SecretEnv {
+		switch {
+		case strings.Contains(kv, "=") || !envKeyRe.MatchString(kv):
+		case getenv(kv) == "":
+			unset = append(unset, strconv.Itoa(i+1))
+		default:
+			kv += "=" + getenv(kv)
 		}
-		v := getenv(kv)
-		if v == "" {
-			errs = append(errs, &InputError{Name: name("secret-env"), Problem: fmt.Sprintf("%s names a variable that is not set", kv)})
-			continue
-		}
-		out = append(out, kv+"="+v)
+		out = append(out, kv)
 	}
-	return out, errors.Join(errs...)
-}
-
-// firstRunes shortens s to n runes, so that an error quoting a long value stays
-// one readable line.
-func firstRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "..."
+	if len(unset) > 0 {
+		return out, &InputError{Name: name("secret-env"), Problem: fmt.Sprintf(
+			"%s a NAME whose variable is not set in this environment (not shown, as it may be a secret)", where("entry", unset))}
 	}
-	return s
+	return out, nil
 }
 
 // checkRef checks an image reference setting; "" is allowed unless required.

@@ -1,0 +1,108 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// token is a secret-looking value that no error may show.
+const token = "tok-9f8e7d6c"
+
+// An error about a secret setting names the setting and where the bad entry is
+// (the line of the input or setting, the entry of the flags or of a JSON list),
+// never the entry itself: a line without its = may be a bare token.
+func TestSecretErrorsNameLineNotContent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		load func() error
+		want []string
+	}{
+		{"action registry-auth without =", func() error {
+			return loadAndValidate(env{"INPUT_BINARY": "x", "INPUT_REGISTRY-AUTH": "ghcr.io=u:p\n" + token}, FromInputs, InputNaming)
+		}, []string{"registry-auth:", "line 2"}},
+		{"action registry-auth without a user", func() error {
+			return loadAndValidate(env{"INPUT_BINARY": "x", "INPUT_REGISTRY-AUTH": "ghcr.io=u:p\n\n" + token + "=x"}, FromInputs, InputNaming)
+		}, []string{"registry-auth:", "line 3"}},
+		{"action secret-env without =", func() error {
+			return loadAndValidate(env{"INPUT_BINARY": "x", "INPUT_SECRET-ENV": "A=1\n\n" + token}, FromInputs, InputNaming)
+		}, []string{"secret-env:", "line 3"}},
+		{"plugin secret_env with a bad name", func() error {
+			return loadAndValidate(env{"PLUGIN_BINARY": "x", "PLUGIN_SECRET_ENV": token + "=v\nB=2"}, FromPlugin, PluginNaming)
+		}, []string{"secret_env:", "line 1"}},
+		{"plugin secret_env JSON list", func() error {
+			return loadAndValidate(env{"PLUGIN_BINARY": "x", "PLUGIN_SECRET_ENV": `["A=1", "` + token + `"]`}, FromPlugin, PluginNaming)
+		}, []string{"secret_env:", "entry 2"}},
+		{"flag --secret-env", func() error {
+			c, err := ParseBuildFlags([]string{"--binary", "x", "--secret-env", "A=1", "--secret-env", token}, io.Discard)
+			return errors.Join(err, c.Validate(FlagNaming))
+		}, []string{"--secret-env:", "entry 2"}},
+		{"bare name that is not set", func() error {
+			_, err := Config{SecretEnv: []string{"A=1", "ghp_" + strings.ReplaceAll(token, "-", "_")}}.ResolveSecrets(FlagNaming, env{}.get)
+			return err
+		}, []string{"--secret-env:", "entry 2", "not set"}},
+		{"registry-auth entry in a Config", func() error {
+			return Config{Registry: Registry{Auth: []string{"ghcr.io=u:p", token}}}.Registry.validateErr(InputNaming)
+		}, []string{"registry-auth:", "entry 2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.load()
+			checkInput(t, err, tc.want)
+			if err != nil && strings.Contains(strings.ReplaceAll(err.Error(), "_", "-"), token) {
+				t.Errorf("the error shows the secret entry: %v", err)
+			}
+		})
+	}
+}
+
+// loadAndValidate runs a front end and Validate, as the CLI does.
+func loadAndValidate(e env, from func(func(string) string) (Config, error), name Naming) error {
+	c, err := from(e.get)
+	return errors.Join(err, c.Validate(name))
+}
+
+// validateErr joins what validate finds, for a test.
+func (r Registry) validateErr(name Naming) error { return errors.Join(r.validate(name)...) }
+
+// A secret-env value may hold commas (a URL's query): entries are one a line. A
+// line of bare names separated by commas is still a list (a Woodpecker YAML list
+// arrives so), as no name holds a comma.
+func TestSecretEnvValueKeepsCommas(t *testing.T) {
+	t.Parallel()
+	const url = "DB_URL=postgres://x/y?a=1,b=2"
+	tests := []struct {
+		name string
+		e    env
+		from func(func(string) string) (Config, error)
+		want []string
+	}{
+		{"action", env{"INPUT_SECRET-ENV": url}, FromInputs, []string{url}},
+		{"action, two lines", env{"INPUT_SECRET-ENV": url + "\nTOKEN=a,b"}, FromInputs, []string{url, "TOKEN=a,b"}},
+		{"action, bare names", env{"INPUT_SECRET-ENV": "A, B\nC"}, FromInputs, []string{"A", "B", "C"}},
+		{"plugin", env{"PLUGIN_SECRET_ENV": url}, FromPlugin, []string{url}},
+		{"plugin, YAML list of bare names", env{"PLUGIN_SECRET_ENV": "A,B"}, FromPlugin, []string{"A", "B"}},
+		{"plugin, JSON list", env{"PLUGIN_SECRET_ENV": `["` + url + `", "B=x,y"]`}, FromPlugin, []string{url, "B=x,y"}},
+		{"plugin, JSON map", env{"PLUGIN_SECRET_ENV": `{"DB_URL": "postgres://x/y?a=1,b=2"}`}, FromPlugin, []string{url}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := tc.from(tc.e.get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.SecretEnv, tc.want) {
+				t.Errorf("secret-env %q, want %q", c.SecretEnv, tc.want)
+			}
+		})
+	}
+	c, err := ParseBuildFlags([]string{"--secret-env", url, "--secret-env", "B"}, io.Discard)
+	if err != nil || !slices.Equal(c.SecretEnv, []string{url, "B"}) {
+		t.Errorf("flags: secret-env %q (%v)", c.SecretEnv, err)
+	}
+}
