@@ -313,6 +313,15 @@ func (c Config) validateBuild(name Naming) []error {
 	if err := secretEnvList.check(c.SecretEnv); err != nil {
 		errs = append(errs, &InputError{Name: name("secret-env"), Problem: err.Error(), Err: err})
 	}
+	for _, secret := range []bool{false, true} {
+		list := c.Env
+		if secret {
+			list = c.SecretEnv
+		}
+		if err := reservedProblem(name, list, secret); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if !oneOf(c.Network, networkModes) {
 		bad("network", "%q is not one of bridge, host, none", c.Network)
 	}

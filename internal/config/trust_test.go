@@ -3,9 +3,13 @@ package config
 import (
 	"errors"
 	"io"
+	"io/fs"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	builderimage "github.com/rust-s2i/rust-s2i-musl/s2i"
 )
 
 // token is a secret-looking value that no error may show.
@@ -104,5 +108,60 @@ func TestSecretEnvValueKeepsCommas(t *testing.T) {
 	c, err := ParseBuildFlags([]string{"--secret-env", url, "--secret-env", "B"}, io.Discard)
 	if err != nil || !slices.Equal(c.SecretEnv, []string{url, "B"}) {
 		t.Errorf("flags: secret-env %q (%v)", c.SecretEnv, err)
+	}
+}
+
+// Names the builder's scripts use for themselves are refused in env and
+// secret-env, where they would clobber them: the scripts' inputs (BINARY,
+// RUST_TARGET, RUST_S2I_*), the image's layout (HOME, PATH, CARGO_HOME,
+// CARGO_TARGET_DIR) and, in secret-env, which assemble sources into its own
+// shell, its shell variables too. RUST_S2I_LINKER is the one knob for env.
+func TestReservedNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		env    []string
+		secret []string
+		want   []string // nil: valid
+	}{
+		{"a user's variables", []string{"RUSTFLAGS=-C opt-level=s", "RUST_S2I_LINKER=default", "app=1"}, []string{"RUSTFLAGS=x", "CARGO_REGISTRIES_MY_TOKEN=t"}, nil},
+		{"BINARY in env", []string{"BINARY=other"}, nil, []string{"--env: BINARY is the builder scripts' own", "RUST_S2I_* but RUST_S2I_LINKER"}},
+		{"RUST_S2I_ in env", []string{"RUST_S2I_PROFILE=dev"}, nil, []string{"--env: RUST_S2I_PROFILE is the builder scripts' own"}},
+		{"the layout in env", []string{"HOME=/x", "PATH=/bin", "CARGO_HOME=/c", "CARGO_TARGET_DIR=/t", "RUST_TARGET=x"}, nil,
+			[]string{"--env: HOME, PATH, CARGO_HOME, CARGO_TARGET_DIR, RUST_TARGET are the builder scripts' own"}},
+		{"assemble's shell variables in secret-env", nil, []string{"app=/", "target", "IFS=x"}, []string{"--secret-env: app, target, IFS are", "shell variables"}},
+		{"the knob in secret-env", nil, []string{"RUST_S2I_LINKER=default"}, []string{"--secret-env: RUST_S2I_LINKER is"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := Defaults()
+			c.Binary, c.Env, c.SecretEnv = "x", tc.env, tc.secret
+			checkInput(t, c.Validate(FlagNaming), tc.want)
+		})
+	}
+}
+
+// Every variable the builder's scripts set or read is reserved in secret-env, so
+// that a new one in the scripts cannot be clobbered unnoticed.
+func TestReservedNamesCoverTheScripts(t *testing.T) {
+	t.Parallel()
+	var seen []string
+	ref := regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)|(?:^|[;\s])([A-Za-z_][A-Za-z0-9_]*)=`)
+	for _, script := range []string{"bin/assemble", "bin/save-artifacts"} {
+		data, err := fs.ReadFile(builderimage.Files, script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ref.FindAllStringSubmatch(string(data), -1) {
+			n := m[1] + m[2]
+			if n == "RUSTFLAGS" {
+				continue // the user's, which assemble appends to
+			}
+			if !reserved(n, true) && !slices.Contains(seen, n) {
+				seen = append(seen, n)
+				t.Errorf("%s uses %s, which secret-env does not reserve", script, n)
+			}
+		}
 	}
 }
