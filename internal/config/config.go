@@ -246,6 +246,7 @@ func (c Config) Validate(name Naming) error {
 	errs = append(errs, c.Cache.validate(name)...)
 	errs = append(errs, c.Registry.validate(name)...)
 	errs = append(errs, c.validateCargo(name)...)
+	errs = append(errs, c.validateOutputFile(name))
 	return errors.Join(errs...)
 }
 
@@ -265,17 +266,7 @@ func (c Config) validateImages(name Naming) []error {
 	if c.Source == "" {
 		bad("source", "is required: a directory or a git URL")
 	}
-	for _, err := range []error{checkRef(name, "builder", c.Builder, true), checkRef(name, "runtime-image", c.RuntimeImage, true),
-		checkRef(name, "image", c.Image, false), checkRef(name, "tmp-image", c.TmpImage, false)} {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, t := range c.Tags {
-		if err := checkRef(name, "tags", t, false); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs = append(errs, c.validateNames(name)...)
 	if c.Push {
 		for _, n := range c.Names() {
 			if !namesRegistry(n) {
@@ -292,6 +283,48 @@ func (c Config) validateImages(name Naming) []error {
 		bad("pull", "%q is not missing or always", c.Pull)
 	}
 	return errs
+}
+
+// validateNames checks the image references: the builder and the runtime image,
+// which are pulled and may be pinned by digest, and the names we tag and push
+// (image, tags, tmp-image), which may not. A name left unset is made from the
+// binary (see Names, IncrementalImage), and a binary name such as foo_ makes no
+// valid one: that is reported here too, as the setting to set.
+func (c Config) validateNames(name Naming) []error {
+	errs := []error{checkRef(name, "builder", c.Builder, true), checkRef(name, "runtime-image", c.RuntimeImage, true)}
+	for _, t := range c.Tags {
+		errs = append(errs, checkName(name, "tags", t))
+	}
+	derived := binaryRe.MatchString(c.Binary) // else binary is reported, and nothing is made from it
+	for _, n := range []struct{ field, value, made string }{
+		{"image", c.Image, c.Names()[0]},
+		{"tmp-image", c.TmpImage, c.IncrementalImage()},
+	} {
+		switch {
+		case n.value != "":
+			errs = append(errs, checkName(name, n.field, n.value))
+		case derived && (n.field != "image" || len(c.Tags) == 0):
+			if err := checkName(name, n.field, n.made); err != nil {
+				errs = append(errs, &InputError{Name: name(n.field), Err: err, Problem: fmt.Sprintf(
+					"is not set, and the name made from %s, %s, is not a valid image reference: set %s", name("binary"), n.made, name(n.field))})
+			}
+		}
+	}
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+}
+
+// validateOutputFile checks the output file's path: blank, or holding a NUL or a
+// line break, it is a templating mistake and no file anyone means to write.
+func (c Config) validateOutputFile(name Naming) error {
+	switch f := c.OutputFile; {
+	case f == "":
+		return nil
+	case strings.TrimSpace(f) == "":
+		return &InputError{Name: name("output-file"), Problem: "is blank: name a file, or leave it unset"}
+	case strings.ContainsAny(f, "\x00\r\n"):
+		return &InputError{Name: name("output-file"), Problem: fmt.Sprintf("%q holds a NUL or a line break", f)}
+	}
+	return nil
 }
 
 // validateBuild checks how the build container runs: the target, the environment
@@ -382,6 +415,20 @@ func (c Config) ResolveSecrets(name Naming, getenv func(string) string) ([]strin
 			"%s a NAME whose variable is not set in this environment (not shown, as it may be a secret)", where("entry", unset))}
 	}
 	return out, nil
+}
+
+// checkName checks a name we tag and push: an image reference by the grammar of
+// github.com/distribution/reference, which the daemon and the registries follow,
+// with no digest (a digest names content, and cannot be given to a new image).
+func checkName(name Naming, field, value string) error {
+	ref, err := reference.ParseNormalizedNamed(value)
+	if err != nil {
+		return &InputError{Name: name(field), Err: err, Problem: fmt.Sprintf("%q is not a valid image reference: %v", value, err)}
+	}
+	if _, ok := ref.(reference.Digested); ok {
+		return &InputError{Name: name(field), Problem: fmt.Sprintf("%q has a digest: a name to tag and push is NAME or NAME:TAG", value)}
+	}
+	return nil
 }
 
 // checkRef checks an image reference setting; "" is allowed unless required.

@@ -165,3 +165,50 @@ func TestReservedNamesCoverTheScripts(t *testing.T) {
 		}
 	}
 }
+
+// The names we tag and push, given or made from the binary, follow the reference
+// grammar of github.com/distribution/reference and are names, not digests; the
+// cache key prefix and the output file are checked too. All of it before anything
+// runs (exit 2), not when the daemon refuses (exit 1).
+func TestValidateNamesPrefixOutputFile(t *testing.T) {
+	t.Parallel()
+	digest := "@sha256:" + strings.Repeat("a", 64)
+	tests := []struct {
+		name string
+		in   func(*Config)
+		want []string // nil: valid
+	}{
+		{"good names", func(c *Config) {
+			c.Image, c.Tags, c.TmpImage, c.Builder = "ghcr.io/o/app:1", []string{"ghcr.io/o/app:latest"}, "app-tmp", "ghcr.io/o/b"+digest
+		}, nil},
+		{"image foo_", func(c *Config) { c.Image = "foo_" }, []string{"--image:"}},
+		{"image _foo", func(c *Config) { c.Image = "_foo" }, []string{"--image:"}},
+		{"tag foo-", func(c *Config) { c.Tags = []string{"ghcr.io/o/app:1", "foo-"} }, []string{"--tags:"}},
+		{"binary foo_ makes bad default names", func(c *Config) { c.Binary = "foo_" }, []string{
+			"--image: is not set, and the name made from --binary, rust-musl-foo_,", "--tmp-image: is not set, and the name made from --binary, rust-musl-foo_-tmp,"}},
+		{"binary _foo", func(c *Config) { c.Binary = "_foo" }, []string{"--image:", "--tmp-image:"}},
+		{"binary foo_ with the names set", func(c *Config) { c.Binary, c.Image, c.TmpImage = "foo_", "foo", "foo-tmp" }, nil},
+		{"image digest", func(c *Config) { c.Image = "ghcr.io/o/app" + digest }, []string{"--image:", "digest"}},
+		{"tag and digest", func(c *Config) { c.Tags = []string{"ghcr.io/o/app:1" + digest} }, []string{"--tags:", "digest"}},
+		{"tmp-image digest", func(c *Config) { c.TmpImage = "app" + digest }, []string{"--tmp-image:", "digest"}},
+		{"prefix with a branch", func(c *Config) { c.Cache.KeyPrefix = "feature/x-1.2_3" }, nil},
+		{"prefix with a newline", func(c *Config) { c.Cache.KeyPrefix = "p\nevil" }, []string{"--cache-key-prefix:"}},
+		{"prefix with a space", func(c *Config) { c.Cache.KeyPrefix = "a b" }, []string{"--cache-key-prefix:"}},
+		{"prefix with a comma", func(c *Config) { c.Cache.KeyPrefix = "a,b" }, []string{"--cache-key-prefix:"}},
+		{"empty prefix", func(c *Config) { c.Cache.KeyPrefix = "" }, []string{"--cache-key-prefix:"}},
+		{"long prefix", func(c *Config) { c.Cache.KeyPrefix = strings.Repeat("p", 101) }, []string{"--cache-key-prefix:", "100"}},
+		{"output file", func(c *Config) { c.OutputFile = "out/rust-s2i-musl.env" }, nil},
+		{"blank output file", func(c *Config) { c.OutputFile = " \t" }, []string{"--output-file:"}},
+		{"output file with NUL", func(c *Config) { c.OutputFile = "a\x00b" }, []string{"--output-file:"}},
+		{"output file with a newline", func(c *Config) { c.OutputFile = "a\nb" }, []string{"--output-file:"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := Defaults()
+			c.Binary = "app"
+			tc.in(&c)
+			checkInput(t, c.Validate(FlagNaming), tc.want)
+		})
+	}
+}
