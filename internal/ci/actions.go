@@ -10,11 +10,18 @@ import (
 
 // actions writes for GitHub Actions: what plain writes, with phases as groups,
 // warnings and notices as annotations, masks, the step outputs and the job summary.
-// Every workflow command goes through go-githubactions, which escapes its data as
-// the Actions toolkit does; nothing here writes one by hand.
+// The log's workflow commands go through go-githubactions, which escapes their
+// data as the Actions toolkit does. The file commands do not (see fileCommand):
+// its delimiter is fixed, and it panics when a file cannot be written.
 type actions struct {
 	plain
-	gh *githubactions.Action
+	gh     *githubactions.Action
+	getenv func(string) string // names the runner's files
+}
+
+// newGH is the go-githubactions writer of the log's workflow commands.
+func newGH(o Options, getenv func(string) string) *githubactions.Action {
+	return githubactions.New(githubactions.WithWriter(o.Log), githubactions.WithGetenv(getenv))
 }
 
 func (a actions) begin(name string) { a.gh.Group(name) }
@@ -30,18 +37,46 @@ func (a actions) notice(msg string) { a.gh.Noticef("%s", msg) }
 
 func (a actions) mask(secret string) { a.gh.AddMask(secret) }
 
+// stopCommands has the runner take the log's lines as text until resume, with a
+// fresh token, so that no line of output it did not write runs as a command.
+func (a actions) stopCommands() (resume func()) {
+	token := newToken()
+	a.gh.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: token})
+	return func() { a.gh.IssueCommand(&githubactions.Command{Name: token}) }
+}
+
 // publish writes what plain does, then the step outputs and the job summary. A
 // multi-line value (tags) keeps its lines in $GITHUB_OUTPUT, as
-// docker/metadata-action's tags output has them.
+// docker/metadata-action's tags output has them. The runner's files that cannot
+// be written are warnings: the build's own result stands, and the outputs are in
+// the log all the same.
 func (a actions) publish(b book) error {
-	if err := a.plain.publish(b); err != nil {
-		return err
+	err := a.plain.publish(b)
+	a.outputs(b)
+	if werr := appendRunnerFile(a.getenv, "GITHUB_STEP_SUMMARY", summary(b)); werr != nil {
+		a.warn(fmt.Sprintf("the job summary is not written: %v", werr))
 	}
+	return err
+}
+
+// outputs appends the step outputs to $GITHUB_OUTPUT, each with a delimiter of
+// its own; one that cannot be written safely is left out, with a warning.
+func (a actions) outputs(b book) {
+	if len(b.keys) == 0 {
+		return
+	}
+	var s strings.Builder
 	for _, k := range b.keys {
-		a.gh.SetOutput(k, b.outputs[k])
+		cmd, err := fileCommand(k, b.outputs[k], newDelimiter())
+		if err != nil {
+			a.warn(fmt.Sprintf("step output %s is not written: %v", k, err))
+			continue
+		}
+		s.WriteString(cmd)
 	}
-	a.gh.AddStepSummary(summary(b))
-	return nil
+	if err := appendRunnerFile(a.getenv, "GITHUB_OUTPUT", s.String()); err != nil {
+		a.warn(fmt.Sprintf("the step outputs are not written: %v", err))
+	}
 }
 
 // summary is the job summary: the image, the phases with their durations, the

@@ -5,7 +5,8 @@
 // each event to its dialect to write. The plain dialect writes log lines, the
 // outputs as KEY=VALUE lines and, when asked, a file for sh to source; the Actions
 // dialect writes all that too and speaks the runner's workflow commands besides:
-// groups, warnings, masks, step outputs and the job summary.
+// groups, warnings, masks, step outputs and the job summary, and stops them around
+// output that is not ours (StopCommands).
 package ci
 
 import (
@@ -13,8 +14,6 @@ import (
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/sethvargo/go-githubactions"
 )
 
 // phase is one timed step of a build, or a part of the step before it.
@@ -33,6 +32,9 @@ type dialect interface {
 	warn(msg string)
 	notice(msg string)
 	mask(secret string) // never empty
+	// stopCommands stops the runner's workflow commands and returns what resumes
+	// them; nil when the dialect has none.
+	stopCommands() (resume func())
 	publish(b book) error
 }
 
@@ -57,6 +59,8 @@ type Reporter struct {
 	started string // the phase that started last: where a failure happened
 	failed  error
 	failIn  string
+	stopped bool     // workflow commands are stopped (see StopCommands)
+	held    []func() // what to say when they resume
 }
 
 // NewPlain returns the Reporter for a terminal or a CI without workflow commands.
@@ -68,18 +72,71 @@ func NewPlain(o Options) *Reporter {
 // o.Log with the rest of the log; getenv names the runner's files
 // ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY).
 func NewActions(o Options, getenv func(string) string) *Reporter {
-	gh := githubactions.New(githubactions.WithWriter(o.Log), githubactions.WithGetenv(getenv))
-	return &Reporter{now: o.Now, speak: actions{plain: plain{o}, gh: gh}}
+	return &Reporter{now: o.Now, speak: actions{plain: plain{o}, gh: newGH(o, getenv), getenv: getenv}}
 }
 
 // Mask tells the runner to hide each non-empty secret in every later log line.
-// Outside Actions nothing is hidden, and nothing printed.
+// Outside Actions nothing is hidden, and nothing printed. Mask before
+// StopCommands: a mask given while commands are stopped takes effect only when
+// they resume.
 func (r *Reporter) Mask(secrets ...string) {
 	for _, s := range secrets {
 		if s != "" {
-			r.speak.mask(s)
+			r.say(func() { r.speak.mask(s) })
 		}
 	}
+}
+
+// StopCommands has the runner take every log line as text, not as a workflow
+// command, until resume is called: call it around output that is not ours, the
+// build's (cargo's, build scripts', a dependency's), which may print "::" lines
+// on purpose or by accident (::add-path::, ::set-env:: in older runners,
+// ::stop-commands:: of its own, fake ::error:: annotations). In Actions it writes
+// ::stop-commands::TOKEN with a fresh random token, and resume writes ::TOKEN::;
+// elsewhere it does nothing.
+//
+// The warnings, notices and masks the Reporter is given meanwhile are held and
+// written when resume is called, in their order: the runner would ignore them.
+// Phases are not held: start and end none while commands are stopped. resume may
+// be called more than once, and a StopCommands while stopped returns a resume
+// that does nothing.
+func (r *Reporter) StopCommands() (resume func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return func() {}
+	}
+	speakResume := r.speak.stopCommands()
+	if speakResume == nil {
+		return func() {}
+	}
+	r.stopped = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			speakResume()
+			r.stopped = false
+			for _, f := range r.held {
+				f()
+			}
+			r.held = nil
+		})
+	}
+}
+
+// say runs f, which writes a workflow command, now, or when commands resume if
+// they are stopped. It holds the lock while writing, so that no command is
+// written between StopCommands deciding and its stop line.
+func (r *Reporter) say(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		r.held = append(r.held, f)
+		return
+	}
+	f()
 }
 
 // Phase prints that a phase starts and returns the function that ends it.
@@ -110,12 +167,14 @@ func (r *Reporter) Record(name string, d time.Duration) {
 // Notice prints something the user should know that is no problem, such as a name
 // that was changed.
 func (r *Reporter) Notice(format string, args ...any) {
-	r.speak.notice(fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	r.say(func() { r.speak.notice(msg) })
 }
 
 // Warn prints a warning that does not stop the build.
 func (r *Reporter) Warn(format string, args ...any) {
-	r.speak.warn(fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	r.say(func() { r.speak.warn(msg) })
 }
 
 // Output records one result, written by Finish or Fail.

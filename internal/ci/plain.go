@@ -3,7 +3,6 @@ package ci
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -39,6 +38,9 @@ func (p plain) notice(msg string) { fmt.Fprintf(p.Log, "notice: %s\n", msg) }
 // mask hides nothing: outside Actions no one reads a mask command.
 func (plain) mask(string) {}
 
+// stopCommands stops nothing: outside Actions no one runs a line as a command.
+func (plain) stopCommands() (resume func()) { return nil }
+
 // publish writes the outputs as KEY=VALUE lines on Out and, when set, as sh
 // variables to the output file.
 func (p plain) publish(b book) error {
@@ -52,10 +54,7 @@ func (p plain) publish(b book) error {
 	if p.OutputFile == "" {
 		return nil
 	}
-	if err := os.WriteFile(p.OutputFile, []byte(shellVars(b)), 0o644); err != nil {
-		return fmt.Errorf("writing outputs: %w", err)
-	}
-	return nil
+	return writeOutputFile(p.OutputFile, []byte(shellVars(b)))
 }
 
 // oneLine is a value as its KEY=VALUE line on Out shows it. That form is read a

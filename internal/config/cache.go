@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -62,6 +63,15 @@ var s3Settings = map[string]string{
 	"Timeout": "cache-timeout",
 }
 
+// keyPrefixRe is what a cache key prefix may hold: what the backends store
+// unescaped, and / for a branch name. The gha cache refuses a comma in a key, and
+// a line break would reach the step outputs and logs that print the keys.
+var keyPrefixRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
+
+// maxKeyPrefix bounds the prefix: the keys add the entry, binary, target and
+// toolchain to it, and the gha cache takes keys of up to 512 characters.
+const maxKeyPrefix = 100
+
 // validate checks the shared settings and the chosen backend's.
 func (c Cache) validate(name Naming) []error {
 	var errs []error
@@ -70,6 +80,14 @@ func (c Cache) validate(name Naming) []error {
 	}
 	if !oneOf(c.Backend, cacheBackends) {
 		bad("cache", "%q is not one of %s", c.Backend, strings.Join(cacheBackends, ", "))
+	}
+	switch {
+	case c.KeyPrefix == "":
+		bad("cache-key-prefix", "is empty: every cache key begins with it (the default is rust-s2i-musl)")
+	case len(c.KeyPrefix) > maxKeyPrefix:
+		bad("cache-key-prefix", "is %d bytes long, more than %d", len(c.KeyPrefix), maxKeyPrefix)
+	case !keyPrefixRe.MatchString(c.KeyPrefix):
+		bad("cache-key-prefix", "%q is not letters, digits and . _ - /, beginning with a letter or digit", c.KeyPrefix)
 	}
 	if c.Backend == CacheLocal && c.Local.Dir == "" {
 		bad("cache-dir", "is required with cache local")

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -245,6 +246,7 @@ func (c Config) Validate(name Naming) error {
 	errs = append(errs, c.Cache.validate(name)...)
 	errs = append(errs, c.Registry.validate(name)...)
 	errs = append(errs, c.validateCargo(name)...)
+	errs = append(errs, c.validateOutputFile(name))
 	return errors.Join(errs...)
 }
 
@@ -264,17 +266,7 @@ func (c Config) validateImages(name Naming) []error {
 	if c.Source == "" {
 		bad("source", "is required: a directory or a git URL")
 	}
-	for _, err := range []error{checkRef(name, "builder", c.Builder, true), checkRef(name, "runtime-image", c.RuntimeImage, true),
-		checkRef(name, "image", c.Image, false), checkRef(name, "tmp-image", c.TmpImage, false)} {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, t := range c.Tags {
-		if err := checkRef(name, "tags", t, false); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs = append(errs, c.validateNames(name)...)
 	if c.Push {
 		for _, n := range c.Names() {
 			if !namesRegistry(n) {
@@ -293,6 +285,48 @@ func (c Config) validateImages(name Naming) []error {
 	return errs
 }
 
+// validateNames checks the image references: the builder and the runtime image,
+// which are pulled and may be pinned by digest, and the names we tag and push
+// (image, tags, tmp-image), which may not. A name left unset is made from the
+// binary (see Names, IncrementalImage), and a binary name such as foo_ makes no
+// valid one: that is reported here too, as the setting to set.
+func (c Config) validateNames(name Naming) []error {
+	errs := []error{checkRef(name, "builder", c.Builder, true), checkRef(name, "runtime-image", c.RuntimeImage, true)}
+	for _, t := range c.Tags {
+		errs = append(errs, checkName(name, "tags", t))
+	}
+	derived := binaryRe.MatchString(c.Binary) // else binary is reported, and nothing is made from it
+	for _, n := range []struct{ field, value, made string }{
+		{"image", c.Image, c.Names()[0]},
+		{"tmp-image", c.TmpImage, c.IncrementalImage()},
+	} {
+		switch {
+		case n.value != "":
+			errs = append(errs, checkName(name, n.field, n.value))
+		case derived && (n.field != "image" || len(c.Tags) == 0):
+			if err := checkName(name, n.field, n.made); err != nil {
+				errs = append(errs, &InputError{Name: name(n.field), Err: err, Problem: fmt.Sprintf(
+					"is not set, and the name made from %s, %s, is not a valid image reference: set %s", name("binary"), n.made, name(n.field))})
+			}
+		}
+	}
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+}
+
+// validateOutputFile checks the output file's path: blank, or holding a NUL or a
+// line break, it is a templating mistake and no file anyone means to write.
+func (c Config) validateOutputFile(name Naming) error {
+	switch f := c.OutputFile; {
+	case f == "":
+		return nil
+	case strings.TrimSpace(f) == "":
+		return &InputError{Name: name("output-file"), Problem: "is blank: name a file, or leave it unset"}
+	case strings.ContainsAny(f, "\x00\r\n"):
+		return &InputError{Name: name("output-file"), Problem: fmt.Sprintf("%q holds a NUL or a line break", f)}
+	}
+	return nil
+}
+
 // validateBuild checks how the build container runs: the target, the environment
 // and the network.
 func (c Config) validateBuild(name Naming) []error {
@@ -309,10 +343,16 @@ func (c Config) validateBuild(name Naming) []error {
 			bad("env", "%q is not NAME=VALUE", kv)
 		}
 	}
-	for _, kv := range c.SecretEnv {
-		// Only the name is shown: the value is a secret, and may be what is wrong.
-		if k, _, _ := strings.Cut(kv, "="); !envKeyRe.MatchString(k) {
-			bad("secret-env", "an entry is not NAME=VALUE or NAME (its name is %q)", firstRunes(k, 20))
+	if err := secretEnvList.check(c.SecretEnv); err != nil {
+		errs = append(errs, &InputError{Name: name("secret-env"), Problem: err.Error(), Err: err})
+	}
+	for _, secret := range []bool{false, true} {
+		list := c.Env
+		if secret {
+			list = c.SecretEnv
+		}
+		if err := reservedProblem(name, list, secret); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if !oneOf(c.Network, networkModes) {
@@ -352,32 +392,43 @@ func (c Config) Preflight(name Naming) error {
 
 // ResolveSecrets returns the secret-env entries as NAME=VALUE, taking the value of
 // a bare NAME from getenv: on the command line a secret stays out of the arguments
-// (and so out of ps and shell history). A NAME that getenv does not know is bad input.
+// (and so out of ps and shell history). A NAME that getenv does not know is bad
+// input, named by its place in the list: a bare "NAME" may be a token pasted
+// without its NAME=, and a token such as ghp_... looks like a name. An entry that
+// is no NAME at all is left for Validate to report, and so is every entry's place:
+// an unset NAME stays in the list as it was, bare.
 func (c Config) ResolveSecrets(name Naming, getenv func(string) string) ([]string, error) {
 	var out []string
-	var errs []error
-	for _, kv := range c.SecretEnv {
-		if strings.Contains(kv, "=") {
-			out = append(out, kv)
-			continue
+	var unset []string
+	for i, kv := range c.SecretEnv {
+		switch {
+		case strings.Contains(kv, "=") || !envKeyRe.MatchString(kv):
+		case getenv(kv) == "":
+			unset = append(unset, strconv.Itoa(i+1))
+		default:
+			kv += "=" + getenv(kv)
 		}
-		v := getenv(kv)
-		if v == "" {
-			errs = append(errs, &InputError{Name: name("secret-env"), Problem: fmt.Sprintf("%s names a variable that is not set", kv)})
-			continue
-		}
-		out = append(out, kv+"="+v)
+		out = append(out, kv)
 	}
-	return out, errors.Join(errs...)
+	if len(unset) > 0 {
+		return out, &InputError{Name: name("secret-env"), Problem: fmt.Sprintf(
+			"%s a NAME whose variable is not set in this environment (not shown, as it may be a secret)", where("entry", unset))}
+	}
+	return out, nil
 }
 
-// firstRunes shortens s to n runes, so that an error quoting a long value stays
-// one readable line.
-func firstRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "..."
+// checkName checks a name we tag and push: an image reference by the grammar of
+// github.com/distribution/reference, which the daemon and the registries follow,
+// with no digest (a digest names content, and cannot be given to a new image).
+func checkName(name Naming, field, value string) error {
+	ref, err := reference.ParseNormalizedNamed(value)
+	if err != nil {
+		return &InputError{Name: name(field), Err: err, Problem: fmt.Sprintf("%q is not a valid image reference: %v", value, err)}
 	}
-	return s
+	if _, ok := ref.(reference.Digested); ok {
+		return &InputError{Name: name(field), Problem: fmt.Sprintf("%q has a digest: a name to tag and push is NAME or NAME:TAG", value)}
+	}
+	return nil
 }
 
 // checkRef checks an image reference setting; "" is allowed unless required.

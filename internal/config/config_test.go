@@ -193,16 +193,19 @@ func TestImageNames(t *testing.T) {
 }
 
 // A bare NAME in secret-env takes its value from the environment, so the command
-// line never holds the secret; a NAME that is not set is bad input, named without
-// any value.
+// line never holds the secret; a NAME that is not set is bad input, named by its
+// place (a bare "NAME" may be a token), and stays in its place for Validate.
 func TestResolveSecrets(t *testing.T) {
 	t.Parallel()
 	c := Config{SecretEnv: []string{"TOKEN", "INLINE=a=b", "MISSING"}}
 	got, err := c.ResolveSecrets(FlagNaming, env{"TOKEN": "t0k3n"}.get)
-	if want := []string{"TOKEN=t0k3n", "INLINE=a=b"}; !slices.Equal(got, want) {
+	if want := []string{"TOKEN=t0k3n", "INLINE=a=b", "MISSING"}; !slices.Equal(got, want) {
 		t.Errorf("resolved %q, want %q", got, want)
 	}
-	checkInput(t, err, []string{"--secret-env: MISSING names a variable that is not set"})
+	checkInput(t, err, []string{"--secret-env: entry 3 is a NAME whose variable is not set"})
+	if err != nil && strings.Contains(err.Error(), "MISSING") {
+		t.Errorf("the error shows the entry: %v", err)
+	}
 	bad := Config{SecretEnv: []string{"1BAD=hunter2"}}
 	err = bad.Validate(FlagNaming)
 	checkInput(t, err, []string{"--secret-env:"})
@@ -259,7 +262,7 @@ func TestNamesTagsLabels(t *testing.T) {
 	}
 	in.Pull, in.Registry.Auth, in.Labels = "sometimes", []string{"ghcr.io=nocolon-s3cret"}, []string{"=v"}
 	err = in.Validate(InputNaming)
-	checkInput(t, err, []string{"pull:", "registry-auth: an entry for \"ghcr.io\"", "labels:"})
+	checkInput(t, err, []string{"pull:", "registry-auth: entry 1 is not REGISTRY=USER:PASSWORD", "labels:"})
 	if err != nil && strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("an error shows a registry password: %v", err)
 	}

@@ -27,7 +27,8 @@ const (
 //
 // Booleans are the YAML 1.2 core schema words the toolkit's getBooleanInput takes:
 // true, True, TRUE, false, False, FALSE. env is one NAME=VALUE per line, or several
-// on a line separated by commas (see splitEnvList). Every unparsable input is an
+// on a line separated by commas (see splitEnvList); secret-env is one a line (see
+// secretEnvList). Every unparsable input is an
 // *InputError; all of them come back at once, joined. FromInputs does not validate:
 // call Validate(InputNaming) on the result.
 func FromInputs(getenv func(string) string) (Config, error) {
@@ -35,7 +36,7 @@ func FromInputs(getenv func(string) string) (Config, error) {
 	c := Defaults()
 	c.Cache.Backend = CacheGHA
 	err := load(&c, InputNaming, action.GetInput, func(v string, s setting) ([]string, error) {
-		return splitList(v, s.itemStart()), nil
+		return s.splitText(v)
 	})
 	return c, err
 }

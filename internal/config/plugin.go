@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,23 +32,26 @@ func FromPlugin(getenv func(string) string) (Config, error) {
 		c.Cache.Backend = CacheLocal
 	}
 	return c, load(&c, PluginNaming, get, func(v string, s setting) ([]string, error) {
-		return parsePluginItems(v, s.itemStart())
+		return parsePluginItems(v, s.splitText)
 	})
 }
 
 // parsePluginList reads a list setting: a JSON object of NAME: value, a JSON array of
 // NAME=VALUE strings, or the comma/newline form of splitEnvList.
-func parsePluginList(v string) ([]string, error) { return parsePluginItems(v, envStart) }
+func parsePluginList(v string) ([]string, error) {
+	return parsePluginItems(v, func(v string) ([]string, error) { return splitEnvList(v), nil })
+}
 
-// parsePluginItems is parsePluginList for entries that begin as start matches.
-func parsePluginItems(v string, start *regexp.Regexp) ([]string, error) {
+// parsePluginItems is parsePluginList with text, the setting's own way of
+// splitting the text form.
+func parsePluginItems(v string, text func(string) ([]string, error)) ([]string, error) {
 	switch v[0] {
 	case '{':
 		return parseEnvObject(v)
 	case '[':
 		return parseEnvArray(v)
 	}
-	return splitList(v, start), nil
+	return text(v)
 }
 
 // parseEnvObject turns {"A":"1","B":2} into A=1, B=2, sorted by name. Scalars are

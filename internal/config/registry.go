@@ -16,18 +16,15 @@ type Registry struct {
 	Auth []string
 }
 
-// validate checks the credentials; an entry of Auth is never quoted, only its
-// registry, since it holds a password.
+// validate checks the credentials. A bad entry of Auth is named by its place,
+// never quoted, not even its registry: a line without its = is all password.
 func (r Registry) validate(name Naming) []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &InputError{Name: name(field), Problem: fmt.Sprintf(format, args...)})
 	}
-	for _, a := range r.Auth {
-		reg, cred, _ := strings.Cut(a, "=")
-		if user, _, ok := strings.Cut(cred, ":"); reg == "" || user == "" || !ok {
-			bad("registry-auth", "an entry for %q is not REGISTRY=USER:PASSWORD", firstRunes(reg, 40))
-		}
+	if err := registryAuthList.check(r.Auth); err != nil {
+		errs = append(errs, &InputError{Name: name("registry-auth"), Problem: err.Error(), Err: err})
 	}
 	switch {
 	case r.Username != "" && r.Password == "":

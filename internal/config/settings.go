@@ -63,6 +63,19 @@ type setting struct {
 	// items matches where an entry of a list setting begins after a comma; nil is
 	// NAME=VALUE (see splitList).
 	items *regexp.Regexp
+	// secret is set for a list setting whose entries hold secrets: it splits and
+	// checks them instead of items, and its errors never show an entry.
+	secret *secretList
+}
+
+// splitText splits a list setting written as text, one entry a line or several on
+// a line as the setting allows. Only a secret list checks its entries here, where
+// their line numbers are known.
+func (s setting) splitText(v string) ([]string, error) {
+	if s.secret != nil {
+		return s.secret.parse(v)
+	}
+	return splitList(v, s.itemStart()), nil
 }
 
 func (s setting) itemStart() *regexp.Regexp {
@@ -123,7 +136,7 @@ var settings = []setting{
 	{name: "profile", def: DefaultProfile, usage: "cargo profile; the binary is taken from its directory (dev: debug)", field: func(c *Config) any { return &c.Profile }},
 	{name: "locked", def: "true", usage: "cargo --locked when a Cargo.lock exists; false lets cargo update it", field: func(c *Config) any { return &c.Locked }},
 	{name: "env", usage: "NAME=VALUE for the build, repeatable", field: func(c *Config) any { return &c.Env }},
-	{name: "secret-env", usage: "NAME=VALUE (or NAME, read from this environment) that cargo sees but no image, log or cache entry holds, repeatable", field: func(c *Config) any { return &c.SecretEnv }},
+	{name: "secret-env", secret: &secretEnvList, usage: "NAME=VALUE (or NAME, read from this environment) that cargo sees but no image, log or cache entry holds, repeatable", field: func(c *Config) any { return &c.SecretEnv }},
 	{name: "network", usage: "network of the build container: bridge, host or none", field: func(c *Config) any { return &c.Network }},
 	{name: "cache", def: CacheNone, usage: "cache backend: none, local, gha or s3", field: func(c *Config) any { return &c.Cache.Backend }},
 	{name: "cache-dir", usage: "directory of the local cache", field: func(c *Config) any { return &c.Cache.Local.Dir }},
@@ -142,7 +155,7 @@ var settings = []setting{
 	{name: "push", usage: "push the final image", field: func(c *Config) any { return &c.Push }},
 	{name: "username", usage: "registry user for push", field: func(c *Config) any { return &c.Registry.Username }, noFlag: true},
 	{name: "password", usage: "registry password or token for push", field: func(c *Config) any { return &c.Registry.Password }, noFlag: true},
-	{name: "registry-auth", items: labelStart, usage: "REGISTRY=USER:PASSWORD logins for push and pulls, one a line", field: func(c *Config) any { return &c.Registry.Auth }, noFlag: true},
+	{name: "registry-auth", secret: &registryAuthList, usage: "REGISTRY=USER:PASSWORD logins for push and pulls, one a line", field: func(c *Config) any { return &c.Registry.Auth }, noFlag: true},
 	{name: "clean", usage: "ignore the previous -tmp image and build from scratch", field: func(c *Config) any { return &c.Clean }},
 	{name: "output-file", usage: "also write outputs as KEY=VALUE lines to this file", field: func(c *Config) any { return &c.OutputFile }},
 }

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The builder's S2I scripts (s2i/bin/assemble, save-artifacts) and its image own
+// some variable names. A user's env or secret-env entry of the same name would
+// clobber them: BINARY=other builds another binary than the one checked, a
+// CARGO_TARGET_DIR moves the binary away from where assemble takes it and the
+// build state away from what the cache saves. So these names are refused, with
+// exit 2, before anything runs. A test holds the lists to the scripts.
+
+// reservedPrefix is the scripts' own namespace: the cargo options, the
+// annotations and whatever the scripts read next arrive as RUST_S2I_* variables.
+const reservedPrefix = "RUST_S2I_"
+
+// userKnob is the one RUST_S2I_* variable meant for users (assemble's
+// RUST_S2I_LINKER=default keeps the toolchain's linker), and only in env: it is
+// no secret.
+const userKnob = "RUST_S2I_LINKER"
+
+// reservedEverywhere are the names the build sets for the scripts (BINARY,
+// RUST_TARGET) or the image's layout the scripts and the cache rely on.
+var reservedEverywhere = []string{"BINARY", "RUST_TARGET", "HOME", "PATH", "CARGO_HOME", "CARGO_TARGET_DIR"}
+
+// reservedInShell are assemble's own shell variables, and IFS. They are reserved
+// in secret-env only: assemble sources the secrets into its own shell (set -a)
+// after it has set these, so a secret named app would move "$app/src", which it
+// removes. env arrives in the container's environment before the script sets
+// them, and cannot clobber them.
+var reservedInShell = []string{
+	"app", "target", "profile", "profile_dir", "started", "cargo_ended", "assemble_started",
+	"token", "line", "file", "row", "col", "rest", "msg", "d", "IFS",
+}
+
+// reserved reports whether name is the scripts' own: in secret-env when secret,
+// else in env.
+func reserved(name string, secret bool) bool {
+	switch {
+	case slices.Contains(reservedEverywhere, name):
+		return true
+	case strings.HasPrefix(name, reservedPrefix):
+		return secret || name != userKnob
+	}
+	return secret && slices.Contains(reservedInShell, name)
+}
+
+// reservedProblem is the error for the entries of env (or, when secret,
+// secret-env) whose names are reserved, listing what is; nil when none is. Names
+// are shown: a reserved one is one of a fixed list, never a secret's value.
+func reservedProblem(name Naming, entries []string, secret bool) error {
+	var found []string
+	for _, kv := range entries {
+		if k, _, _ := strings.Cut(kv, "="); reserved(k, secret) && !slices.Contains(found, k) {
+			found = append(found, k)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	verb, field := "is", "env"
+	if len(found) > 1 {
+		verb = "are"
+	}
+	rule := strings.Join(reservedEverywhere, ", ") + " and " + reservedPrefix + "* but " + userKnob
+	if secret {
+		field = "secret-env"
+		rule = strings.Join(reservedEverywhere, ", ") + ", " + reservedPrefix + "* and assemble's shell variables " +
+			strings.Join(reservedInShell, ", ")
+	}
+	return &InputError{Name: name(field), Problem: fmt.Sprintf(
+		"%s %s the builder scripts' own, which the build sets or relies on; %s may not set %s",
+		strings.Join(found, ", "), verb, name(field), rule)}
+}
