@@ -208,3 +208,31 @@ exit 101`,
 		t.Errorf("annotations %q, want exactly %q", got, want)
 	}
 }
+
+// Secrets are loaded in the subshell that runs cargo: one named like a variable of
+// assemble's own (app, target, bin, profile_dir) reaches cargo and changes nothing
+// of what assemble does, and the binary is still handed over from where cargo wrote it.
+func TestAssembleSecretsCannotClobber(t *testing.T) {
+	t.Parallel()
+	evil := t.TempDir()
+	secrets := filepath.Join(t.TempDir(), "env")
+	lines := "app='" + evil + "'\ntarget='aarch64-evil'\nbin='" + evil + "'\nprofile_dir='evil'\n"
+	if err := os.WriteFile(secrets, []byte(lines), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	// The later RUST_S2I_SECRETS_FILE wins: exec keeps the last of a duplicate key.
+	r := runAssemble(t, map[string]string{
+		"cargo": `[ "$app" = "` + evil + `" ] || { echo "the secret did not reach cargo" >&2; exit 3; }
+for a; do [ "$prev" = --target ] && t=$a; [ "$prev" = --bin ] && b=$a; prev=$a; done
+mkdir -p "$CARGO_TARGET_DIR/$t/release" && echo "a binary" > "$CARGO_TARGET_DIR/$t/release/$b"`,
+	}, "", "RUST_S2I_SECRETS_FILE="+secrets)
+	if r.err != nil {
+		t.Fatalf("assemble with secrets named like its variables: %v\n%s", r.err, r.stderr)
+	}
+	if data, err := os.ReadFile(filepath.Join(r.bin, "hello")); err != nil || string(data) != "a binary\n" {
+		t.Errorf("the binary was not handed over to %s: %q, %v", r.bin, data, err)
+	}
+	if entries, _ := os.ReadDir(evil); len(entries) != 0 {
+		t.Errorf("assemble wrote into the directory a secret named: %v", entries)
+	}
+}

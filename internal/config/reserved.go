@@ -26,16 +26,6 @@ const userKnob = "RUST_S2I_LINKER"
 // RUST_TARGET) or the image's layout the scripts and the cache rely on.
 var reservedEverywhere = []string{"BINARY", "RUST_TARGET", "HOME", "PATH", "CARGO_HOME", "CARGO_TARGET_DIR"}
 
-// reservedInShell are assemble's own shell variables, and IFS. They are reserved
-// in secret-env only: assemble sources the secrets into its own shell (set -a)
-// after it has set these, so a secret named app would move "$app/src", which it
-// removes. env arrives in the container's environment before the script sets
-// them, and cannot clobber them.
-var reservedInShell = []string{
-	"app", "target", "profile", "profile_dir", "started", "cargo_ended", "assemble_started",
-	"token", "line", "file", "row", "col", "rest", "msg", "d", "IFS",
-}
-
 // reserved reports whether name is the scripts' own: in secret-env when secret,
 // else in env.
 func reserved(name string, secret bool) bool {
@@ -45,7 +35,7 @@ func reserved(name string, secret bool) bool {
 	case strings.HasPrefix(name, reservedPrefix):
 		return secret || name != userKnob
 	}
-	return secret && slices.Contains(reservedInShell, name)
+	return false
 }
 
 // reservedProblem is the error for the entries of env (or, when secret,
@@ -68,8 +58,7 @@ func reservedProblem(name Naming, entries []string, secret bool) error {
 	rule := strings.Join(reservedEverywhere, ", ") + " and " + reservedPrefix + "* but " + userKnob
 	if secret {
 		field = "secret-env"
-		rule = strings.Join(reservedEverywhere, ", ") + ", " + reservedPrefix + "* and assemble's shell variables " +
-			strings.Join(reservedInShell, ", ")
+		rule = strings.Join(reservedEverywhere, ", ") + " and " + reservedPrefix + "*"
 	}
 	return &InputError{Name: name(field), Problem: fmt.Sprintf(
 		"%s %s the builder scripts' own, which the build sets or relies on; %s may not set %s",
