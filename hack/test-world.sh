@@ -132,7 +132,8 @@ clean() {
   done < <(docker volume ls -q)
   while read -r id ref; do
     if [[ $ref == "<none>:<none>" ]]; then
-      [[ -n $(docker image inspect -f "{{index .Config.Labels \"$test_label\"}}" "$id" 2>/dev/null) ]] || continue
+      # Marked, or a test toolchain of an older recipe, and the builders made from it.
+      [[ -n $(docker image inspect -f "{{index .Config.Labels \"$test_label\"}}{{index .Config.Labels \"$test_label.recipe\"}}" "$id" 2>/dev/null) ]] || continue
       ref=$id
     elif kept_images | grep -qxF "$ref"; then
       continue
@@ -182,8 +183,11 @@ purge() {
 # --- run ------------------------------------------------------------------------------
 used_bytes() { df -B1 --output=used / | tail -n 1 | tr -d ' '; }
 
+# What the run found and started, for finish, which runs as the EXIT trap after run
+# has returned: globals, not run's locals.
+before_used="" started_pid="" netns_before="" session_pid="" tmp="" volumes_before="" binfmt_before=""
+
 run() {
-  local before_used started_pid="" netns_before session_pid="" tmp volumes_before="" binfmt_before
   before_used=$(used_bytes)
   binfmt_before=$(ls /proc/sys/fs/binfmt_misc 2>/dev/null || true)
   netns_before=$(ip netns list 2>/dev/null | awk '{print $1}' | sort || true)
