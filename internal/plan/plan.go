@@ -104,6 +104,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Plan, error) {
 		Logins: registry.Logins{
 			PerRegistry: cfg.Registry.Auth,
 			Default:     registry.Auth{Username: cfg.Registry.Username, Password: string(cfg.Registry.Password)},
+			PushNames:   cfg.Names(), // username/password serve these registries only
 			ConfigDir:   engine.ConfigDir(getenv),
 		},
 		Env: cfg.Env, CargoEnv: cfg.CargoEnv(), SecretEnv: cfg.SecretEnv, Network: cfg.Network,

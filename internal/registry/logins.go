@@ -6,17 +6,30 @@ import (
 )
 
 // Logins are the logins a build was given: per registry (the registry-auth
-// setting, REGISTRY=USER:PASSWORD lines) and one for the rest (username and
-// password). A container action sees no Docker config of the runner's, so this is
-// how credentials reach it.
+// setting, REGISTRY=USER:PASSWORD lines) and one for the registries the build
+// pushes to (the username and password settings). A container action sees no
+// Docker config of the runner's, so this is how credentials reach it.
+//
+// Default serves the registries of PushNames only. A username and password are
+// given for the push (the README's ghcr.io example gives GITHUB_TOKEN), and
+// sending them with the pull of a builder or runtime image from another registry
+// would hand that token to a registry it was never meant for (docker.io for
+// alpine:3), which may refuse the pull for it too.
 type Logins struct {
 	PerRegistry []string
 	Default     Auth
-	ConfigDir   string // the Docker config to read when neither names a login; "" for none
+	// PushNames are the final image's names (image and tags): their registries are
+	// the ones Default serves, for the push and for a pull from the same registry.
+	PushNames []string
+	ConfigDir string // the Docker config to read when neither names a login; "" for none
 }
 
-// For returns the login for ref: its registry's entry in PerRegistry, else Default,
-// else what the Docker config in ConfigDir holds for it (see credentialsFor).
+// For returns the login for ref: its registry's entry in PerRegistry, else Default
+// when ref's registry is one of PushNames', else what the Docker config in
+// ConfigDir holds for it (see credentialsFor), else anonymous.
+//
+// The Docker config still serves every registry: its logins are filed per
+// registry by whoever stored them, as the docker CLI uses them.
 func (l Logins) For(ref string) (Auth, error) {
 	want, err := serverAddress(ref)
 	if err != nil {
@@ -29,7 +42,29 @@ func (l Logins) For(ref string) (Auth, error) {
 			return Auth{Username: strings.TrimSpace(user), Password: pass}, nil
 		}
 	}
+	push, err := l.pushRegistry(want)
+	if err != nil {
+		return Auth{}, err
+	}
+	if !push {
+		return credentialsFor(ref, Auth{}, l.ConfigDir)
+	}
 	return credentialsFor(ref, l.Default, l.ConfigDir)
+}
+
+// pushRegistry reports whether the server address want is the registry of one of
+// the push names.
+func (l Logins) pushRegistry(want string) (bool, error) {
+	for _, name := range l.PushNames {
+		addr, err := serverAddress(name)
+		if err != nil {
+			return false, fmt.Errorf("the registry of the image name: %w", err)
+		}
+		if strings.EqualFold(addr, want) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // sameRegistry reports whether a registry as a user writes it (ghcr.io,
