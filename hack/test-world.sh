@@ -131,6 +131,7 @@ clean() {
     fi
   done < <(docker volume ls -q)
   while read -r id ref; do
+    [[ $ref == *:"<none>" && $ref != "<none>:<none>" ]] && ref="<none>:<none>" # a digest-only name
     if [[ $ref == "<none>:<none>" ]]; then
       # Marked, or a test toolchain of an older recipe, and the builders made from it.
       [[ -n $(docker image inspect -f "{{index .Config.Labels \"$test_label\"}}{{index .Config.Labels \"$test_label.recipe\"}}" "$id" 2>/dev/null) ]] || continue
