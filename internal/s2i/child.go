@@ -128,10 +128,9 @@ func handOver(files map[string][]byte) (map[string]string, error) {
 // Isolated runs builds in child processes of the executable Exe (this program),
 // which reach the same daemon as Engine through the environment they inherit and Env.
 type Isolated struct {
-	Exe     string
-	Engine  containerRemover // to remove a stopped build's containers
-	Stderr  io.Writer        // where the build's log goes
-	TempDir string           // the child's temporary files go below it; "" is the system's
+	Exe    string
+	Engine containerRemover // to remove a stopped build's containers
+	Stderr io.Writer        // where the build's log goes
 	// Env is added to the child's environment: what makes it resolve the daemon
 	// Engine talks to (engine.Endpoint.ChildEnv).
 	Env []string
@@ -146,7 +145,7 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	tmp, err := os.MkdirTemp(i.TempDir, "rust-s2i-musl-s2i-")
+	tmp, err := os.MkdirTemp("", "rust-s2i-musl-s2i-")
 	if err != nil {
 		return Result{}, err
 	}
