@@ -75,15 +75,6 @@ func Open(dir string) (*Workspace, error) {
 // It exists so that the saved build state can leave out the workspace's own
 // artifacts: they are rebuilt from the source anyway, and only dependencies are
 // worth keeping.
-func OwnNames(dir string) ([]string, error) {
-	w, err := Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	return w.OwnNames()
-}
-
-// OwnNames is the package function OwnNames for a workspace already read.
 func (w *Workspace) OwnNames() ([]string, error) {
 	return w.names(func(p pkg, bins []string) []string {
 		var names []string
@@ -109,21 +100,12 @@ func (w *Workspace) names(each func(p pkg, bins []string) []string) ([]string, e
 	return slices.Compact(all), nil
 }
 
-// Manifests returns the paths, relative to dir, of the workspace's own manifests:
+// Manifests returns the paths, relative to the workspace's root, of the workspace's own manifests:
 // the root Cargo.toml and each member's.
 //
 // It exists so that cache keys change with what decides the build state: a
 // Cargo.toml elsewhere in the tree (a vendored git dependency, an example) is no
 // setting of this build.
-func Manifests(dir string) ([]string, error) {
-	w, err := Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	return w.Manifests()
-}
-
-// Manifests is the package function Manifests for a workspace already read.
 func (w *Workspace) Manifests() ([]string, error) {
 	files := []string{"Cargo.toml"}
 	for _, p := range w.pkgs {

@@ -127,7 +127,7 @@ func TestCheckBinaryNoManifest(t *testing.T) {
 
 func TestOwnNames(t *testing.T) {
 	t.Parallel()
-	got, err := OwnNames(filepath.Join("..", "..", "testdata", "crates", "workspace"))
+	got, err := ownNames(filepath.Join("..", "..", "testdata", "crates", "workspace"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestManifests(t *testing.T) {
 		{"single", []string{"Cargo.toml"}},
 	}
 	for _, tc := range tests {
-		got, err := Manifests(filepath.Join("testdata", tc.dir))
+		got, err := manifests(filepath.Join("testdata", tc.dir))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,4 +155,21 @@ func TestManifests(t *testing.T) {
 			t.Errorf("Manifests(%s) = %q, want %q", tc.dir, got, tc.want)
 		}
 	}
+}
+
+// ownNames and manifests read the workspace at dir and ask it.
+func ownNames(dir string) ([]string, error) {
+	w, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return w.OwnNames()
+}
+
+func manifests(dir string) ([]string, error) {
+	w, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return w.Manifests()
 }

@@ -76,7 +76,7 @@ func (a Auth) Format(f fmt.State, verb rune) {
 
 // MarshalJSON masks the secrets too (a slog JSON handler or an outputs dump
 // marshals values it is given). The daemon gets the real values through
-// EncodeAuth, not through this.
+// encodeAuth, not through this.
 func (a Auth) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Username      string `json:"username,omitempty"`
@@ -311,10 +311,10 @@ func (p *helperProgram) Output() ([]byte, error) {
 	return out, err
 }
 
-// EncodeAuth returns a in the form the daemon takes in X-Registry-Auth (the
+// encodeAuth returns a in the form the daemon takes in X-Registry-Auth (the
 // RegistryAuth of push and pull options): base64url of a registry.AuthConfig.
 // Anonymous is encoded as "{}", which old daemons want rather than nothing.
-func EncodeAuth(ref string, a Auth) (string, error) {
+func encodeAuth(ref string, a Auth) (string, error) {
 	cfg := registrytypes.AuthConfig{Username: a.Username, Password: a.Password, IdentityToken: a.IdentityToken}
 	if !a.IsZero() {
 		addr, err := serverAddress(ref)

@@ -490,9 +490,9 @@ func TestEncodeAuth(t *testing.T) {
 		{"ghcr.io/org/x", "ghcr.io", Auth{IdentityToken: "refresh-tok"}},
 		{"alice/app", "https://index.docker.io/v1/", Auth{Username: "alice", IdentityToken: "refresh-tok"}},
 	} {
-		enc, err := EncodeAuth(tc.ref, tc.auth)
+		enc, err := encodeAuth(tc.ref, tc.auth)
 		if err != nil {
-			t.Fatalf("EncodeAuth(%s): %v", tc.ref, err)
+			t.Fatalf("encodeAuth(%s): %v", tc.ref, err)
 		}
 		// The daemon decodes it with this function.
 		got, err := authconfig.Decode(enc)
@@ -505,7 +505,7 @@ func TestEncodeAuth(t *testing.T) {
 				got.Password == tc.auth.Password, got.IdentityToken == tc.auth.IdentityToken)
 		}
 	}
-	if _, err := EncodeAuth("Bad Ref", Auth{Username: "u", Password: "p"}); err == nil {
-		t.Errorf("EncodeAuth of a bad reference: got no error")
+	if _, err := encodeAuth("Bad Ref", Auth{Username: "u", Password: "p"}); err == nil {
+		t.Errorf("encodeAuth of a bad reference: got no error")
 	}
 }

@@ -18,7 +18,7 @@ type Puller interface {
 // ErrUnauthorized (errors.Is) when the registry refused: PullError and the caller's
 // own words build on it.
 func Pull(ctx context.Context, e Puller, ref string, auth Auth) error {
-	encoded, err := EncodeAuth(ref, auth)
+	encoded, err := encodeAuth(ref, auth)
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}

@@ -35,7 +35,7 @@ func Push(ctx context.Context, e Engine, ref string, auth Auth, progress io.Writ
 	if progress == nil {
 		progress = io.Discard
 	}
-	encoded, err := EncodeAuth(ref, auth)
+	encoded, err := encodeAuth(ref, auth)
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}

@@ -186,7 +186,7 @@ func TestPushRoundTrip(t *testing.T) {
 	if _, err := c.ImageRemove(t.Context(), ref, client.ImageRemoveOptions{}); err != nil {
 		t.Fatalf("removing the local tag %s: %v", ref, err)
 	}
-	enc, err := EncodeAuth(ref, auth)
+	enc, err := encodeAuth(ref, auth)
 	if err != nil {
 		t.Fatal(err)
 	}
