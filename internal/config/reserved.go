@@ -27,13 +27,15 @@ const userKnob = "RUST_S2I_LINKER"
 var reservedEverywhere = []string{"BINARY", "RUST_TARGET", "HOME", "PATH", "CARGO_HOME", "CARGO_TARGET_DIR"}
 
 // reserved reports whether name is the scripts' own: in secret-env when secret,
-// else in env.
+// else in env. The RUST_S2I_* namespace is reserved in env only: assemble loads
+// secret-env in the subshell that runs cargo, where the scripts' variables are
+// already read, so a secret reaches cargo's environment and nothing of the scripts'.
 func reserved(name string, secret bool) bool {
 	switch {
 	case slices.Contains(reservedEverywhere, name):
 		return true
 	case strings.HasPrefix(name, reservedPrefix):
-		return secret || name != userKnob
+		return !secret && name != userKnob
 	}
 	return false
 }
@@ -58,7 +60,7 @@ func reservedProblem(name Naming, entries []string, secret bool) error {
 	rule := strings.Join(reservedEverywhere, ", ") + " and " + reservedPrefix + "* but " + userKnob
 	if secret {
 		field = "secret-env"
-		rule = strings.Join(reservedEverywhere, ", ") + " and " + reservedPrefix + "*"
+		rule = strings.Join(reservedEverywhere, ", ")
 	}
 	return &InputError{Name: name(field), Problem: fmt.Sprintf(
 		"%s %s the builder scripts' own, which the build sets or relies on; %s may not set %s",

@@ -113,8 +113,8 @@ func TestSecretEnvValueKeepsCommas(t *testing.T) {
 
 // Names the builder's scripts use for themselves are refused in env and
 // secret-env, where they would clobber them: the scripts' inputs (BINARY,
-// RUST_TARGET, RUST_S2I_*), the image's layout (HOME, PATH, CARGO_HOME,
-// CARGO_TARGET_DIR). assemble's own shell variables are out of a secret's reach
+// RUST_TARGET, RUST_S2I_* in env), the image's layout (HOME, PATH, CARGO_HOME,
+// CARGO_TARGET_DIR). assemble's own variables are out of a secret's reach
 // (TestAssembleSecretsCannotClobber). RUST_S2I_LINKER is the one knob for env.
 func TestReservedNames(t *testing.T) {
 	t.Parallel()
@@ -130,7 +130,8 @@ func TestReservedNames(t *testing.T) {
 		{"the layout in env", []string{"HOME=/x", "PATH=/bin", "CARGO_HOME=/c", "CARGO_TARGET_DIR=/t", "RUST_TARGET=x"}, nil,
 			[]string{"--env: HOME, PATH, CARGO_HOME, CARGO_TARGET_DIR, RUST_TARGET are the builder scripts' own"}},
 		{"assemble's shell variables in secret-env, out of their reach", nil, []string{"app=/", "target=t", "IFS=x"}, nil},
-		{"the knob in secret-env", nil, []string{"RUST_S2I_LINKER=default"}, []string{"--secret-env: RUST_S2I_LINKER is"}},
+		{"the scripts' namespace in secret-env, out of their reach", nil, []string{"RUST_S2I_LINKER=default", "RUST_S2I_TEST_SECRET=s"}, nil},
+		{"the layout in secret-env", nil, []string{"CARGO_HOME=/c", "PATH=/p"}, []string{"--secret-env: CARGO_HOME, PATH are the builder scripts' own"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,8 +158,10 @@ func TestReservedNamesCoverTheScripts(t *testing.T) {
 		}
 		for _, m := range ref.FindAllStringSubmatch(string(data), -1) {
 			n := m[1] + m[2]
-			if n == "RUSTFLAGS" || n == "IFS" || strings.ToUpper(n) != n {
-				continue // the user's, which assemble appends to; the shell's; a script's own
+			if n == "RUSTFLAGS" || n == "IFS" || strings.ToUpper(n) != n || strings.HasPrefix(n, reservedPrefix) {
+				// the user's, which assemble appends to; the shell's; a script's own; the
+				// scripts' namespace, read before the subshell that loads the secrets
+				continue
 			}
 			if !reserved(n, true) && !slices.Contains(seen, n) {
 				seen = append(seen, n)
