@@ -7,7 +7,7 @@ package builderimage
 
 import "embed"
 
-// Files is the builder image's build context: Dockerfile and bin/.
+// Files is the builder image's build context: Dockerfile, bin/ and cross.sh.
 //
-//go:embed Dockerfile bin
+//go:embed Dockerfile bin cross.sh
 var Files embed.FS

@@ -23,7 +23,11 @@ type Options struct {
 	Base      string // Rust base image; "" keeps the Dockerfile's default
 	Toolchain string // rustup toolchain; "" keeps the Dockerfile's default
 	Target    string // target triple; "" keeps the Dockerfile's default
-	Tag       string
+	// Targets are every target the builder serves, Target among them; empty keeps
+	// the Dockerfile's default (both musl targets) for either of those, and is Target
+	// alone for any other.
+	Targets []string
+	Tag     string
 }
 
 // Engine is the part of the Docker client that building an image needs.
@@ -36,8 +40,12 @@ func Build(ctx context.Context, e Engine, o Options, out io.Writer) error {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeContext(pw)) }()
 
+	targets := strings.Join(o.Targets, " ")
+	if targets == "" && o.Target != "" && DefaultTarget("x86_64") != o.Target && DefaultTarget("aarch64") != o.Target {
+		targets = o.Target // a target of its own (-gnu, another architecture): that one alone
+	}
 	args := map[string]*string{}
-	for k, v := range map[string]string{"BASE_IMAGE": o.Base, "TOOLCHAIN": o.Toolchain, "TARGET": o.Target} {
+	for k, v := range map[string]string{"BASE_IMAGE": o.Base, "TOOLCHAIN": o.Toolchain, "TARGET": o.Target, "TARGETS": targets} {
 		if v != "" {
 			args[k] = &v
 		}
