@@ -178,7 +178,9 @@ func (s *cacheStage) restore(ctx context.Context, builderImage, tmpImage string,
 	}
 	if _, err := tmpimage.FromEntries(ctx, s.e, builderImage, tmpImage, labels, dirs...); err != nil {
 		s.Report.Warn("cache restored but not usable, building without it: %v", err)
-		return newRestored()
+		bad := found.bad // still bad: the save replaces them all the same
+		found = newRestored()
+		found.bad = bad
 	}
 	return found
 }
@@ -210,7 +212,7 @@ func (s *cacheStage) restoreEntry(ctx context.Context, entry string, keys []stri
 	}
 	defer content.Close()
 	if err := os.Mkdir(dest, 0o755); err != nil {
-		return key, err
+		return "", err // this machine's fault, not the entry's: no key to replace
 	}
 	if err := archive.ExtractCompressed(content, dest, restoreLimits); err != nil {
 		return key, fmt.Errorf("%s: %w", key, err)
