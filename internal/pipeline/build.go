@@ -86,7 +86,7 @@ func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Requ
 		Env:      env,
 		Network:  pl.Network,
 		Endpoint: s.host,
-		Labels:   tmpimage.BuildLabels(st.BuilderID, st.Toolchain.Release, st.Toolchain.Key, pl.Source.Identity),
+		Labels:   tmpimage.BuildLabels(st.BuilderID, st.Toolchain.Release, st.Toolchain.Key, pl.Source.Identity, pl.Ref.Own()),
 	}
 	maps.Copy(req.Labels, digestLabel(st.Digest))
 	// The binary and the timings, read from the build container while S2I commits it.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -43,7 +46,7 @@ type Restored struct {
 func (r Restored) Hit() bool { return r.on && r.found.exact(r.parts) }
 
 // MatchedKey is the key the target/ entry was restored from, "" for none.
-func (r Restored) MatchedKey() string { return r.found[cache.EntryTarget] }
+func (r Restored) MatchedKey() string { return r.found.keys[cache.EntryTarget] }
 
 // Restore implements Restorer. A -tmp image in the daemon is fresher than any
 // cache: the cache is read only without one.
@@ -56,7 +59,7 @@ func (s *cacheStage) Restore(ctx context.Context, pl *plan.Plan, st *State) Rest
 		return r
 	}
 	end := s.Report.Phase("restore")
-	r.found = s.restore(ctx, pl.Builder, pl.TmpImage, r.parts, tmpimage.SourceLabels(pl.Source.Identity))
+	r.found = s.restore(ctx, pl.Builder, pl.TmpImage, r.parts, tmpimage.SourceLabels(pl.Source.Identity, pl.Ref.Own()))
 	end()
 	st.Prev, _ = s.e.ImageInspect(ctx, pl.TmpImage)
 	return r
@@ -115,13 +118,22 @@ func (s *cacheStage) pruneDangling(ctx context.Context, tag string) {
 // repository, so an entry beyond that is not one we saved.
 var restoreLimits = archive.Limits{MaxBytes: 16 << 30, MaxFiles: 4 << 20}
 
-// restored says what a restore found: the key matched per entry.
-type restored map[string]string
+// restored says what a restore found, per entry: the key restored, and the key of
+// an entry that was found but did not restore (bad), which the save then replaces.
+type restored struct {
+	keys map[string]string
+	bad  map[string]string
+}
 
-// exact reports whether every entry matched its primary key.
+func newRestored() restored {
+	return restored{keys: map[string]string{}, bad: map[string]string{}}
+}
+
+// exact reports whether every entry was restored from its primary key (or a
+// variant of it, see cache.Exact).
 func (r restored) exact(parts cache.KeyParts) bool {
 	for _, e := range tmpimage.Entries {
-		if r[e] != cache.Keys(e, parts)[0] {
+		if !cache.Exact(e, parts, r.keys[e]) {
 			return false
 		}
 	}
@@ -132,7 +144,7 @@ func (r restored) exact(parts cache.KeyParts) bool {
 // incremental from them. Any failure is a warning: the build goes on cold with
 // whatever entries did restore, never with a half-extracted one.
 func (s *cacheStage) restore(ctx context.Context, builderImage, tmpImage string, parts cache.KeyParts, labels map[string]string) restored {
-	found := restored{}
+	found := newRestored()
 	dir, err := os.MkdirTemp(s.tempDir, "rust-s2i-musl-restore-")
 	if err != nil {
 		s.Report.Warn("cache restore skipped: %v", err)
@@ -145,16 +157,19 @@ func (s *cacheStage) restore(ctx context.Context, builderImage, tmpImage string,
 		// Each entry is staged apart, so a bad one is dropped whole. Its names are
 		// relative to the build user's home, as tmpimage.Export wrote them.
 		dest := filepath.Join(dir, entry)
-		key, err := s.restoreEntry(ctx, entry, cache.Keys(entry, parts), dest)
+		key, err := s.restoreEntry(ctx, entry, cache.RestoreKeys(entry, parts), dest)
 		switch {
 		case errors.Is(err, cache.ErrNotFound):
 			fmt.Fprintf(s.Log, "cache: no %s entry\n", entry)
 		case err != nil:
 			s.Report.Warn("cache entry %s not restored, building without it: %v", entry, err)
 			os.RemoveAll(dest)
+			if key != "" && entryAtFault(ctx, err) {
+				found.bad[entry] = key
+			}
 		default:
 			fmt.Fprintf(s.Log, "cache: restored %s from %s\n", entry, key)
-			found[entry] = key
+			found.keys[entry] = key
 			dirs = append(dirs, dest)
 		}
 	}
@@ -163,9 +178,28 @@ func (s *cacheStage) restore(ctx context.Context, builderImage, tmpImage string,
 	}
 	if _, err := tmpimage.FromEntries(ctx, s.e, builderImage, tmpImage, labels, dirs...); err != nil {
 		s.Report.Warn("cache restored but not usable, building without it: %v", err)
-		return restored{}
+		bad := found.bad // still bad: the save replaces them all the same
+		found = newRestored()
+		found.bad = bad
 	}
 	return found
+}
+
+// entryAtFault reports whether err, a failed restore of an entry that was found,
+// is the entry's fault (corrupt, cut short, unsafe, over the limits) rather than
+// this machine's (a full or read-only disk, a cancelled build). A download that
+// broke off counts as the entry's: saving a variant then costs one entry more,
+// while trusting a bad one would cost every later build a cold start.
+func entryAtFault(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	for _, local := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, fs.ErrPermission} {
+		if errors.Is(err, local) {
+			return false
+		}
+	}
+	return true
 }
 
 // restoreEntry downloads, decompresses and extracts one entry into dest, and
@@ -178,7 +212,7 @@ func (s *cacheStage) restoreEntry(ctx context.Context, entry string, keys []stri
 	}
 	defer content.Close()
 	if err := os.Mkdir(dest, 0o755); err != nil {
-		return key, err
+		return "", err // this machine's fault, not the entry's: no key to replace
 	}
 	if err := archive.ExtractCompressed(content, dest, restoreLimits); err != nil {
 		return key, fmt.Errorf("%s: %w", key, err)
@@ -190,13 +224,9 @@ func (s *cacheStage) restoreEntry(ctx context.Context, entry string, keys []stri
 // already has under their primary key. Failures are warnings.
 func (s *cacheStage) save(ctx context.Context, tmpImage string, parts cache.KeyParts, own []string, found restored) {
 	for _, entry := range tmpimage.Entries {
-		key := cache.Keys(entry, parts)[0]
-		if found[entry] == key {
-			continue // an exact hit is not saved again
-		}
-		if _, content, err := s.store.Load(ctx, []string{key}); err == nil {
-			content.Close()
-			continue // another build saved it meanwhile
+		key, ok := s.saveKey(ctx, entry, parts, found)
+		if !ok {
+			continue
 		}
 		size, err := s.saveEntry(ctx, tmpImage, entry, key, own)
 		switch {
@@ -208,6 +238,27 @@ func (s *cacheStage) save(ctx context.Context, tmpImage string, parts cache.KeyP
 			fmt.Fprintf(s.Log, "cache: saved %s (%d bytes)\n", key, size)
 		}
 	}
+}
+
+// saveKey is the key to save entry under, and false when there is nothing to save:
+// the restore got this very state, or another build saved it meanwhile. When the
+// entry under the primary key (or its newest variant) was found but did not
+// restore, it cannot be replaced (entries are immutable): the state goes under a
+// new variant of the key, which later restores take before the bad entry.
+func (s *cacheStage) saveKey(ctx context.Context, entry string, parts cache.KeyParts, found restored) (string, bool) {
+	primary := cache.Primary(entry, parts)
+	switch {
+	case cache.Exact(entry, parts, found.keys[entry]):
+		return "", false
+	case cache.IsVariantOf(found.bad[entry], primary):
+		fmt.Fprintf(s.Log, "cache: %s did not restore, saving its state anew\n", found.bad[entry])
+		return cache.Variant(primary, time.Now()), true
+	}
+	if _, content, err := s.store.Load(ctx, []string{primary}); err == nil {
+		content.Close()
+		return "", false
+	}
+	return primary, true
 }
 
 // saveEntry compresses the entry into a temporary file, which the Actions cache

@@ -5,13 +5,21 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 )
 
-// keyParts names the cache entries of this build. The settings hash reads the
-// source's manifests: the workspace's own, as the plan read them.
+// keyParts names the cache entries of this build and whose they are. The settings
+// hash reads the source's manifests: the workspace's own, as the plan read them.
 func (s *cacheStage) keyParts(pl *plan.Plan, target string, tc Toolchain) cache.KeyParts {
 	src := pl.Source
 	parts := cache.KeyParts{
 		Prefix: pl.CacheKeyPrefix, Binary: pl.Binary, Target: target,
 		Rustc: tc.Release, Toolchain: tc.Key, Lock: cache.LockHash(src.Location, src.Git),
+	}
+	// A local directory or a bucket may serve many repositories and refs: each
+	// build reads and writes only its own source's entries, and of those only the
+	// ones its ref may see (plan.Ref.Scopes).
+	if !pl.CacheSelfScoped {
+		for _, ref := range pl.Ref.Scopes() {
+			parts.Scopes = append(parts.Scopes, cache.Scope(pl.Source.Identity, ref))
+		}
 	}
 	var settings []string
 	for _, e := range pl.Env {

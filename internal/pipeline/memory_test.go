@@ -127,7 +127,7 @@ func TestCacheStreams2GiBInFlatMemory(t *testing.T) {
 	memNoLeftovers(t, "after the save", staging, cacheDir)
 	var entrySizes []string
 	for _, e := range tmpimage.Entries {
-		fi, err := os.Stat(filepath.Join(cacheDir, "k-"+cache.Keys(e, parts)[0]))
+		fi, err := os.Stat(filepath.Join(cacheDir, "k-"+cache.Primary(e, parts)))
 		if err != nil {
 			t.Fatalf("entry %s not in the cache after the save: %v", e, err)
 		}
@@ -208,7 +208,7 @@ func TestCacheSaveCancelledLeavesNothing(t *testing.T) {
 	target.dir("target/")
 	target.file("target/big", 64<<20, 7)
 	d.trees = map[string]*memTree{"target": target}
-	key := cache.Keys(cache.EntryTarget, memParts())[0]
+	key := cache.Primary(cache.EntryTarget, memParts())
 
 	t.Run("during export", func(t *testing.T) {
 		p := d.pipeline(t, store, staging)
@@ -270,17 +270,17 @@ func TestCacheRestoreRefusedLeavesNothing(t *testing.T) {
 	bomb.dir("target/")
 	bomb.file("target/real", 64<<20, 3)
 	bomb.huge("target/huge", restoreLimits.MaxBytes+1<<30)
-	memSaveTree(t, store, cache.Keys(cache.EntryTarget, parts)[0], bomb, 0)
+	memSaveTree(t, store, cache.Primary(cache.EntryTarget, parts), bomb, 0)
 
 	reg := &memTree{}
 	reg.dir("cargo/")
 	reg.file("cargo/x.crate", 8<<20, 4)
-	memSaveTree(t, store, cache.Keys(cache.EntryRegistry, parts)[0], reg, 0.5)
+	memSaveTree(t, store, cache.Primary(cache.EntryRegistry, parts), reg, 0.5)
 
 	d := newMemDaemon(t)
 	p := d.pipeline(t, store, staging)
 	found := p.restore(ctx, memBuilder, memTmpImage, parts, nil)
-	if len(found) != 0 {
+	if len(found.keys) != 0 {
 		t.Errorf("restore found %v, want nothing", found)
 	}
 	rep := p.Report.(*memReport)

@@ -63,8 +63,8 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 		return st, err
 	}
 	st.Prev, _ = s.e.ImageInspect(ctx, pl.TmpImage)
-	if owner := tmpimage.Owner(st.Prev); owner != "" && owner != pl.Source.Identity {
-		fmt.Fprintf(s.Log, "%s was built from %s, not from %s: building without it, and replacing it\n", pl.TmpImage, owner, pl.Source.Identity)
+	if owner, own := tmpimage.Owner(st.Prev), tmpimage.OwnerName(pl.Source.Identity, pl.Ref.Own()); owner != "" && owner != own {
+		fmt.Fprintf(s.Log, "%s was built from %s, not from %s: building without it, and replacing it\n", pl.TmpImage, owner, own)
 		st.Foreign, st.Prev = st.Prev.ID, client.ImageInspectResult{}
 	}
 	st.Toolchain = s.toolchain(ctx, pl.Builder, st.BuilderID, st.Prev)

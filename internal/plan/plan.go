@@ -48,6 +48,13 @@ type Plan struct {
 
 	CacheKeyPrefix string
 	CacheSave      bool // false restores only
+	// CacheSelfScoped: the cache service keeps each repository's entries, and each
+	// branch's, apart itself (the Actions cache), so keys need not name the source
+	// and the ref; a local directory or a bucket may be shared by many.
+	CacheSelfScoped bool
+
+	// Ref is the git ref the CI builds, which scopes the -tmp image and the cache.
+	Ref Ref
 
 	// Annotate turns compile errors into GitHub annotations, naming files with
 	// SourcePrefix, the source directory relative to the workspace.
@@ -120,6 +127,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Plan, error) {
 		return nil, err
 	}
 	p.Source = newSource(ctx, cfg.Source, getenv)
+	p.Ref = ciRef(getenv)
+	p.TmpImage = tmpName(p.TmpImage, cfg.TmpImage != "", p.Ref)
+	p.CacheSelfScoped = cfg.Cache.Backend == config.CacheGHA
 	if p.Annotate {
 		p.SourcePrefix = sourcePrefix(p.Source, getenv("GITHUB_WORKSPACE"))
 	}

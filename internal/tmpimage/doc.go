@@ -7,9 +7,10 @@
 //     the source (SourceDir) and bin/ (BinDir) with the binary and the timings;
 //   - the environment that tells the S2I scripts in s2i/bin those paths
 //     (ScriptEnv, set by s2i/Dockerfile; a test keeps the two in step);
-//   - the labels on the -tmp image (LabelBuilder, LabelSource, LabelRustc,
-//     LabelToolchain, LabelInputs) and what they decide: whose state it is (Owner)
-//     and whether a build may stack on it (CanStack);
+//   - the labels on the -tmp image (LabelBuilder, LabelSource, LabelRef,
+//     LabelRustc, LabelToolchain, LabelInputs) and what they decide: whose state it
+//     is, the source's and the ref's (Owner), and whether a build may stack on it
+//     (CanStack);
 //   - how state goes in (FromCargoHome, FromEntries) and comes out (Export, as the
 //     cache's Entries, and BinaryPath, where the final image takes the binary from).
 //

@@ -21,25 +21,52 @@ func Label(img client.ImageInspectResult, key string) string {
 	return img.Config.Labels[key]
 }
 
+// LabelRef, on a -tmp image of a build of a ref other than the default branch,
+// is that ref (plan.Ref.Own): a pull request's state is its own, and the default
+// branch never builds on it, nor it on the default branch's. A default-branch
+// image has none, as images had before refs counted.
+const LabelRef = "io.rust-s2i.ref"
+
 // BuildLabels are the labels an S2I build puts on the -tmp image: the builder it
 // was made with (LabelBuilder), what that builder is (LabelRustc, LabelToolchain)
-// and the source it belongs to (LabelSource).
-func BuildLabels(builderID, rustc, toolchain, source string) map[string]string {
-	return map[string]string{
-		LabelBuilder: builderID, LabelRustc: rustc, LabelToolchain: toolchain, LabelSource: source,
+// and whose state it is: the source (LabelSource) and the ref (LabelRef), "" for
+// the default branch.
+func BuildLabels(builderID, rustc, toolchain, source, ref string) map[string]string {
+	labels := SourceLabels(source, ref)
+	labels[LabelBuilder], labels[LabelRustc], labels[LabelToolchain] = builderID, rustc, toolchain
+	return labels
+}
+
+// SourceLabels are the labels of a -tmp image made from cache entries for source
+// and ref: FromEntries adds LabelBuilder itself.
+func SourceLabels(source, ref string) map[string]string {
+	labels := map[string]string{LabelSource: source}
+	if ref != "" {
+		labels[LabelRef] = ref
 	}
+	return labels
 }
 
-// SourceLabels are the labels of a -tmp image made from cache entries for source:
-// FromEntries adds LabelBuilder itself.
-func SourceLabels(source string) map[string]string {
-	return map[string]string{LabelSource: source}
+// Owner is whose state a -tmp image holds, as OwnerName puts it; "" when it does
+// not say (an image from `rust-s2i-musl bootstrap`, or from before the label):
+// such an image is used by whichever source builds next.
+func Owner(img client.ImageInspectResult) string {
+	source := Label(img, LabelSource)
+	if source == "" {
+		return ""
+	}
+	return OwnerName(source, Label(img, LabelRef))
 }
 
-// Owner is the source a -tmp image was built from, "" when it does not say (an
-// image from `rust-s2i-musl bootstrap`, or from before the label): such an image is
-// used by whichever source builds next.
-func Owner(img client.ImageInspectResult) string { return Label(img, LabelSource) }
+// OwnerName is the owner of the state of a build of source at ref ("" for the
+// default branch), for comparing with Owner and for people: the source alone for
+// the default branch, so that images from before refs counted stay their own.
+func OwnerName(source, ref string) string {
+	if ref == "" {
+		return source
+	}
+	return source + " (" + ref + ")"
+}
 
 // Toolchain is what the -tmp image prev remembers of the builder builderID: the
 // compiler's release and builder.Identity.Key; "" for both when it was made with

@@ -80,7 +80,7 @@ func TestFleetSharesS3Cache(t *testing.T) {
 	both := results[0].stderr + results[1].stderr
 	for _, name := range keys {
 		key, ok := strings.CutPrefix(name, "rust-s2i-musl/")
-		if !ok || !regexp.MustCompile(`^rust-s2i-musl-(registry|target)-gitdep-`).MatchString(key) {
+		if !ok || !regexp.MustCompile(`^[0-9a-f]{12}\.[a-z0-9]+-rust-s2i-musl-(registry|target)-gitdep-`).MatchString(key) {
 			t.Errorf("object %q is not an entry under rust-s2i-musl/", name)
 			continue
 		}

@@ -88,10 +88,10 @@ func TestSecretEnvReachesOnlyCargo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, prefix := range []string{"rust-s2i-musl-registry-", "rust-s2i-musl-target-"} {
-		key, content, err := store.Load(context.Background(), []string{"-", prefix})
+	for _, entry := range []string{"registry", "target"} {
+		key, content, err := store.Load(context.Background(), []string{savedKey(t, r.stderr, entry)})
 		if err != nil {
-			t.Fatalf("cache entry %s*: %v", prefix, err)
+			t.Fatalf("cache entry %s: %v", entry, err)
 		}
 		zr, err := archive.Decompress(content)
 		if err != nil {

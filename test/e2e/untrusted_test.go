@@ -41,11 +41,14 @@ func TestHostileCacheEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A key the build falls back to: same prefix, binary, target and toolchain.
-	key := cache.Keys(cache.EntryTarget, cache.KeyParts{
+	// A key the build falls back to: same scope (the source's, of the default
+	// branch), prefix, binary, target and toolchain.
+	const repoURL = "https://example.com/o/hostile"
+	key := cache.Primary(cache.EntryTarget, cache.KeyParts{
+		Scopes: []string{cache.Scope(repoURL, "")},
 		Prefix: "hostile", Binary: "hello", Target: b.Config.Labels["io.rust-s2i.target"],
 		Rustc: id.Release(), Toolchain: id.Key(), Settings: "planted",
-	})[0]
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -77,7 +80,7 @@ func TestHostileCacheEntry(t *testing.T) {
 			}
 
 			final, tmp := names(t)
-			r := runCmd(t, []string{"RUNNER_TEMP=" + runnerTemp}, buildArgs(crate("hello"), "hello", final, tmp,
+			r := runCmd(t, append(ciEnv(repoURL), "RUNNER_TEMP="+runnerTemp), buildArgs(crate("hello"), "hello", final, tmp,
 				"--cache", "local", "--cache-dir", cacheDir, "--cache-key-prefix", "hostile")...)
 			if r.code != 0 {
 				t.Fatalf("a hostile cache entry failed the build:\n%s", r)

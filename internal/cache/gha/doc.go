@@ -7,6 +7,14 @@
 // tell a container action which one to use, so New decides from the environment;
 // chooseEndpoint documents the rules.
 //
+// # Scope
+//
+// Keys here name no repository and no ref (cache.KeyParts.Scopes is empty for
+// this store): the service keeps each repository's cache apart, and within it lets
+// a run restore only its own ref's entries, its pull request's base branch's and
+// the default branch's, which is the rule the local and s3 stores get from scoped
+// keys (see plan.Ref.Scopes).
+//
 // # Time bounds
 //
 // A cache that hangs must cost a warning, not a stuck build, so every call has a

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache/cachetest"
 )
 
 // clock hands out strictly increasing times, so tests can order entries without
@@ -621,4 +622,12 @@ func assertClean(t *testing.T, dir string) {
 			t.Errorf("temp file left behind: %s", de.Name())
 		}
 	}
+}
+
+// One directory shared by repositories and pull requests keeps each one's entries
+// to itself, by the keys' scopes (see cache.KeyParts), and puts a variant of a
+// primary key before the key.
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	cachetest.Scopes(t, newStore(t, t.TempDir(), 0), nil)
 }

@@ -179,3 +179,12 @@ func TestConcurrentSaves(t *testing.T) {
 		t.Errorf("bucket holds %q", got)
 	}
 }
+
+// One bucket shared by repositories and pull requests keeps each one's entries to
+// itself, by the keys' scopes (see cache.KeyParts), and puts a variant of a
+// primary key before the key. S3 times have a resolution of one second.
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	s, _, _ := newStore(t, nil)
+	cachetest.Scopes(t, s, func() { time.Sleep(1100 * time.Millisecond) })
+}
