@@ -155,16 +155,11 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 	if len(req.Collect) > 0 {
 		tr.collect = &collector{dir: req.CollectDir, names: req.Collect, onCollected: req.OnCollected}
 	}
-	var overrides build.Overrides
-	if req.Copy && req.Exclude == "" {
-		src := localSource{dir: req.Source}
-		if tr.collect != nil {
-			tr.collect.token = "rust-s2i-collect-" + randomDigits(16)
-			src.collectToken = tr.collect.token
-		}
-		overrides.Downloader = src
+	dl, err := downloader(req, cfg, tr.collect)
+	if err != nil {
+		return Result{}, err
 	}
-	b, _, err := strategies.Strategy(tr, cfg, overrides)
+	b, _, err := strategies.Strategy(tr, cfg, build.Overrides{Downloader: dl})
 	if err != nil {
 		return Result{}, fmt.Errorf("preparing s2i build with %s: %w", req.Builder, err)
 	}
