@@ -25,19 +25,20 @@ import (
 // git checkouts (and of git dependencies inside the source). Tests use it to show that.
 const DefaultExclude = `(^|/)\.git(/|$)`
 
-// Request is one S2I build of the -tmp image.
+// Request is one S2I build of the -tmp image. It is never incremental in S2I's
+// sense: a build that reuses state runs on top of an image that holds it
+// (Builder is then the -tmp image).
 type Request struct {
-	Source      string // a directory or a git URL
-	Copy        bool   // copy Source as it is, uncommitted files included, rather than clone it
-	Builder     string
-	Tag         string // the -tmp image
-	Incremental bool   // reuse the state of Tag when the daemon has it
-	Env         []string
-	Network     string
-	Endpoint    string // the daemon's address (engine.Endpoint.Host); S2I only checks and logs it, the client is ours
-	Labels      map[string]string
-	Volumes     []string // NAME:/path[:ro] for the build containers; never committed
-	Exclude     string   // "" in every real build; see DefaultExclude
+	Source   string // a directory or a git URL
+	Copy     bool   // copy Source as it is, uncommitted files included, rather than clone it
+	Builder  string
+	Tag      string // the -tmp image
+	Env      []string
+	Network  string
+	Endpoint string // the daemon's address (engine.Endpoint.Host); S2I only checks and logs it, the client is ours
+	Labels   map[string]string
+	Volumes  []string // NAME:/path[:ro] for the build containers; never committed
+	Exclude  string   // "" in every real build; see DefaultExclude
 
 	// CollectDir and Collect name files that are read from the build container once
 	// assemble has succeeded, while S2I commits it (see collect.go): the binary for
@@ -96,11 +97,14 @@ func Config(req Request) (*api.Config, error) {
 		env = append(env, api.EnvironmentSpec{Name: k, Value: v})
 	}
 	cfg := &api.Config{
-		BuilderImage:            req.Builder,
-		Source:                  src,
-		Tag:                     req.Tag,
-		Incremental:             req.Incremental,
-		RemovePreviousImage:     true, // otherwise each build leaves the old -tmp image dangling
+		BuilderImage: req.Builder,
+		Source:       src,
+		Tag:          req.Tag,
+		// Never S2I's incremental path: it runs save-artifacts in the previous image
+		// and untars its output on the host with lexical checks only, so a state an
+		// earlier build planted (a symlink, then a file through it) would write
+		// outside. The pipeline carries the state over itself (tmpimage.FromImage).
+		Incremental:             false,
 		BuilderPullPolicy:       api.PullNever,
 		PreviousImagePullPolicy: api.PullNever, // the -tmp image is local state, never pulled
 		RuntimeImagePullPolicy:  api.PullNever,
