@@ -12,6 +12,7 @@ import (
 	"github.com/openshift/source-to-image/pkg/ignore"
 	"github.com/openshift/source-to-image/pkg/scm/git"
 	"github.com/openshift/source-to-image/pkg/scripts"
+	"github.com/openshift/source-to-image/pkg/util"
 	s2ifs "github.com/openshift/source-to-image/pkg/util/fs"
 
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
@@ -138,5 +139,71 @@ func checkS2ISeesNothing(t *testing.T, cfg *api.Config, hostFile string) {
 	}
 	if _, err := os.Stat(hostFile); err != nil {
 		t.Errorf("a file outside the source was removed: %v", err)
+	}
+}
+
+// secretToken stands for a CI token in the credential tests.
+const secretToken = "SECRETTOKEN"
+
+// Credentials never reach S2I's copy of the source nor the labels S2I makes of
+// it: a checkout whose .git/config holds actions/checkout's persisted token, and
+// a git URL with a token in it, which S2I clones (from a loopback server that
+// wants the token) and records as the source-location label.
+func TestS2ISeesNoCredentials(t *testing.T) {
+	t.Parallel()
+	checkout := filepath.Join(t.TempDir(), "crate")
+	if err := os.MkdirAll(filepath.Join(checkout, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(checkout, "Cargo.toml"), []byte("[package]\nname = \"x\"\n"), 0o644)
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "x"},
+		{"config", "http.https://github.com/.extraheader", "AUTHORIZATION: basic " + secretToken}} {
+		if out, err := testenv.Git(checkout, args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	served := t.TempDir()
+	if out, err := testenv.Git(served, "clone", "-q", "--bare", checkout, "repo.git"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	base := testenv.GitHTTPServer(t, served, "x-access-token", secretToken)
+	tests := []struct {
+		name string
+		req  Request
+	}{
+		{"persisted-credential checkout", Request{Source: checkout, Copy: true}},
+		{"git URL with a token", Request{Source: base + "/repo.git"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := preparedConfig(t, tc.req)
+			dl, err := downloader(tc.req, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := dl.Download(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			config, err := os.ReadFile(filepath.Join(cfg.WorkingSourceDir, ".git", "config"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(config), secretToken) {
+				t.Errorf("S2I's copy of .git/config holds the token:\n%s", config)
+			}
+			for k, v := range util.GenerateOutputImageLabels(info, cfg) {
+				if strings.Contains(v, secretToken) {
+					t.Errorf("S2I's label %s = %q holds the token", k, v)
+				}
+			}
+			if loc := info.Location; loc == "" {
+				t.Error("no source-location at all")
+			}
+		})
+	}
+	if data, _ := os.ReadFile(filepath.Join(checkout, ".git", "config")); !strings.Contains(string(data), secretToken) {
+		t.Error("the user's checkout was scrubbed: only the copy may be")
 	}
 }
