@@ -49,7 +49,7 @@ func readIn(r *os.Root, rel string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w (%s)", ErrNotRegular, info.Mode().Type())
+		return nil, fmt.Errorf("%w: %s", ErrNotRegular, kind(info.Mode()))
 	}
 	f, err := r.OpenFile(rel, os.O_RDONLY|syscallNoFollow, 0)
 	if err != nil {
@@ -61,7 +61,7 @@ func readIn(r *os.Root, rel string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w (%s)", ErrNotRegular, info.Mode().Type())
+		return nil, fmt.Errorf("%w: %s", ErrNotRegular, kind(info.Mode()))
 	}
 	if info.Size() > max {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, info.Size(), max)
@@ -76,6 +76,18 @@ func readIn(r *os.Root, rel string, max int64) ([]byte, error) {
 	return data, nil
 }
 
-// IsMissing reports whether err says a file is not there at all, as opposed to
-// there but refused.
-func IsMissing(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+// kind names what a file that is not regular is, for an error message.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a fifo"
+	default:
+		return "a special file"
+	}
+}
