@@ -21,8 +21,8 @@ import (
 )
 
 // DefaultExclude is S2I's own default exclude pattern. Builds must not use it: it
-// also filters the save-artifacts stream and strips the .git directories of cargo's
-// git checkouts (and of git dependencies inside the source). Tests use it to show that.
+// strips the .git directories of git dependencies inside the source (and filtered
+// S2I's save-artifacts stream, which builds no longer use). Tests use it to show that.
 const DefaultExclude = `(^|/)\.git(/|$)`
 
 // Request is one S2I build of the -tmp image. It is never incremental in S2I's
@@ -54,8 +54,9 @@ type Request struct {
 // Result is what the build produced.
 type Result struct {
 	ImageID string
-	// Stages are S2I's own timings: "artifacts out" (save-artifacts of the previous
-	// image), "assemble" (container, source in, the script, commit) and "commit".
+	// Stages are S2I's own timings: "assemble" (container, source in, the script,
+	// commit) and "commit". (The pipeline adds "artifacts out" when it carried the
+	// previous state over to a new builder.)
 	Stages map[string]time.Duration
 	// Times are when the build's steps happened, by the Mark* names: what the
 	// phase's breakdown is made of.
@@ -67,7 +68,6 @@ type Result struct {
 
 // stageNames are the S2I stages reported, by the names the build's output uses.
 var stageNames = map[api.StageName]string{
-	api.StageRetrieve: "artifacts out",
 	api.StageAssemble: "assemble",
 	api.StageCommit:   "commit",
 }
