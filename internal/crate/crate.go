@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
 
 // manifestName is the file cargo reads in every package and workspace root.
@@ -127,7 +129,7 @@ type pkg struct {
 
 // packages returns the root package, if any, and the workspace members'.
 func packages(dir string) ([]pkg, error) {
-	root, err := readManifest(dir)
+	root, err := readManifest(dir, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +145,7 @@ func packages(dir string) ([]pkg, error) {
 		return nil, err
 	}
 	for _, member := range members {
-		m, err := readManifest(member)
+		m, err := readManifest(dir, member)
 		if err != nil {
 			return nil, err
 		}
@@ -177,11 +179,12 @@ func CheckBinary(dir, name string) error {
 	return fmt.Errorf("binary %q is not a binary of %s: it has %s", name, dir, strings.Join(bins, ", "))
 }
 
-// readManifest reads and parses dir/Cargo.toml. It rejects a manifest that
-// has neither [package] nor [workspace], as cargo does.
-func readManifest(dir string) (*manifest, error) {
+// readManifest reads and parses dir/Cargo.toml, dir being root or a directory
+// below it (see readFile). It rejects a manifest that has neither [package] nor
+// [workspace], as cargo does.
+func readManifest(root, dir string) (*manifest, error) {
 	path := filepath.Join(dir, manifestName)
-	data, err := os.ReadFile(path)
+	data, err := readFile(root, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no %s in %s: %w", manifestName, dir, fs.ErrNotExist)
 	}
@@ -320,4 +323,16 @@ func exists(path string) bool {
 func isFile(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// readFile reads path, a file of the source tree at root, as source.ReadFile
+// does: a source is untrusted, and a manifest that is a symbolic link to
+// /dev/zero, or out of the tree (itself, or a workspace member's directory), must
+// neither exhaust memory nor read the host.
+func readFile(root, path string) ([]byte, error) {
+	rel, err := filepath.Rel(root, path)
+	if err != nil {
+		return nil, err
+	}
+	return source.ReadFile(root, rel, source.MaxManifest)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -44,15 +43,16 @@ func Features(dir, binary string) ([]string, error) {
 			return nil, err
 		}
 		if slices.Contains(bins, binary) {
-			return packageFeatures(p.dir)
+			return packageFeatures(dir, p.dir)
 		}
 	}
 	return nil, fmt.Errorf("no package of %s has the binary %q", dir, binary)
 }
 
-func packageFeatures(dir string) ([]string, error) {
+// packageFeatures reads the features of the package in dir, below root.
+func packageFeatures(root, dir string) ([]string, error) {
 	var m featuresManifest
-	if err := readTOML(filepath.Join(dir, manifestName), &m); err != nil {
+	if err := readTOML(root, filepath.Join(dir, manifestName), &m); err != nil {
 		return nil, err
 	}
 	names := slices.Collect(maps.Keys(m.Features))
@@ -95,7 +95,7 @@ func Profiles(dir string) (map[string]string, error) {
 	out := map[string]string{}
 	add := func(path string, optional bool) error {
 		var p profiles
-		err := readTOML(path, &p)
+		err := readTOML(dir, path, &p)
 		if optional && errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -124,10 +124,10 @@ func Profiles(dir string) (map[string]string, error) {
 	return out, nil
 }
 
-// readTOML parses the TOML file at path into v, naming the file and position in
-// the error.
-func readTOML(path string, v any) error {
-	data, err := os.ReadFile(path)
+// readTOML parses the TOML file at path, a file of the source at root (see
+// readFile), into v, naming the file and position in the error.
+func readTOML(root, path string, v any) error {
+	data, err := readFile(root, path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}

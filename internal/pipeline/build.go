@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -19,6 +20,8 @@ type buildEngine interface {
 	ImageInspect(ctx context.Context, image string, _ ...client.ImageInspectOption) (client.ImageInspectResult, error)
 	ImageRemove(ctx context.Context, image string, options client.ImageRemoveOptions) (client.ImageRemoveResult, error)
 	CopyToContainer(ctx context.Context, containerID string, options client.CopyToContainerOptions) (client.CopyToContainerResult, error)
+	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
+	ContainerCommit(ctx context.Context, containerID string, options client.ContainerCommitOptions) (client.ContainerCommitResult, error)
 	VolumeCreate(ctx context.Context, options client.VolumeCreateOptions) (client.VolumeCreateResult, error)
 	VolumeRemove(ctx context.Context, volumeID string, options client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
 }
@@ -37,16 +40,34 @@ type Built struct {
 	Incremental bool // built with the previous -tmp image's state
 }
 
+// carriedStage is the Stages name of the time spent carrying the previous -tmp
+// image's state over to a new builder (the name S2I's save-artifacts step had).
+const carriedStage = "artifacts out"
+
 // Build implements Builder.
 func (s *buildStage) Build(ctx context.Context, pl *plan.Plan, st State, collected func(map[string][]byte)) (Built, error) {
 	b := Built{Incremental: st.Prev.ID != "" && !pl.Clean}
+	end := s.Report.Phase("s2i build")
+	defer end()
+	// onPrev: the build runs on top of the previous -tmp image itself, which is
+	// then the new one's parent and stays; any other previous image is replaced.
+	onPrev := b.Incremental && tmpimage.CanStack(st.Prev, st.BuilderID, st.BuilderLayers)
+	var carried time.Duration
+	if b.Incremental && !onPrev {
+		var err error
+		if carried, err = s.carryState(ctx, pl, st); err != nil {
+			if ctx.Err() != nil {
+				return b, err
+			}
+			s.Report.Warn("the state of %s was not carried over, building without it: %v", pl.TmpImage, err)
+			b.Incremental = false
+		}
+	}
 	req := s.request(pl, st, b.Incremental)
 	req.OnCollected = collected
-	end := s.Report.Phase("s2i build")
 	if len(pl.SecretEnv) > 0 {
 		bind, remove, err := s.secretsVolume(ctx, pl.Builder, pl.SecretEnv)
 		if err != nil {
-			end()
 			return b, err
 		}
 		defer remove()
@@ -54,24 +75,45 @@ func (s *buildStage) Build(ctx context.Context, pl *plan.Plan, st State, collect
 	}
 	var err error
 	b.Result, err = s.s2i(ctx, req)
-	end()
 	if err != nil {
 		return b, err
 	}
+	if carried > 0 {
+		if b.Stages == nil {
+			b.Stages = map[string]time.Duration{}
+		}
+		b.Stages[carriedStage] = carried
+	}
 	for _, old := range []string{st.Prev.ID, st.Foreign} {
-		if old != "" && old != b.ImageID && !(b.Incremental && old == st.Prev.ID) {
-			// A clean build replaced the tag; S2I only removes the old image itself
-			// when it built incrementally from it.
+		if old != "" && old != b.ImageID && !(onPrev && old == st.Prev.ID) {
+			// Replaced by this build; best effort, since a container may still use it.
 			_, _ = s.e.ImageRemove(ctx, old, client.ImageRemoveOptions{})
 		}
 	}
 	return b, nil
 }
 
-// request is the S2I build of the -tmp image. Stacked, the build runs in a
-// container of the previous -tmp image, whose state is already in place: no tar
-// round trip of target/. S2I's incremental path (save-artifacts) is kept to start
-// over from the builder, which also squashes the layers that stacking adds.
+// carryState starts over from the builder with the state of the previous -tmp
+// image: when the builder changed, or the -tmp image has stacked too many layers.
+// The state goes from a container of the previous image into one of the builder,
+// committed as the -tmp image (tmpimage.FromImage, under internal/archive's
+// rules), and the build then runs on top of it. This replaces S2I's incremental
+// path, whose save-artifacts output S2I untars on the host with lexical checks
+// only. The image carries the builder's labels but not the inputs' digest: it is
+// no build's result, only its state.
+func (s *buildStage) carryState(ctx context.Context, pl *plan.Plan, st State) (time.Duration, error) {
+	fmt.Fprintf(s.Log, "building from %s with the state of %s\n", pl.Builder, pl.TmpImage)
+	start := time.Now()
+	labels := tmpimage.BuildLabels(st.BuilderID, st.Toolchain.Release, st.Toolchain.Key, pl.Source.Identity)
+	if _, err := tmpimage.FromImage(ctx, s.e, st.Prev.ID, pl.Builder, pl.TmpImage, labels); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// request is the S2I build of the -tmp image. With state (incremental), the
+// build runs in a container of the -tmp image, whose state is already in place:
+// the previous one when it can stack on it, else the one carryState just made.
 func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Request {
 	env := append([]string{"BINARY=" + pl.Binary, "RUST_TARGET=" + st.Target}, pl.Env...)
 	env = append(env, pl.CargoEnv...) // after env: the settings win over a stray RUST_S2I_PROFILE
@@ -91,14 +133,9 @@ func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Requ
 	maps.Copy(req.Labels, digestLabel(st.Digest))
 	// The binary and the timings, read from the build container while S2I commits it.
 	req.CollectDir, req.Collect = tmpimage.BinDir, tmpimage.CollectedFiles(pl.Binary)
-	switch {
-	case !incremental:
-	case tmpimage.CanStack(st.Prev, st.BuilderID, st.BuilderLayers):
+	if incremental {
 		req.Builder = pl.TmpImage
 		fmt.Fprintf(s.Log, "building on top of %s\n", pl.TmpImage)
-	default:
-		req.Incremental = true
-		fmt.Fprintf(s.Log, "building from %s with the state of %s\n", pl.Builder, pl.TmpImage)
 	}
 	return req
 }

@@ -81,8 +81,8 @@ func TestS2IStep(t *testing.T) {
 		t.Errorf("cold build: source %q copy %v, want %q copied as it is", r.Source, r.Copy, src)
 	case r.Exclude != "":
 		t.Errorf("cold build: exclude %q, want nothing excluded", r.Exclude)
-	case r.Builder != cfg.Builder || r.Incremental || r.Tag != cfg.TmpImage:
-		t.Errorf("cold build: builder %q incremental %v tag %q", r.Builder, r.Incremental, r.Tag)
+	case r.Builder != cfg.Builder || r.Tag != cfg.TmpImage:
+		t.Errorf("cold build: builder %q tag %q", r.Builder, r.Tag)
 	case !slices.Contains(r.Env, "BINARY=hello"):
 		t.Errorf("cold build: env %q lacks BINARY=hello", r.Env)
 	case r.Labels[tmpimage.LabelBuilder] != builder.ID:
@@ -108,7 +108,7 @@ func TestS2IStep(t *testing.T) {
 	if _, err := p.Run(ctx, pl); err != nil {
 		t.Fatal(err)
 	}
-	if len(reqs) != 2 || reqs[1].Builder != cfg.TmpImage || reqs[1].Incremental {
+	if len(reqs) != 2 || reqs[1].Builder != cfg.TmpImage {
 		t.Errorf("after a change: requests %+v, want a second build on top of %s", reqs, cfg.TmpImage)
 	}
 	// The binary came on the build container's stdout, before the container stopped.

@@ -36,8 +36,8 @@ type tracker struct {
 	// collect, when set, reads files from the container S2I commits (see collect.go).
 	collect *collector
 	times   timeline
-	// assemble is the ID of the container that runs assemble (not save-artifacts,
-	// whose stdout is the previous state's tar). Set under mu.
+	// assemble is the ID of the container that runs assemble: the one whose stdout
+	// carries the collected files. Set under mu.
 	assemble string
 
 	mu      sync.Mutex // held across a create, so stop waits for one in flight

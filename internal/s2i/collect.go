@@ -132,9 +132,9 @@ func (t *timeline) all() map[string]time.Time {
 	return maps.Clone(t.marks)
 }
 
-// Marks on the timeline (Result.Times). A build on S2I's incremental path runs
-// save-artifacts in a container first: the marks are those of the last container,
-// assemble's.
+// Marks on the timeline (Result.Times): those of the build's one container,
+// assemble's (S2I's incremental path, which ran save-artifacts in a container
+// first, is never taken).
 const (
 	MarkSpawn     = "spawn"     // the child process was started (Isolated only)
 	MarkBegin     = "begin"     // the build began (in the child, once it runs)

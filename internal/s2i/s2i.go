@@ -21,23 +21,24 @@ import (
 )
 
 // DefaultExclude is S2I's own default exclude pattern. Builds must not use it: it
-// also filters the save-artifacts stream and strips the .git directories of cargo's
-// git checkouts (and of git dependencies inside the source). Tests use it to show that.
+// strips the .git directories of git dependencies inside the source (and filtered
+// S2I's save-artifacts stream, which builds no longer use). Tests use it to show that.
 const DefaultExclude = `(^|/)\.git(/|$)`
 
-// Request is one S2I build of the -tmp image.
+// Request is one S2I build of the -tmp image. It is never incremental in S2I's
+// sense: a build that reuses state runs on top of an image that holds it
+// (Builder is then the -tmp image).
 type Request struct {
-	Source      string // a directory or a git URL
-	Copy        bool   // copy Source as it is, uncommitted files included, rather than clone it
-	Builder     string
-	Tag         string // the -tmp image
-	Incremental bool   // reuse the state of Tag when the daemon has it
-	Env         []string
-	Network     string
-	Endpoint    string // the daemon's address (engine.Endpoint.Host); S2I only checks and logs it, the client is ours
-	Labels      map[string]string
-	Volumes     []string // NAME:/path[:ro] for the build containers; never committed
-	Exclude     string   // "" in every real build; see DefaultExclude
+	Source   string // a directory or a git URL
+	Copy     bool   // copy Source as it is, uncommitted files included, rather than clone it
+	Builder  string
+	Tag      string // the -tmp image
+	Env      []string
+	Network  string
+	Endpoint string // the daemon's address (engine.Endpoint.Host); S2I only checks and logs it, the client is ours
+	Labels   map[string]string
+	Volumes  []string // NAME:/path[:ro] for the build containers; never committed
+	Exclude  string   // "" in every real build; see DefaultExclude
 
 	// CollectDir and Collect name files that are read from the build container once
 	// assemble has succeeded, while S2I commits it (see collect.go): the binary for
@@ -53,8 +54,9 @@ type Request struct {
 // Result is what the build produced.
 type Result struct {
 	ImageID string
-	// Stages are S2I's own timings: "artifacts out" (save-artifacts of the previous
-	// image), "assemble" (container, source in, the script, commit) and "commit".
+	// Stages are S2I's own timings: "assemble" (container, source in, the script,
+	// commit) and "commit". (The pipeline adds "artifacts out" when it carried the
+	// previous state over to a new builder.)
 	Stages map[string]time.Duration
 	// Times are when the build's steps happened, by the Mark* names: what the
 	// phase's breakdown is made of.
@@ -66,7 +68,6 @@ type Result struct {
 
 // stageNames are the S2I stages reported, by the names the build's output uses.
 var stageNames = map[api.StageName]string{
-	api.StageRetrieve: "artifacts out",
 	api.StageAssemble: "assemble",
 	api.StageCommit:   "commit",
 }
@@ -96,11 +97,14 @@ func Config(req Request) (*api.Config, error) {
 		env = append(env, api.EnvironmentSpec{Name: k, Value: v})
 	}
 	cfg := &api.Config{
-		BuilderImage:            req.Builder,
-		Source:                  src,
-		Tag:                     req.Tag,
-		Incremental:             req.Incremental,
-		RemovePreviousImage:     true, // otherwise each build leaves the old -tmp image dangling
+		BuilderImage: req.Builder,
+		Source:       src,
+		Tag:          req.Tag,
+		// Never S2I's incremental path: it runs save-artifacts in the previous image
+		// and untars its output on the host with lexical checks only, so a state an
+		// earlier build planted (a symlink, then a file through it) would write
+		// outside. The pipeline carries the state over itself (tmpimage.FromImage).
+		Incremental:             false,
 		BuilderPullPolicy:       api.PullNever,
 		PreviousImagePullPolicy: api.PullNever, // the -tmp image is local state, never pulled
 		RuntimeImagePullPolicy:  api.PullNever,
@@ -155,16 +159,11 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 	if len(req.Collect) > 0 {
 		tr.collect = &collector{dir: req.CollectDir, names: req.Collect, onCollected: req.OnCollected}
 	}
-	var overrides build.Overrides
-	if req.Copy && req.Exclude == "" {
-		src := localSource{dir: req.Source}
-		if tr.collect != nil {
-			tr.collect.token = "rust-s2i-collect-" + randomDigits(16)
-			src.collectToken = tr.collect.token
-		}
-		overrides.Downloader = src
+	dl, err := downloader(req, cfg, tr.collect)
+	if err != nil {
+		return Result{}, err
 	}
-	b, _, err := strategies.Strategy(tr, cfg, overrides)
+	b, _, err := strategies.Strategy(tr, cfg, build.Overrides{Downloader: dl})
 	if err != nil {
 		return Result{}, fmt.Errorf("preparing s2i build with %s: %w", req.Builder, err)
 	}

@@ -11,7 +11,8 @@ import (
 func TestWalk(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	for _, f := range []string{"Cargo.toml", "src/main.rs", "target/release/big", "crates/a/target/keep.rs", ".git/HEAD"} {
+	for _, f := range []string{"Cargo.toml", "src/main.rs", "target/release/big", "crates/a/target/keep.rs", ".git/HEAD",
+		".s2i/bin/assemble", ".s2i/environment", ".sti/bin/save-artifacts", ".s2iignore", "crates/a/.s2i/kept"} {
 		p := filepath.Join(root, f)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -34,9 +35,10 @@ func TestWalk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{".", ".git", ".git/HEAD", "Cargo.toml", "crates", "crates/a", "crates/a/target", "crates/a/target/keep.rs", "src", "src/link.rs", "src/main.rs"}
+	want := []string{".", ".git", ".git/HEAD", "Cargo.toml", "crates", "crates/a", "crates/a/.s2i", "crates/a/.s2i/kept",
+		"crates/a/target", "crates/a/target/keep.rs", "src", "src/link.rs", "src/main.rs"}
 	if !slices.Equal(got, want) {
-		t.Errorf("visited %q\nwant    %q\n(the root's target/ and the fifo are no source; a member's target/ is)", got, want)
+		t.Errorf("visited %q\nwant    %q\n(the root's target/, S2I's conventions at the root and the fifo are no source; a member's target/ is)", got, want)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
@@ -46,6 +47,27 @@ func Export(ctx context.Context, e Exporter, image, entry string, own []string, 
 		}
 		return nil
 	})
+}
+
+// copyState passes the StateDirs of container c on to cp, names relative to
+// AppRoot. A state directory the container lacks (no git dependencies: no
+// cargo/git) is skipped.
+func copyState(ctx context.Context, e Exporter, c string, cp *archive.Copier) error {
+	for _, dir := range StateDirs {
+		res, err := e.CopyFromContainer(ctx, c, client.CopyFromContainerOptions{SourcePath: path.Join(AppRoot, dir)})
+		if cerrdefs.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s of the previous image: %w", dir, err)
+		}
+		err = cp.Copy(res.Content, dir)
+		res.Content.Close()
+		if err != nil {
+			return fmt.Errorf("%s of the previous image: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // notOwn keeps a target/ path unless it is an artifact of one of the own names:

@@ -62,6 +62,30 @@ func FromEntries(ctx context.Context, e Engine, builder, tag string, labels map[
 	})
 }
 
+// StateEngine is the part of the Docker client that FromImage needs: it reads one
+// image's state and writes another.
+type StateEngine interface {
+	Engine
+	Exporter
+}
+
+// FromImage writes tag from builder and the StateDirs of the image prev (an
+// earlier -tmp image, by ID, since tag may name it), with labels, and returns the
+// new image ID. It is how a build starts over from a new builder with the old
+// state, in place of S2I's save-artifacts, which untars a container's output on
+// the host with lexical checks only: here the state streams from a container of
+// prev into one of builder through an archive.Copier, so it never touches the
+// host's disk, and an entry that would land outside the state's root (a symlink
+// an earlier build planted, then a file through it) fails the whole copy, and
+// nothing is committed.
+func FromImage(ctx context.Context, e StateEngine, prev, builder, tag string, labels map[string]string) (string, error) {
+	return write(ctx, e, builder, tag, labels, func(tw *tar.Writer) error {
+		return engine.WithContainer(ctx, e, client.ContainerCreateOptions{Image: prev}, func(c string) error {
+			return copyState(ctx, e, c, archive.NewCopier(tw, BuildUser))
+		})
+	})
+}
+
 // write commits builder plus the state that fill writes (names relative to
 // AppRoot, owned by the build user) as tag, with labels, and returns the new image
 // ID. The state streams into the container: nothing is staged whole in memory or on
