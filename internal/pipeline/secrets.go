@@ -156,19 +156,27 @@ func buildLabels(id string) map[string]string {
 	}
 }
 
-// secretsTar is a tar holding tmpimage.SecretsFile: NAME='VALUE' lines that sh can
-// source, readable only by the build user.
+// secretNamesFile, beside tmpimage.SecretsFile, names the secrets, one a line:
+// assemble scrubs what cargo and rustc record of them in target/ (see s2i/bin/
+// assemble). The names are no secret; the lease leaves them.
+const secretNamesFile = tmpimage.SecretsFile + ".names"
+
+// secretsTar is a tar holding tmpimage.SecretsFile, NAME='VALUE' lines that sh can
+// source, and secretNamesFile, each readable only by the build user.
 func secretsTar(secrets []string) *bytes.Reader {
-	var env strings.Builder
+	var env, names strings.Builder
 	for _, kv := range secrets {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Fprintf(&env, "%s=%s\n", k, shell.Quote(v))
+		names.WriteString(k + "\n")
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	tw.WriteHeader(&tar.Header{Name: tmpimage.SecretsFile, Typeflag: tar.TypeReg, Mode: 0o400, Size: int64(env.Len()),
-		Uid: tmpimage.BuildUser.UID, Gid: tmpimage.BuildUser.GID})
-	tw.Write([]byte(env.String()))
+	for _, f := range []struct{ name, data string }{{tmpimage.SecretsFile, env.String()}, {secretNamesFile, names.String()}} {
+		tw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: 0o400, Size: int64(len(f.data)),
+			Uid: tmpimage.BuildUser.UID, Gid: tmpimage.BuildUser.GID})
+		tw.Write([]byte(f.data))
+	}
 	tw.Close()
 	return bytes.NewReader(buf.Bytes())
 }
