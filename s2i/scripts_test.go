@@ -304,3 +304,31 @@ mkdir -p "$t" && echo "a binary" > "$t/hello"
 		})
 	}
 }
+
+// With the build's token, assemble marks its annotations with it (rust-s2i-musl
+// takes them out of the log and writes them when the runner takes commands again),
+// and the token's file is gone before cargo runs: a build script can neither read
+// the token nor mark lines of its own.
+func TestAssembleAnnotationsMarked(t *testing.T) {
+	t.Parallel()
+	const token = "rust-s2i-collect-0123456789abcdef"
+	r := runAssemble(t, map[string]string{
+		"cargo": `if [ -e "$RUST_S2I_COLLECT_TOKEN" ]; then echo "cargo can read the token" >&2; exit 3; fi
+case "$*" in *--message-format=short*) echo 'src/main.rs:2:5: error: mismatched types';; esac
+echo '::error file=fake.rs,line=1,col=1::a build script'
+exit 101`,
+	}, token, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX=svc/")
+	if r.err == nil || strings.Contains(r.stderr, "cargo can read the token") {
+		t.Fatalf("assemble: %v\n%s", r.err, r.stderr)
+	}
+	want := token + " annotate ::error file=svc/src/main.rs,line=2,col=5::error: mismatched types"
+	var marked []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, token) {
+			marked = append(marked, line)
+		}
+	}
+	if len(marked) != 1 || marked[0] != want {
+		t.Errorf("marked lines %q, want exactly %q", marked, want)
+	}
+}

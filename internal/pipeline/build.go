@@ -54,7 +54,7 @@ func (s *buildStage) Build(ctx context.Context, pl *plan.Plan, st State, collect
 		req.Volumes = append(req.Volumes, bind)
 	}
 	var err error
-	b.Result, err = s.s2i(ctx, req)
+	b.Result, err = s.runS2I(ctx, req)
 	end()
 	if err != nil {
 		return b, err
