@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
@@ -86,7 +87,7 @@ func (s *buildStage) secretsVolume(ctx context.Context, image string, secrets []
 		if attached != nil {
 			attached.Close()
 		}
-		_, _ = s.e.VolumeRemove(bg, name, client.VolumeRemoveOptions{Force: true})
+		removeVolume(bg, s.e, name)
 	}
 	if attached, err = s.holdLease(ctx, lease.ID); err != nil {
 		remove()
@@ -101,6 +102,27 @@ func (s *buildStage) secretsVolume(ctx context.Context, image string, secrets []
 	}
 	return name + ":" + tmpimage.SecretsDir + ":ro", remove, nil
 }
+
+// removeVolume removes the secrets volume, waiting up to volumeRemoveWait for the
+// lease to be gone: a lease killed while it exits on its own is being removed by
+// the daemon (AutoRemove), and until then the volume is in use. A volume left
+// would hold the secrets until the next build reaps it (a killed lease wipes
+// nothing).
+func removeVolume(ctx context.Context, e interface {
+	VolumeRemove(ctx context.Context, volumeID string, options client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
+}, name string) {
+	deadline := time.Now().Add(volumeRemoveWait)
+	for {
+		_, err := e.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: true})
+		if err == nil || !cerrdefs.IsConflict(err) || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// volumeRemoveWait bounds removeVolume's wait for a lease on its way out.
+const volumeRemoveWait = 10 * time.Second
 
 // holdLease attaches to the lease's stdin and starts it. The attach stays open until
 // the returned connection is closed or this process ends.

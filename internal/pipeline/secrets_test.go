@@ -2,8 +2,12 @@ package pipeline
 
 import (
 	"archive/tar"
+	"context"
 	"io"
 	"testing"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
@@ -37,5 +41,47 @@ func TestSecretsTar(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("missing %v", want)
+	}
+}
+
+// volumeRemover answers VolumeRemove with errs in turn, then nil.
+type volumeRemover struct {
+	errs  []error
+	calls int
+}
+
+func (v *volumeRemover) VolumeRemove(context.Context, string, client.VolumeRemoveOptions) (client.VolumeRemoveResult, error) {
+	v.calls++
+	if len(v.errs) == 0 {
+		return client.VolumeRemoveResult{}, nil
+	}
+	err := v.errs[0]
+	v.errs = v.errs[1:]
+	return client.VolumeRemoveResult{}, err
+}
+
+// The secrets volume is removed once the lease on its way out lets go of it: a
+// volume in use is tried again; any other answer is final.
+func TestRemoveVolumeWaitsForLease(t *testing.T) {
+	t.Parallel()
+	inUse := cerrdefs.ErrConflict.WithMessage("volume is in use")
+	tests := []struct {
+		name  string
+		errs  []error
+		calls int
+	}{
+		{"removed", nil, 1},
+		{"in use twice", []error{inUse, inUse}, 3},
+		{"gone already", []error{cerrdefs.ErrNotFound}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v := &volumeRemover{errs: tc.errs}
+			removeVolume(t.Context(), v, "rust-s2i-secrets-x")
+			if v.calls != tc.calls {
+				t.Errorf("%d calls, want %d", v.calls, tc.calls)
+			}
+		})
 	}
 }

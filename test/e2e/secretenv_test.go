@@ -98,6 +98,23 @@ func secretEnvReachesOnlyCargo(t *testing.T, name string) {
 			t.Fatalf("docker save %s: %v", img, err)
 		}
 	}
+	countInCache(t, cacheDir, secret, where)
+	for place, n := range where {
+		if n != 0 {
+			t.Errorf("the secret is in %s (%d times)", place, n)
+		}
+	}
+	t.Logf("looked for the secret in the log, %d places: %v", len(where), keys(where))
+	// Builds at the same time have volumes of their own: none may hold this secret.
+	if held := volumesHolding(t, secret); len(held) != 0 {
+		t.Errorf("secrets volumes left behind with the secret: %v", held)
+	}
+}
+
+// countInCache adds to where how often secret is in each entry of the local cache
+// in cacheDir, decompressed.
+func countInCache(t *testing.T, cacheDir, secret string, where map[string]int) {
+	t.Helper()
 	store, err := local.New(cacheDir, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -114,16 +131,6 @@ func secretEnvReachesOnlyCargo(t *testing.T, name string) {
 		where["cache entry "+key] += countIn(t, zr, secret)
 		zr.Close()
 		content.Close()
-	}
-	for place, n := range where {
-		if n != 0 {
-			t.Errorf("the secret is in %s (%d times)", place, n)
-		}
-	}
-	t.Logf("looked for the secret in the log, %d places: %v", len(where), keys(where))
-	// Builds at the same time have volumes of their own: none may hold this secret.
-	if held := volumesHolding(t, secret); len(held) != 0 {
-		t.Errorf("secrets volumes left behind with the secret: %v", held)
 	}
 }
 
