@@ -81,8 +81,8 @@ func (s *buildStage) secretsVolume(ctx context.Context, image string, secrets []
 	var attached *client.ContainerAttachResult
 	remove = func() {
 		bg := context.WithoutCancel(ctx)
-		// Removed before the attach closes: a lease that exited on its own is being
-		// auto-removed, and the volume could not go while it is.
+		// Killed and removed before the attach closes: closed first, the lease would
+		// exit and the daemon remove it meanwhile, the volume in use until it has.
 		_, _ = s.e.ContainerRemove(bg, lease.ID, client.ContainerRemoveOptions{Force: true})
 		if attached != nil {
 			attached.Close()
