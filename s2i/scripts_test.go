@@ -236,3 +236,99 @@ mkdir -p "$CARGO_TARGET_DIR/$t/release" && echo "a binary" > "$CARGO_TARGET_DIR/
 		t.Errorf("assemble wrote into the directory a secret named: %v", entries)
 	}
 }
+
+// What cargo and rustc record in target/ of the variables a build reads (rustc's
+// dep-info env-dep lines, cargo's copy of them in the fingerprints, and the value a
+// build script's rerun-if-env-changed fingerprint keeps) is scrubbed of the
+// secrets before the build's state is kept, whether cargo succeeded or failed;
+// what names no secret stays, and so does the build script's output, which is the
+// crate's own doing.
+func TestAssembleScrubsSecrets(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-value"
+	// A cargo that leaves what a build of a crate reading MY_SECRET leaves.
+	cargo := `t=$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release
+mkdir -p "$t/deps" "$t/.fingerprint/app-0123" "$t/.fingerprint/app-4567" "$t/build/app-4567"
+printf '%s\n' "$t/deps/app-0123: src/main.rs" "" "# env-dep:MY_SECRET=$MY_SECRET" "# env-dep:PLAIN=visible" "# env-dep:MY_SECRET_NOT=other" > "$t/deps/app-0123.d"
+printf 'src/main.rs\0MY_SECRET\0%s\0' "$MY_SECRET" > "$t/.fingerprint/app-0123/dep-bin-app"
+echo 0123456789abcdef > "$t/.fingerprint/app-0123/bin-app"
+printf '{"local":[{"RerunIfEnvChanged":{"var":"MY_SECRET","val":"%s"}}]}' "$MY_SECRET" > "$t/.fingerprint/app-4567/run-build-script-build-script-build.json"
+echo fedcba9876543210 > "$t/.fingerprint/app-4567/run-build-script-build-script-build"
+echo cargo:rerun-if-env-changed=MY_SECRET > "$t/build/app-4567/output"
+mkdir -p "$t" && echo "a binary" > "$t/hello"
+`
+	for _, tc := range []struct {
+		name string
+		exit string
+	}{{"cargo succeeds", "exit 0"}, {"cargo fails", "exit 101"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			secrets := filepath.Join(dir, "env")
+			if err := os.WriteFile(secrets, []byte("MY_SECRET='"+secret+"'\n"), 0o400); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(secrets+".names", []byte("MY_SECRET\n"), 0o400); err != nil {
+				t.Fatal(err)
+			}
+			r := runAssemble(t, map[string]string{"cargo": cargo + tc.exit}, "", "RUST_S2I_SECRETS_FILE="+secrets)
+			if (r.err == nil) != (tc.exit == "exit 0") {
+				t.Fatalf("assemble: %v\n%s", r.err, r.stderr)
+			}
+			target := filepath.Join(r.root, "home", "target", "x86_64-unknown-linux-musl", "release")
+			var kept []string
+			err := filepath.WalkDir(target, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				data, err := os.ReadFile(p)
+				if strings.Contains(string(data), secret) {
+					t.Errorf("%s still holds the secret: %q", p, data)
+				}
+				rel, _ := filepath.Rel(target, p)
+				kept = append(kept, rel)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{".fingerprint/app-0123/bin-app", ".fingerprint/app-4567/run-build-script-build-script-build",
+				"build/app-4567/output", "deps/app-0123.d", "hello"}
+			if strings.Join(kept, " ") != strings.Join(want, " ") {
+				t.Errorf("target/ holds %q, want %q", kept, want)
+			}
+			d, _ := os.ReadFile(filepath.Join(target, "deps", "app-0123.d"))
+			if !strings.Contains(string(d), "# env-dep:PLAIN=visible\n# env-dep:MY_SECRET_NOT=other\n") || strings.Contains(string(d), "env-dep:MY_SECRET=") {
+				t.Errorf("dep-info after the scrub:\n%s", d)
+			}
+		})
+	}
+}
+
+// With the build's token, assemble marks its annotations with it (rust-s2i-musl
+// takes them out of the log and writes them when the runner takes commands again),
+// and the token's file is gone before cargo runs: a build script can neither read
+// the token nor mark lines of its own.
+func TestAssembleAnnotationsMarked(t *testing.T) {
+	t.Parallel()
+	const token = "rust-s2i-collect-0123456789abcdef"
+	r := runAssemble(t, map[string]string{
+		"cargo": `if [ -e "$RUST_S2I_COLLECT_TOKEN" ]; then echo "cargo can read the token" >&2; exit 3; fi
+case "$*" in *--message-format=short*) echo 'src/main.rs:2:5: error: mismatched types';; esac
+echo '::error file=fake.rs,line=1,col=1::a build script'
+exit 101`,
+	}, token, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX=svc/")
+	if r.err == nil || strings.Contains(r.stderr, "cargo can read the token") {
+		t.Fatalf("assemble: %v\n%s", r.err, r.stderr)
+	}
+	want := token + " annotate ::error file=svc/src/main.rs,line=2,col=5::error: mismatched types"
+	var marked []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, token) {
+			marked = append(marked, line)
+		}
+	}
+	if len(marked) != 1 || marked[0] != want {
+		t.Errorf("marked lines %q, want exactly %q", marked, want)
+	}
+}

@@ -37,6 +37,25 @@ func (a actions) notice(msg string) { a.gh.Noticef("%s", msg) }
 
 func (a actions) mask(secret string) { a.gh.AddMask(secret) }
 
+// annotate writes an ::error command with its properties in the order file, line,
+// col, as assemble wrote them (go-githubactions would sort them), escaped as the
+// toolkit escapes.
+func (a actions) annotate(file string, line, col int, msg string) {
+	fmt.Fprintf(a.Log, "::error file=%s,line=%d,col=%d::%s\n", escapeProperty(file), line, col, escapeData(msg))
+}
+
+// escapeData escapes a workflow command's message as the toolkit does, so that it
+// cannot end early.
+func escapeData(v string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(v)
+}
+
+// escapeProperty escapes a workflow command's property value as the toolkit does,
+// so that it cannot end the properties or add one.
+func escapeProperty(v string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(v)
+}
+
 // stopCommands has the runner take the log's lines as text until resume, with a
 // fresh token, so that no line of output it did not write runs as a command.
 func (a actions) stopCommands() (resume func()) {

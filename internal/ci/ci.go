@@ -32,6 +32,8 @@ type dialect interface {
 	warn(msg string)
 	notice(msg string)
 	mask(secret string) // never empty
+	// annotate marks a compile error on a source line.
+	annotate(file string, line, col int, msg string)
 	// stopCommands stops the runner's workflow commands and returns what resumes
 	// them; nil when the dialect has none.
 	stopCommands() (resume func())
@@ -169,6 +171,13 @@ func (r *Reporter) Record(name string, d time.Duration) {
 func (r *Reporter) Notice(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	r.say(func() { r.speak.notice(msg) })
+}
+
+// Annotate shows a compile error on its source line: in Actions an ::error
+// annotation, held like a warning while commands are stopped; elsewhere nothing,
+// as the build's log has the error already.
+func (r *Reporter) Annotate(file string, line, col int, msg string) {
+	r.say(func() { r.speak.annotate(file, line, col, msg) })
 }
 
 // Warn prints a warning that does not stop the build.

@@ -38,6 +38,9 @@ func (p plain) notice(msg string) { fmt.Fprintf(p.Log, "notice: %s\n", msg) }
 // mask hides nothing: outside Actions no one reads a mask command.
 func (plain) mask(string) {}
 
+// annotate writes nothing: the compile error is in the log as cargo wrote it.
+func (plain) annotate(string, int, int, string) {}
+
 // stopCommands stops nothing: outside Actions no one runs a line as a command.
 func (plain) stopCommands() (resume func()) { return nil }
 

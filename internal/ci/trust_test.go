@@ -254,3 +254,43 @@ func TestStopCommands(t *testing.T) {
 
 // envOf is a getenv over m.
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// An annotation comes out as the ::error command assemble would have written, its
+// properties in the order file, line, col and escaped as the toolkit escapes them;
+// while commands are stopped it is held until they resume. The plain dialect
+// writes none: the log has cargo's error.
+func TestAnnotate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		file      string
+		line, col int
+		msg       string
+		want      string
+	}{
+		{"plain", "svc/src/main.rs", 2, 18, "error[E0308]: mismatched types",
+			"::error file=svc/src/main.rs,line=2,col=18::error[E0308]: mismatched types"},
+		{"escaped", "a,b:c%.rs", 3, 7, "100% wrong\n::add-mask::x",
+			"::error file=a%2Cb%3Ac%25.rs,line=3,col=7::100%25 wrong%0A::add-mask::x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var log bytes.Buffer
+			r := NewActions(Options{Log: &log, Out: io.Discard, Now: fakeClock()}, envOf(nil))
+			resume := r.StopCommands()
+			r.Annotate(tc.file, tc.line, tc.col, tc.msg)
+			held := log.String()
+			resume()
+			lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
+			if strings.Contains(held, "::error") || len(lines) != 3 || lines[2] != tc.want {
+				t.Errorf("log:\n%s\nwant the annotation %q after the resume", log.String(), tc.want)
+			}
+			var plainLog bytes.Buffer
+			NewPlain(Options{Log: &plainLog, Out: io.Discard, Now: fakeClock()}).Annotate(tc.file, tc.line, tc.col, tc.msg)
+			if plainLog.Len() != 0 {
+				t.Errorf("the plain dialect wrote %q", plainLog.String())
+			}
+		})
+	}
+}

@@ -22,8 +22,9 @@ type buildEngine interface {
 	CopyToContainer(ctx context.Context, containerID string, options client.CopyToContainerOptions) (client.CopyToContainerResult, error)
 	CopyFromContainer(ctx context.Context, containerID string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
 	ContainerCommit(ctx context.Context, containerID string, options client.ContainerCommitOptions) (client.ContainerCommitResult, error)
-	VolumeCreate(ctx context.Context, options client.VolumeCreateOptions) (client.VolumeCreateResult, error)
 	VolumeRemove(ctx context.Context, volumeID string, options client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
+	ContainerAttach(ctx context.Context, containerID string, options client.ContainerAttachOptions) (client.ContainerAttachResult, error)
+	ContainerStart(ctx context.Context, containerID string, options client.ContainerStartOptions) (client.ContainerStartResult, error)
 }
 
 // buildStage runs the S2I build of the -tmp image.
@@ -74,7 +75,7 @@ func (s *buildStage) Build(ctx context.Context, pl *plan.Plan, st State, collect
 		req.Volumes = append(req.Volumes, bind)
 	}
 	var err error
-	b.Result, err = s.s2i(ctx, req)
+	b.Result, err = s.runS2I(ctx, req)
 	if err != nil {
 		return b, err
 	}
@@ -104,7 +105,7 @@ func (s *buildStage) Build(ctx context.Context, pl *plan.Plan, st State, collect
 func (s *buildStage) carryState(ctx context.Context, pl *plan.Plan, st State) (time.Duration, error) {
 	fmt.Fprintf(s.Log, "building from %s with the state of %s\n", pl.Builder, pl.TmpImage)
 	start := time.Now()
-	labels := tmpimage.BuildLabels(st.BuilderID, st.Toolchain.Release, st.Toolchain.Key, pl.Source.Identity)
+	labels := tmpimage.BuildLabels(st.BuilderID, st.Toolchain.Release, st.Toolchain.Key, pl.Source.Identity, pl.Ref.Own())
 	if _, err := tmpimage.FromImage(ctx, s.e, st.Prev.ID, pl.Builder, pl.TmpImage, labels); err != nil {
 		return 0, err
 	}

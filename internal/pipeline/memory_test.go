@@ -670,8 +670,10 @@ type memReport struct {
 	records []string // "name duration"
 }
 
-func (r *memReport) Phase(string) func()   { return func() {} }
-func (r *memReport) Output(string, string) {}
+func (r *memReport) Phase(string) func()               { return func() {} }
+func (r *memReport) Output(string, string)             {}
+func (r *memReport) StopCommands() func()              { return func() {} }
+func (r *memReport) Annotate(string, int, int, string) {}
 func (r *memReport) Record(name string, d time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

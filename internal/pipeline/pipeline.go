@@ -30,6 +30,11 @@ type Reporter interface {
 	Record(name string, d time.Duration) // a part of the phase just ended
 	Warn(format string, args ...any)
 	Output(key, value string)
+	// StopCommands has the CI take every log line as text until resume, around the
+	// build's own output (cargo's, build scripts'); see ci.Reporter.StopCommands.
+	StopCommands() (resume func())
+	// Annotate shows a compile error on its source line where the CI can.
+	Annotate(file string, line, col int, msg string)
 }
 
 // S2I runs one S2I build of the -tmp image. The composition root picks how: in this

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -39,6 +40,7 @@ type prepareEngine interface {
 	registry.Puller
 	builder.Engine
 	builder.IdentifyEngine
+	reapEngine
 }
 
 // prepareStage makes sure the builder and runtime images are there, and finds the
@@ -51,6 +53,14 @@ type prepareStage struct {
 // Prepare implements Preparer.
 func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, err error) {
 	defer s.Report.Phase("prepare images")()
+	// What dead builds left goes first thing, beside the image checks: a few list
+	// calls, and nothing this build makes depends on them.
+	reaped := make(chan struct{})
+	go func() {
+		defer close(reaped)
+		s.reap(ctx)
+	}()
+	defer func() { <-reaped }()
 	b, err := s.ensureBuilder(ctx, pl)
 	if err != nil {
 		return st, err
@@ -69,6 +79,18 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 	}
 	st.Toolchain = s.toolchain(ctx, pl.Builder, st.BuilderID, st.Prev)
 	return st, nil
+}
+
+// reap removes the secrets volumes and build containers that builds killed before
+// their cleanup left on the daemon (reapDeadBuilds). Failing to costs a warning.
+func (s *prepareStage) reap(ctx context.Context) {
+	n, err := reapDeadBuilds(ctx, s.e, time.Now())
+	if n > 0 {
+		fmt.Fprintf(s.Log, "removed %d secrets volume(s), with their build containers, that stopped builds left\n", n)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.Report.Warn("removing what stopped builds left: %v", err)
+	}
 }
 
 // ensureBuilder makes sure the builder image is in the daemon. The default

@@ -35,7 +35,9 @@ type tracker struct {
 	record func(name string) error
 	// collect, when set, reads files from the container S2I commits (see collect.go).
 	collect *collector
-	times   timeline
+	// notes are the annotations assemble marked with the collect token.
+	notes annotations
+	times timeline
 	// assemble is the ID of the container that runs assemble: the one whose stdout
 	// carries the collected files. Set under mu.
 	assemble string

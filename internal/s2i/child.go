@@ -36,6 +36,8 @@ type childResult struct {
 	Times     map[string]time.Time
 	ExitCode  int    // assemble's exit code, when assemble failed
 	Error     string // any other failure
+	// Annotations are the compile errors of a failed assemble, for the CI.
+	Annotations []Annotation `json:",omitempty"`
 }
 
 // containersEnv names, in the child's environment, the file where the child writes
@@ -100,7 +102,7 @@ func RunChild(ctx context.Context, getenv func(string) string, r io.Reader, w io
 	var failed *FailedError
 	switch {
 	case errors.As(err, &failed):
-		out.ExitCode = failed.ExitCode
+		out.ExitCode, out.Annotations = failed.ExitCode, failed.Annotations
 	case err != nil:
 		out.Error = err.Error()
 	}
@@ -188,7 +190,7 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	}
 	switch {
 	case res.ExitCode != 0:
-		return Result{}, &FailedError{ExitCode: res.ExitCode, Err: errors.New("assemble failed")}
+		return Result{}, &FailedError{ExitCode: res.ExitCode, Err: errors.New("assemble failed"), Annotations: res.Annotations}
 	case res.Error != "":
 		return Result{}, errors.New(res.Error)
 	}

@@ -192,6 +192,7 @@ func (t *tracker) ContainerAttach(ctx context.Context, id string, opts client.Co
 	d := newDivert(res.Reader, t.collect.token, func() io.WriteCloser {
 		return t.collect.fromStream(func() { t.times.mark(MarkCollected) })
 	})
+	d.annotate = t.notes.add
 	res.Reader = bufio.NewReader(d)
 	return res, nil
 }

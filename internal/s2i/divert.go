@@ -11,12 +11,19 @@ import (
 // part of stdout from the line "TOKEN begin" to the line "TOKEN end": those bytes go
 // to the sink, and the lines themselves go nowhere. assemble sends the binary that
 // way (see collect.go); S2I, which logs stdout line by line, never sees it.
+//
+// Before that part, a line "TOKEN annotate REST" goes to annotate (REST without
+// its newline) and not on: assemble's workflow commands for compile errors, which
+// the build writes out itself once the runner takes commands again (see Annotation).
 type divert struct {
 	src        io.Reader
 	begin, end []byte
+	annotation []byte // "TOKEN annotate "
 	// open is called at begin and returns where the bytes go; the sink is closed at
 	// end, or with an error when the stream ends first.
 	open func() io.WriteCloser
+	// annotate, when set, is given each annotation line; without it they pass on.
+	annotate func(line string)
 
 	sink    io.WriteCloser
 	state   int    // looking, diverting, done
@@ -32,7 +39,8 @@ const (
 )
 
 func newDivert(src io.Reader, token string, open func() io.WriteCloser) *divert {
-	return &divert{src: src, begin: []byte(token + " begin\n"), end: []byte(token + " end\n"), open: open}
+	return &divert{src: src, begin: []byte(token + " begin\n"), end: []byte(token + " end\n"),
+		annotation: []byte(token + " annotate "), open: open}
 }
 
 func (d *divert) Read(p []byte) (int, error) {
@@ -77,14 +85,27 @@ func (d *divert) stdout(payload []byte) []byte {
 	for len(data) > 0 {
 		switch d.state {
 		case divertLooking:
-			if i := bytes.Index(data, d.begin); i >= 0 {
+			i := bytes.Index(data, d.begin)
+			if a := d.annotationAt(data); a >= 0 && (i < 0 || a < i) {
+				end := bytes.IndexByte(data[a:], '\n')
+				if end < 0 { // the rest of the line is still to come
+					kept = append(kept, data[:a]...)
+					d.pending = append([]byte(nil), data[a:]...)
+					return kept
+				}
+				kept = append(kept, data[:a]...)
+				d.annotate(string(data[a+len(d.annotation) : a+end]))
+				data = data[a+end+1:]
+				continue
+			}
+			if i >= 0 {
 				kept = append(kept, data[:i]...)
 				data = data[i+len(d.begin):]
 				d.sink = d.open()
 				d.state = divertDiverting
 				continue
 			}
-			n := len(data) - heldBack(data, d.begin)
+			n := len(data) - max(heldBack(data, d.begin), d.annotationHeldBack(data))
 			kept = append(kept, data[:n]...)
 			d.pending = append([]byte(nil), data[n:]...)
 			return kept
@@ -106,6 +127,23 @@ func (d *divert) stdout(payload []byte) []byte {
 		}
 	}
 	return kept
+}
+
+// annotationAt is where the first annotation line starts in data, -1 for none or
+// when annotations pass on.
+func (d *divert) annotationAt(data []byte) int {
+	if d.annotate == nil {
+		return -1
+	}
+	return bytes.Index(data, d.annotation)
+}
+
+// annotationHeldBack is heldBack for the annotation marker, 0 when annotations pass on.
+func (d *divert) annotationHeldBack(data []byte) int {
+	if d.annotate == nil {
+		return 0
+	}
+	return heldBack(data, d.annotation)
 }
 
 // heldBack is how many bytes at the end of data could start marker.

@@ -77,6 +77,9 @@ var stageNames = map[api.StageName]string{
 type FailedError struct {
 	ExitCode int
 	Err      error
+	// Annotations are the compile errors assemble marked for the CI's annotations
+	// (see Annotation); none outside GitHub Actions.
+	Annotations []Annotation
 }
 
 func (e *FailedError) Error() string {
@@ -183,7 +186,7 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 	if err != nil {
 		var ce s2ierr.ContainerError
 		if errors.As(err, &ce) {
-			return Result{}, &FailedError{ExitCode: ce.ExitCode, Err: err}
+			return Result{}, &FailedError{ExitCode: ce.ExitCode, Err: err, Annotations: tr.notes.list()}
 		}
 		return Result{}, fmt.Errorf("s2i build: %w", err)
 	}

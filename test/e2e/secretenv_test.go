@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
@@ -20,25 +21,38 @@ import (
 
 // A secret-env value reaches cargo (the build needs it) and nothing else: not the
 // log (but for the runner's mask command), the outputs, the job summary, the image
-// configs and labels, any layer of the final or the -tmp image, or the cache.
+// configs and labels, any layer of the final or the -tmp image, or the cache. The
+// crate secret only reads it in its build script; envsecret has cargo and rustc
+// record it in target/ (rerun-if-env-changed in its build script, env! and
+// option_env!), which the build must scrub before the state is kept.
 func TestSecretEnvReachesOnlyCargo(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
-	ws, src := inWorkspace(t, "secret", "secret")
+	for _, name := range []string{"secret", "envsecret"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			secretEnvReachesOnlyCargo(t, name)
+		})
+	}
+}
+
+// secretEnvReachesOnlyCargo builds the crate name, whose binary is name too.
+func secretEnvReachesOnlyCargo(t *testing.T, name string) {
+	ws, src := inWorkspace(t, name, "secret")
 	final, tmp := names(t)
 	cacheDir := t.TempDir()
 
 	// Without it, the build fails: the build really uses the secret.
-	r := runCmd(t, nil, buildArgs(src, "secret", final, tmp)...)
+	r := runCmd(t, nil, buildArgs(src, name, final, tmp)...)
 	if r.code != 1 || !strings.Contains(r.stderr, "the build needs RUST_S2I_TEST_SECRET") {
-		t.Fatalf("a build without the secret: exit %d, want 1 and the build script's message:\n%s", r.code, r)
+		t.Fatalf("a build without the secret: exit %d, want 1 and the build's message:\n%s", r.code, r)
 	}
 
 	b := make([]byte, 16)
 	rand.Read(b)
 	secret := "s2i-secret-" + hex.EncodeToString(b)
 	env, outputFile, summaryFile := actionsEnv(t, ws, map[string]string{
-		"binary": "secret", "source": src, "builder": builderImage, "runtime-image": runtimeImage,
+		"binary": name, "source": src, "builder": builderImage, "runtime-image": runtimeImage,
 		"image": final, "tmp-image": tmp, "cache": "local", "cache-dir": cacheDir,
 		"secret-env": "RUST_S2I_TEST_SECRET=" + secret, "env": "PLAIN=visible",
 	})
@@ -46,7 +60,7 @@ func TestSecretEnvReachesOnlyCargo(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("build with the secret failed:\n%s", r)
 	}
-	if got := runImage(t, final); !strings.Contains(got, "built with a secret") {
+	if got := runImage(t, final); !strings.Contains(got, "built with a secret") || strings.Contains(got, "false") {
 		t.Errorf("image printed %q", got)
 	}
 
@@ -84,12 +98,29 @@ func TestSecretEnvReachesOnlyCargo(t *testing.T) {
 			t.Fatalf("docker save %s: %v", img, err)
 		}
 	}
+	countInCache(t, cacheDir, r.stderr, secret, where)
+	for place, n := range where {
+		if n != 0 {
+			t.Errorf("the secret is in %s (%d times)", place, n)
+		}
+	}
+	t.Logf("looked for the secret in the log, %d places: %v", len(where), keys(where))
+	// Builds at the same time have volumes of their own: none may hold this secret.
+	if held := volumesHolding(t, secret); len(held) != 0 {
+		t.Errorf("secrets volumes left behind with the secret: %v", held)
+	}
+}
+
+// countInCache adds to where how often secret is in each entry of the local cache
+// in cacheDir that the build whose log is stderr saved, decompressed.
+func countInCache(t *testing.T, cacheDir, stderr, secret string, where map[string]int) {
+	t.Helper()
 	store, err := local.New(cacheDir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, entry := range []string{"registry", "target"} {
-		key, content, err := store.Load(context.Background(), []string{savedKey(t, r.stderr, entry)})
+		key, content, err := store.Load(context.Background(), []string{savedKey(t, stderr, entry)})
 		if err != nil {
 			t.Fatalf("cache entry %s: %v", entry, err)
 		}
@@ -101,19 +132,36 @@ func TestSecretEnvReachesOnlyCargo(t *testing.T) {
 		zr.Close()
 		content.Close()
 	}
-	for place, n := range where {
-		if n != 0 {
-			t.Errorf("the secret is in %s (%d times)", place, n)
-		}
-	}
-	t.Logf("looked for the secret in the log, %d places: %v", len(where), keys(where))
+}
+
+// volumesHolding returns the secrets volumes on the daemon whose secrets file holds
+// secret, read through a container that never starts.
+func volumesHolding(t *testing.T, secret string) []string {
+	t.Helper()
 	vols, err := docker.VolumeList(context.Background(), client.VolumeListOptions{Filters: make(client.Filters).Add("label", "io.rust-s2i.secrets")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(vols.Items) != 0 {
-		t.Errorf("%d secrets volumes left behind", len(vols.Items))
+	var held []string
+	for _, v := range vols.Items {
+		c, err := docker.ContainerCreate(context.Background(), client.ContainerCreateOptions{
+			Image:      runtimeImage,
+			Config:     &container.Config{Entrypoint: []string{"/nonexistent"}},
+			HostConfig: &container.HostConfig{Binds: []string{v.Name + ":/probe:ro"}},
+		})
+		if err != nil {
+			continue // removed meanwhile
+		}
+		res, err := docker.CopyFromContainer(context.Background(), c.ID, client.CopyFromContainerOptions{SourcePath: "/probe"})
+		if err == nil {
+			if countIn(t, res.Content, secret) > 0 {
+				held = append(held, v.Name)
+			}
+			res.Content.Close()
+		}
+		_, _ = docker.ContainerRemove(context.Background(), c.ID, client.ContainerRemoveOptions{Force: true})
 	}
+	return held
 }
 
 // countIn counts s in a stream, across the boundaries of the reads.
