@@ -107,7 +107,7 @@ images_unique_bytes() {
 }
 
 # --- removing what the tests made -----------------------------------------------------
-# clean [VOLUMES_BEFORE]: what the tests made goes; nothing of a user's, on a shared
+# clean [VOLUMES_BEFORE [CONTAINERS_BEFORE]]: what the tests made goes; nothing of a user's, on a shared
 # daemon too. An image goes when it has one of the tests' names, or is marked and
 # untagged or named for a loopback registry; a container when it has a test name, or is marked and made from an image of
 # the tests (a user's container of a test image stays); a volume when it is marked, or
@@ -118,8 +118,10 @@ clean() {
   while read -r img; do
     id=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null) && keep+=("$id")
   done < <(kept_images)
-  # Containers first: an image in use cannot go.
+  # Containers first: an image in use cannot go. One that was there before the run
+  # (CONTAINERS_BEFORE) is not the run's.
   while IFS='|' read -r id img name mark; do
+    grep -qxF "$id" <<<"${2:-}" && continue
     if [[ $name =~ ^($test_names) ]] || { [[ -n $mark ]] && [[ $img =~ ^($test_names|sha256:|[0-9a-f]{12}) ]]; }; then
       docker rm -f -v "$id" >/dev/null 2>&1 && c=$((c + 1)) || true
     fi
@@ -186,7 +188,7 @@ used_bytes() { df -B1 --output=used / | tail -n 1 | tr -d ' '; }
 
 # What the run found and started, for finish, which runs as the EXIT trap after run
 # has returned: globals, not run's locals.
-before_used="" started_pid="" netns_before="" session_pid="" tmp="" volumes_before="" binfmt_before=""
+before_used="" started_pid="" netns_before="" session_pid="" tmp="" volumes_before="" containers_before="" binfmt_before=""
 
 run() {
   before_used=$(used_bytes)
@@ -199,7 +201,7 @@ run() {
     trap - EXIT INT TERM
     set +e
     stop_session "$session_pid"
-    clean "$volumes_before"
+    clean "$volumes_before" "$containers_before"
     remove_netns "$netns_before"
     remove_binfmt "$binfmt_before"
     rm -rf "$tmp" 2>/dev/null || as_root rm -rf "$tmp"
@@ -223,6 +225,7 @@ run() {
     say "a Docker Engine answers already: using it, and leaving it running"
   fi
   volumes_before=$(docker volume ls -q)
+  containers_before=$(docker ps -aq --no-trunc)
   # CMD runs in a session of its own: at the end every process still in it is one this
   # run started, and nothing else on the machine is.
   # setsid -w: setsid forks when it cannot make its own process a session leader, and

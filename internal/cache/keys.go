@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
 
 // Entry names: the cargo registry and git checkouts, and the build state (target/).
@@ -192,7 +193,9 @@ func SettingsHash(src string, remote bool, manifests, settings []string) string 
 
 // hashFile adds a file's name and content to h; an absent file hashes as absent.
 func hashFile(h hash.Hash, dir, name string) {
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	// Bounded, and only a regular file inside the tree: a Cargo.lock that links to
+	// /dev/zero or out of the checkout is no input of this build.
+	data, err := source.ReadFile(dir, name, source.MaxManifest)
 	if err != nil {
 		return
 	}

@@ -24,7 +24,7 @@ const (
 const SourceDir = AppRoot + "/src"
 
 // StateDirs are the directories below AppRoot that carry the build state from a
-// build to the next: save-artifacts streams them, assemble puts them back.
+// build to the next: the state is carried in them, assemble puts them back.
 var StateDirs = []string{"cargo/registry", "cargo/git", "target"}
 
 // Destination is where S2I puts the source (src/) and the previous build's
