@@ -27,8 +27,15 @@ DEBIAN_IMAGE=${DEBIAN_IMAGE:-rust-s2i-test/debian:bookworm}
 RUST_IMAGE=${RUST_IMAGE:-rust-s2i-test/rust:1.85}
 MUSL_IMAGE=${MUSL_IMAGE:-rust-s2i-test/rust-musl:1.96}
 BUSYBOX_IMAGE=${BUSYBOX_IMAGE:-rust-s2i-test/busybox:latest}
+# The mirror is the host's own (its apt sources' first archive ending in /debian, in
+# either format), so a machine behind a local mirror uses it; deb.debian.org otherwise.
+# The toolchain image derives its security mirror from the Debian image's sources.
+host_mirror() {
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+    grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n 1 | tr -d ' ' | sed 's:/$::'
+}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-$(host_mirror)}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SUITE=bookworm
 
 export DEBIAN_FRONTEND=noninteractive
@@ -145,7 +152,7 @@ build_rust_musl() {
   log=$(mktemp /var/tmp/test-images-musl.XXXXXX)
   DOCKER_BUILDKIT=0 docker build -t "$MUSL_IMAGE" \
     --build-arg BASE_IMAGE="$DEBIAN_IMAGE" \
-    --build-arg DEBIAN_SECURITY_MIRROR="$DEBIAN_SECURITY_MIRROR" \
+    ${DEBIAN_SECURITY_MIRROR:+--build-arg DEBIAN_SECURITY_MIRROR="$DEBIAN_SECURITY_MIRROR"} \
     --label io.rust-s2i.test.recipe="$(musl_recipe_hash)" \
     "$musl_dir" >"$log" 2>&1 || { tail -n 60 "$log" >&2; rm -f "$log"; return 1; }
   # (the classic builder's colour codes for stderr can start a line; hence -o)
