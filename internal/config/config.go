@@ -14,6 +14,7 @@ import (
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache/s3"
 	"github.com/rust-s2i/rust-s2i-musl/internal/crate"
+	"github.com/rust-s2i/rust-s2i-musl/internal/platform"
 )
 
 // DefaultBuilder is the published builder image; build makes it from the embedded
@@ -60,6 +61,15 @@ type Config struct {
 	NoDefaultFeatures bool
 	Profile           string
 	Locked            bool
+
+	// Platforms are the platforms to build for, in the order given, each once
+	// (platforms.go). Empty is one image for Target (the builder's, else the
+	// daemon's architecture), as before platforms existed; set, each platform's
+	// binary is cross-compiled for its own target, and Target may only agree.
+	Platforms []platform.Platform
+	// OCIOutput is a directory to write the final image (the index of every
+	// platform) to as an OCI image layout; "" writes none.
+	OCIOutput string
 
 	Cache    Cache    // the cache backend and its settings (cache.go)
 	Registry Registry // the registry credentials (registry.go)
@@ -247,6 +257,7 @@ func (c Config) Validate(name Naming) error {
 	errs = append(errs, c.Registry.validate(name)...)
 	errs = append(errs, c.validateCargo(name)...)
 	errs = append(errs, c.validateOutputFile(name))
+	errs = append(errs, c.validatePlatforms(name)...)
 	return errors.Join(errs...)
 }
 
@@ -363,9 +374,30 @@ func (c Config) validateBuild(name Naming) []error {
 
 // Preflight checks what the settings name on disk: that a local source is a crate
 // and has the binary, that a custom profile is defined there and that the features
-// are the binary's package's. It returns all problems at once, joined, and leaves alone
-// what Validate already refuses.
+// are the binary's package's, and that oci-output is no file or foreign directory.
+// It returns all problems at once, joined, and leaves alone what Validate already
+// refuses.
 func (c Config) Preflight(name Naming) error {
+	return joinFlat(c.preflightSource(name), c.preflightOCIOutput(name))
+}
+
+// joinFlat is errors.Join with joined errors among errs spliced in, so that the
+// result is one flat list of problems, one a line, however the parts were made.
+func joinFlat(errs ...error) error {
+	var flat []error
+	for _, err := range errs {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			flat = append(flat, j.Unwrap()...)
+		} else if err != nil {
+			flat = append(flat, err)
+		}
+	}
+	return errors.Join(flat...)
+}
+
+// preflightSource is Preflight's check of a local source, the binary, the profile
+// and the features.
+func (c Config) preflightSource(name Naming) error {
 	if c.Source == "" || IsGitURL(c.Source) {
 		return nil // a git URL is only read inside the build
 	}

@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/platform"
 )
 
 // BuildFlags registers the build subcommand's flags (see settings) on fs, writing
@@ -27,6 +30,11 @@ func BuildFlags(fs *flag.FlagSet, c *Config) {
 			fs.Var((*listFlag)(p), s.name, s.usage)
 			if s.alias != "" {
 				fs.Var((*listFlag)(p), s.alias, "the same as --"+s.name)
+			}
+		case *[]platform.Platform:
+			fs.Var((*platformFlag)(p), s.name, s.usage)
+			if s.alias != "" {
+				fs.Var((*platformFlag)(p), s.alias, "the same as --"+s.name)
 			}
 		default:
 			panic(fmt.Sprintf("config: setting %s has a field of type %T", s.name, p))
@@ -74,5 +82,27 @@ func (d *durationFlag) Set(v string) error {
 		return err
 	}
 	*d = durationFlag(p)
+	return nil
+}
+
+// platformFlag collects --platform: each use is a platform or a list of them, as
+// the platforms input takes it (linux/amd64,linux/arm64), and a platform named
+// again is not added twice.
+type platformFlag []platform.Platform
+
+// String is the platforms so far, for the flag package's help.
+func (f *platformFlag) String() string { return platformList(*f) }
+
+// Set adds the platforms in v, keeping the order and dropping repeats.
+func (f *platformFlag) Set(v string) error {
+	ps, err := platform.Parse(v)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if !slices.Contains(*f, p) {
+			*f = append(*f, p)
+		}
+	}
 	return nil
 }

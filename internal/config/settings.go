@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/platform"
 )
 
 // This file is the settings table of the build subcommand, which all three front
@@ -52,8 +54,8 @@ type setting struct {
 	// are held to these by a test.
 	def   string
 	usage string
-	// field points into the Config: *string, *Secret, *bool, *time.Duration or
-	// *[]string. The type picks the parser (see set).
+	// field points into the Config: *string, *Secret, *bool, *time.Duration,
+	// *[]string or *[]platform.Platform. The type picks the parser (see set).
 	field func(*Config) any
 	// noFlag keeps a setting out of the command line. A registry password there would
 	// be in ps output and shell history; the CLI uses the Docker config instead.
@@ -110,6 +112,14 @@ func (s setting) set(c *Config, v string, name Naming, list func(string, setting
 		if l, err = list(v, s); err == nil {
 			*p = l
 		}
+	case *[]platform.Platform:
+		var l []string
+		if l, err = list(v, s); err == nil {
+			var ps []platform.Platform
+			if ps, err = platform.Parse(strings.Join(l, "\n")); err == nil {
+				*p = ps
+			}
+		}
 	default:
 		panic(fmt.Sprintf("config: setting %s has a field of type %T", s.name, p))
 	}
@@ -130,6 +140,7 @@ var settings = []setting{
 	{name: "pull", def: "missing", usage: "pull the builder and runtime images: missing or always", field: func(c *Config) any { return &c.Pull }},
 	{name: "tmp-image", usage: "incremental image (default rust-musl-BINARY-tmp)", field: func(c *Config) any { return &c.TmpImage }},
 	{name: "target", usage: "target triple (default: the builder image's)", field: func(c *Config) any { return &c.Target }},
+	{name: "platforms", alias: "platform", items: anyStart, usage: "platforms to build for, OS/ARCH, comma-separated or repeated: linux/amd64, linux/arm64 (default: one image for target)", field: func(c *Config) any { return &c.Platforms }},
 	{name: "features", usage: "cargo features to enable, comma- or space-separated, repeatable", field: func(c *Config) any { return &c.Features }},
 	{name: "all-features", usage: "cargo --all-features", field: func(c *Config) any { return &c.AllFeatures }},
 	{name: "no-default-features", usage: "cargo --no-default-features", field: func(c *Config) any { return &c.NoDefaultFeatures }},
@@ -157,5 +168,6 @@ var settings = []setting{
 	{name: "password", usage: "registry password or token for push", field: func(c *Config) any { return &c.Registry.Password }, noFlag: true},
 	{name: "registry-auth", secret: &registryAuthList, usage: "REGISTRY=USER:PASSWORD logins for push and pulls, one a line", field: func(c *Config) any { return &c.Registry.Auth }, noFlag: true},
 	{name: "clean", usage: "ignore the previous -tmp image and build from scratch", field: func(c *Config) any { return &c.Clean }},
+	{name: "oci-output", usage: "also write the final image (every platform) to this directory as an OCI image layout", field: func(c *Config) any { return &c.OCIOutput }},
 	{name: "output-file", usage: "also write outputs as KEY=VALUE lines to this file", field: func(c *Config) any { return &c.OutputFile }},
 }
