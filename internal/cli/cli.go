@@ -44,6 +44,8 @@ const usage = `usage:
                           [--cache-bucket B] [--cache-endpoint URL] [--cache-region R]
                           [--cache-path-style] [--cache-protocol v1|v2] [--cache-timeout DURATION]
                           [--cache-save=false] [--push] [--output-file FILE]
+                          [--platform linux/amd64,linux/arm64 ...] [--platforms LIST]
+                          [--oci-output DIR]
   rust-s2i-musl builder   [--toolchain stable|1.NN.N|nightly-YYYY-MM-DD] [--base IMAGE]
                           [--target TRIPLE] [--tag IMAGE]
   rust-s2i-musl bootstrap --cargo-home DIR --binary NAME [--builder IMAGE] [--tmp-image NAME]
