@@ -65,6 +65,9 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 	if err != nil {
 		return st, err
 	}
+	if err := checkProtocol(pl, b); err != nil {
+		return st, err
+	}
 	st.BuilderID, st.BuilderLayers = b.ID, len(b.RootFS.Layers)
 	if st.Target, err = s.target(ctx, pl, b); err != nil {
 		return st, err

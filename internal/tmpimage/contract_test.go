@@ -57,6 +57,8 @@ func TestDockerfileSetsScriptEnv(t *testing.T) {
 	}
 	for _, want := range []string{
 		`io.openshift.s2i.destination="` + Destination + `"`,
+		LabelTarget + `="${TARGET}"`,
+		LabelBuilderToolchain + `="${TOOLCHAIN}"`,
 		"USER " + strconv.Itoa(BuildUser.UID),
 		"--uid " + strconv.Itoa(BuildUser.UID) + " --gid " + strconv.Itoa(BuildUser.GID),
 	} {
@@ -111,5 +113,31 @@ func TestScriptsTakePathsFromEnv(t *testing.T) {
 		if strings.Contains(line, AppRoot) {
 			t.Errorf("s2i/Dockerfile:%d spells out %s outside its ENV: %s", i+1, AppRoot, line)
 		}
+	}
+}
+
+// The builder's Dockerfile labels the image with the scripts protocol the client
+// requires (ScriptsProtocol): a bump of one without the other fails here, not in
+// every build with the default builder.
+func TestDockerfileLabelsScriptsProtocol(t *testing.T) {
+	t.Parallel()
+	raw, err := fs.ReadFile(builderimage.Files, "Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := regexp.MustCompile(`(?m)^[^#]*\b` + regexp.QuoteMeta(LabelScriptsProtocol) + `=("[^"]*"|\S*)`)
+	found := label.FindAllStringSubmatch(string(raw), -1)
+	if len(found) != 1 {
+		t.Fatalf("s2i/Dockerfile sets the %s label %d times, want once", LabelScriptsProtocol, len(found))
+	}
+	got := found[0][1]
+	if u, err := strconv.Unquote(got); err == nil {
+		got = u
+	}
+	if want := strconv.Itoa(ScriptsProtocol); got != want {
+		t.Errorf("s2i/Dockerfile labels %s=%q; tmpimage.ScriptsProtocol is %s: bump both together", LabelScriptsProtocol, got, want)
+	}
+	if err := CheckProtocol(map[string]string{LabelScriptsProtocol: got}); err != nil {
+		t.Errorf("a builder from s2i/Dockerfile would be refused: %v", err)
 	}
 }

@@ -6,7 +6,9 @@
 //     cargo/ (CargoHome) with the registry and git checkouts, target/ (TargetDir),
 //     the source (SourceDir) and bin/ (BinDir) with the binary and the timings;
 //   - the environment that tells the S2I scripts in s2i/bin those paths
-//     (ScriptEnv, set by s2i/Dockerfile; a test keeps the two in step);
+//     (ScriptEnv, set by s2i/Dockerfile; a test keeps the two in step), and the
+//     version of the protocol the scripts speak (ScriptsProtocol, which
+//     CheckProtocol requires of a builder);
 //   - the labels on the -tmp image (LabelBuilder, LabelSource, LabelRef,
 //     LabelRustc, LabelToolchain, LabelInputs) and what they decide: whose state it
 //     is, the source's and the ref's (Owner), and whether a build may stack on it

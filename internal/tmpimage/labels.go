@@ -5,6 +5,11 @@ import "github.com/moby/moby/client"
 // LabelTarget, on the builder image, is the target triple it builds for.
 const LabelTarget = "io.rust-s2i.target"
 
+// LabelBuilderToolchain, on the builder image, is the rustup toolchain it was
+// built with (`rust-s2i-musl builder --toolchain`), for the command that rebuilds
+// it. It is not LabelToolchain, which names what a -tmp image was built with.
+const LabelBuilderToolchain = "io.rust-s2i.toolchain"
+
 // LabelInputs holds the digest of everything a build's result depends on, on both
 // the -tmp and the final image: a build whose inputs match both stops early.
 const LabelInputs = "io.rust-s2i.inputs"
