@@ -74,6 +74,8 @@ test-all: test-images test-builder-gnu
 	$(GO) vet ./...
 	@# sshd, ip and nsenter, for test/remote's peers: a TLS dockerd and an sshd.
 	bash hack/remote-engine.sh
+	@# QEMU for running the arm64 results (never for building); the world unregisters it.
+	bash hack/qemu.sh
 	set -e; azurite=$$(bash hack/azurite.sh); weed=$$(bash hack/seaweedfs.sh); \
 	  AZURITE_BLOB=$$azurite WEED=$$weed $(GO) test -count=1 -timeout 40m ./...
 	@# Once more on a failure: go's fuzz coordinator sometimes ends a run with "context

@@ -10,13 +10,15 @@
 #                                  dependency with C code, for the e2e tests); the base
 #                                  of the test builders
 #   rust-s2i-test/busybox:latest   busybox-static rootfs, a small stand-in for Alpine
+#   rust-s2i-test/busybox-arm64:latest  the same from busybox-static:arm64, the arm64
+#                                  half of the tests' two-platform runtime base
 #   rust-s2i-test/rust:1.85        debian + bookworm's rustc-web/cargo-web 1.85, host
 #                                  target only: the toolchain of the tests before musl
 #                                  (and bench/'s default outside make). Only made when
 #                                  asked for: `hack/test-images.sh rust`
 #
-# Arguments name the images to make (debian, rust-musl, busybox, rust); none means
-# debian, rust-musl and busybox. The Debian base is made first whenever one is asked
+# Arguments name the images to make (debian, rust-musl, busybox, busybox-arm64, rust);
+# none means all but rust. The Debian base is made first whenever one is asked
 # for that needs it.
 #
 # TEST_IMAGES_PULL=1: first try to pull rust:1-bookworm / alpine:3 / debian:bookworm
@@ -27,6 +29,7 @@ DEBIAN_IMAGE=${DEBIAN_IMAGE:-rust-s2i-test/debian:bookworm}
 RUST_IMAGE=${RUST_IMAGE:-rust-s2i-test/rust:1.85}
 MUSL_IMAGE=${MUSL_IMAGE:-rust-s2i-test/rust-musl:1.96}
 BUSYBOX_IMAGE=${BUSYBOX_IMAGE:-rust-s2i-test/busybox:latest}
+BUSYBOX_ARM64_IMAGE=${BUSYBOX_ARM64_IMAGE:-rust-s2i-test/busybox-arm64:latest}
 # The mirror is the host's own (its apt sources' first archive ending in /debian, in
 # either format), so a machine behind a local mirror uses it; deb.debian.org otherwise.
 # The toolchain image derives its security mirror from the Debian image's sources.
@@ -198,8 +201,31 @@ install_busybox() { # install_busybox DEST: copy a static busybox from busybox-s
   rm -rf "$tmp"
 }
 
-build_busybox() {
-  local dir applet
+build_busybox() { build_busybox_for amd64 "$BUSYBOX_IMAGE"; }
+build_busybox_arm64() { build_busybox_for arm64 "$BUSYBOX_ARM64_IMAGE"; }
+
+# install_busybox_arm64 DEST: the static arm64 busybox of Debian's busybox-static:arm64,
+# fetched inside the toolchain image, whose dpkg has the arm64 architecture (the host's
+# apt configuration is left alone).
+install_busybox_arm64() {
+  local tmp f
+  tmp=$(mktemp -d /var/tmp/test-images-bbarm.XXXXXX)
+  cleanup_dirs+=("$tmp")
+  docker run --rm "$MUSL_IMAGE" sh -c 'cd /tmp && apt-get update -q >/dev/null &&
+    apt-get download -q -o APT::Sandbox::User=root busybox-static:arm64 >/dev/null && cat busybox-static_*.deb' >"$tmp/bb.deb"
+  dpkg-deb -x "$tmp/bb.deb" "$tmp/x"
+  f=$(find "$tmp/x" -path '*/bin/busybox' -type f | head -n 1)
+  [[ -n "$f" ]] || { echo "test-images: busybox-static:arm64 has no bin/busybox" >&2; return 1; }
+  install -m 0755 "$f" "$1"
+  rm -rf "$tmp"
+}
+
+# build_busybox_for ARCH NAME: a busybox rootfs for ARCH (amd64, arm64), imported as
+# NAME. The applet list comes from the host's busybox of the same Debian version: an
+# arm64 one may not run here. (docker import records the daemon's architecture
+# whatever the files are; the tests set arm64 where they use the image.)
+build_busybox_for() {
+  local arch=$1 name=$2 dir applet lister
   dir=$(mktemp -d /var/tmp/test-images-busybox.XXXXXX)
   cleanup_dirs+=("$dir")
   mkdir -p "$dir"/{bin,etc,root,home,dev,proc,sys,run,var/tmp,tmp}
@@ -209,11 +235,19 @@ build_busybox() {
   ln -s ../bin "$dir/usr/bin"
   ln -s bin "$dir/sbin"
   ln -s ../bin "$dir/usr/sbin"
-  install_busybox "$dir/bin/busybox"
+  if [[ $arch == arm64 ]]; then
+    install_busybox_arm64 "$dir/bin/busybox"
+    lister=$dir/lister
+    install_busybox "$lister"
+  else
+    install_busybox "$dir/bin/busybox"
+    lister=$dir/bin/busybox
+  fi
   # the equivalent of `busybox --install -s /bin`
-  for applet in $("$dir/bin/busybox" --list); do
+  for applet in $("$lister" --list); do
     [[ "$applet" == busybox || -e "$dir/bin/$applet" ]] || ln -s busybox "$dir/bin/$applet"
   done
+  [[ $lister == "$dir/bin/busybox" ]] || rm -f "$lister"
   chmod 1777 "$dir/tmp" "$dir/var/tmp"
   chmod 0700 "$dir/root"
   cat >"$dir/etc/passwd" <<'EOF'
@@ -227,7 +261,7 @@ nobody:x:65534:
 EOF
   tar --numeric-owner --owner=0 --group=0 -C "$dir" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["/bin/sh"]' --change "LABEL $TEST_LABEL=true" - "$BUSYBOX_IMAGE" >/dev/null
+    --change 'CMD ["/bin/sh"]' --change "LABEL $TEST_LABEL=true" - "$name" >/dev/null
   rm -rf "$dir"
 }
 
@@ -250,20 +284,27 @@ ensure() {
   report "$1" built $((SECONDS - start))
 }
 
+have_musl=false
+ensure_musl_once() {
+  $have_musl || ensure_musl
+  have_musl=true
+}
+
 have_debian=false
 ensure_debian() {
   $have_debian || ensure "$DEBIAN_IMAGE" debian:bookworm build_debian
   have_debian=true
 }
 
-(( $# )) || set -- debian rust-musl busybox
+(( $# )) || set -- debian rust-musl busybox busybox-arm64
 for want in "$@"; do
   case $want in
     debian) ensure_debian ;;
-    rust-musl) ensure_debian; ensure_musl ;;
+    rust-musl) ensure_debian; ensure_musl_once ;;
     rust) ensure_debian; ensure "$RUST_IMAGE" rust:1-bookworm build_rust ;;
     busybox) ensure "$BUSYBOX_IMAGE" alpine:3 build_busybox ;;
-    *) echo "test-images: unknown image '$want' (debian, rust-musl, busybox, rust)" >&2; exit 2 ;;
+    busybox-arm64) ensure_debian; ensure_musl_once; ensure "$BUSYBOX_ARM64_IMAGE" arm64v8/alpine:3 build_busybox_arm64 ;;
+    *) echo "test-images: unknown image '$want' (debian, rust-musl, busybox, busybox-arm64, rust)" >&2; exit 2 ;;
   esac
 done
 remove_in_use

@@ -42,6 +42,7 @@ kept_images() {
     "${TEST_DEBIAN_IMAGE:-rust-s2i-test/debian:bookworm}" \
     "${TEST_RUST_IMAGE:-rust-s2i-test/rust-musl:1.96}" \
     "${TEST_RUNTIME_IMAGE:-rust-s2i-test/busybox:latest}" \
+    "${TEST_RUNTIME_ARM64_IMAGE:-rust-s2i-test/busybox-arm64:latest}" \
     "${TEST_BUILDER_IMAGE:-rust-s2i-test/builder-musl:latest}" \
     "${TEST_GNU_BUILDER_IMAGE:-rust-s2i-test/builder-gnu:latest}"
 }
@@ -268,7 +269,11 @@ remove_binfmt() {
   for e in $(ls /proc/sys/fs/binfmt_misc 2>/dev/null); do
     [[ $e == register || $e == status ]] && continue
     grep -qxF "$e" <<<"$1" && continue
-    echo -1 | as_root tee "/proc/sys/fs/binfmt_misc/$e" >/dev/null && say "removed the binfmt_misc entry $e"
+    if [[ $e == qemu-aarch64 ]]; then
+      as_root sh "$root/hack/binfmt-aarch64.sh" unregister >/dev/null && say "removed the binfmt_misc entry $e"
+    else
+      echo -1 | as_root tee "/proc/sys/fs/binfmt_misc/$e" >/dev/null && say "removed the binfmt_misc entry $e"
+    fi
   done
 }
 
