@@ -61,7 +61,11 @@ func (s *cacheStage) Restore(ctx context.Context, pl *plan.Plan, st *State) Rest
 	end := s.Report.Phase("restore")
 	r.found = s.restore(ctx, pl.Builder, pl.TmpImage, r.parts, tmpimage.SourceLabels(pl.Source.Identity, pl.Ref.Own()))
 	end()
-	st.Prev, _ = s.e.ImageInspect(ctx, pl.TmpImage)
+	// What the restore made; when it made nothing, the name may still be another
+	// source's or ref's image, which prepare refused: never build on that.
+	if prev, err := s.e.ImageInspect(ctx, pl.TmpImage); err == nil && prev.ID != st.Foreign {
+		st.Prev = prev
+	}
 	return r
 }
 

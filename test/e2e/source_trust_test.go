@@ -105,6 +105,9 @@ func TestSourceS2IConventionsHaveNoEffect(t *testing.T) {
 
 	cold := mustBuild(t, src, "hello", final, tmp)
 	other := otherBuilder(t)
+	// A change, or the up-to-date check stops the build first: the other builder has
+	// the same toolchain and scripts.
+	appendLine(t, filepath.Join(src, "src", "main.rs"), "// the next build")
 	r := runCmd(t, nil, "build", "--source", src, "--binary", "hello", "--builder", other,
 		"--runtime-image", runtimeImage, "--image", final, "--tmp-image", tmp)
 	if r.code != 0 {
