@@ -34,8 +34,10 @@ BUSYBOX_ARM64_IMAGE=${BUSYBOX_ARM64_IMAGE:-rust-s2i-test/busybox-arm64:latest}
 # either format), so a machine behind a local mirror uses it; deb.debian.org otherwise.
 # The toolchain image derives its security mirror from the Debian image's sources.
 host_mirror() {
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-    grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n 1 | tr -d ' ' | sed 's:/$::'
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [[ -r $f ]] && cat "$f"
+  done | { grep -oE 'https?://[^ ]+/debian/?( |$)' || true; } | head -n 1 | tr -d ' ' | sed 's:/$::'
 }
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-$(host_mirror)}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
