@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/index"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
@@ -181,5 +183,58 @@ func TestLoginKeychain(t *testing.T) {
 		if got.Username != tc.want.Username || got.Password != tc.want.Password {
 			t.Errorf("%s: login %q/%q, want %q/%q", tc.resource, got.Username, got.Password, tc.want.Username, tc.want.Password)
 		}
+	}
+}
+
+// The target/ entry's key names the set of targets, sorted, when a build has more
+// than one: in either order the same, and neither target's alone. A
+// single-platform build's key is as it was, and one platform is keyed as its
+// target alone, so that each finds the other's state.
+func TestCacheKeyNamesTargets(t *testing.T) {
+	t.Parallel()
+	s := &cacheStage{logs: logs{Report: &memReport{}}}
+	pl := testPlan(t, config.Config{Binary: "hello", Source: t.TempDir()})
+	key := func(st State) string {
+		return cache.Primary(cache.EntryTarget, s.keyParts(pl, cacheTarget(st), Toolchain{Release: "1.96.0", Key: "k"}))
+	}
+	single := key(State{Target: x86Target})
+	if !strings.Contains(single, "-target-hello-"+x86Target+"-1.96.0-") {
+		t.Errorf("single-platform key %q, want it to name %s as before", single, x86Target)
+	}
+	if one := key(State{Target: x86Target, Targets: []string{x86Target}}); one != single {
+		t.Errorf("one platform's key %q, want the single-platform build's %q", one, single)
+	}
+	both := key(State{Target: armTarget, Targets: []string{armTarget, x86Target}})
+	if !strings.Contains(both, "-target-hello-"+armTarget+"+"+x86Target+"-1.96.0-") {
+		t.Errorf("two platforms' key %q, want it to name both targets, sorted", both)
+	}
+	if other := key(State{Target: x86Target, Targets: []string{x86Target, armTarget}}); other != both {
+		t.Errorf("the same targets in another order give %q and %q", other, both)
+	}
+	if both == single || both == key(State{Target: armTarget}) {
+		t.Errorf("two platforms share a key with one: %q", both)
+	}
+	if reg := cache.Primary(cache.EntryRegistry, s.keyParts(pl, cacheTarget(State{Target: armTarget, Targets: []string{armTarget, x86Target}}), Toolchain{})); reg != cache.Primary(cache.EntryRegistry, s.keyParts(pl, x86Target, Toolchain{})) {
+		t.Errorf("the registry entry's key %q depends on the targets", reg)
+	}
+}
+
+// The unchanged-input digest of a multi-platform build names its platforms, and
+// the single-platform digest is unchanged by their existence.
+func TestInputsDigestNamesPlatforms(t *testing.T) {
+	t.Parallel()
+	multi := platformsPlan(t)
+	single, swapped := *multi, *multi
+	single.Platforms = nil
+	swapped.Platforms = []platform.Platform{multi.Platforms[1], multi.Platforms[0]}
+	digest := func(pl *plan.Plan) string {
+		d, err := inputsDigest(pl, x86Target, "tc", "runtime", time.Unix(0, 0), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d1, d2, d3 := digest(&single), digest(multi), digest(&swapped); d1 == d2 || d2 == d3 || d1 == d3 {
+		t.Errorf("digests %s, %s, %s: want one per platform list, in its order (the index's)", d1, d2, d3)
 	}
 }
