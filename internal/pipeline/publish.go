@@ -6,6 +6,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
 )
@@ -14,6 +15,8 @@ import (
 type publishEngine interface {
 	ImageTag(ctx context.Context, options client.ImageTagOptions) (client.ImageTagResult, error)
 	registry.Engine
+	image.Loader // an image index's daemon platform, without push
+	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
 }
 
 // publishStage names the final image and pushes it.
@@ -22,8 +25,12 @@ type publishStage struct {
 	e publishEngine
 }
 
-// Publish implements Publisher. The first name is the package stage's.
+// Publish implements Publisher. The first name is the package stage's. An image
+// index has no image in the daemon yet: publishIndex.
 func (s *publishStage) Publish(ctx context.Context, pl *plan.Plan, res *Result) error {
+	if res.Index != nil {
+		return s.publishIndex(ctx, pl, res)
+	}
 	for _, name := range res.Tags[1:] {
 		if _, err := s.e.ImageTag(ctx, client.ImageTagOptions{Source: res.ImageID, Target: name}); err != nil {
 			return fmt.Errorf("tagging %s: %w", name, err)
