@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/daemon"
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/index"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
 )
@@ -15,7 +18,8 @@ import (
 type publishEngine interface {
 	ImageTag(ctx context.Context, options client.ImageTagOptions) (client.ImageTagResult, error)
 	registry.Engine
-	image.Loader // an image index's daemon platform, without push
+	image.Loader  // an image index's daemon platform, without push
+	daemon.Client // reading the final image back for the OCI output
 	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
 }
 
@@ -36,9 +40,32 @@ func (s *publishStage) Publish(ctx context.Context, pl *plan.Plan, res *Result) 
 			return fmt.Errorf("tagging %s: %w", name, err)
 		}
 	}
+	if pl.OCIOutput != "" {
+		if err := s.writeOCI(ctx, pl, res); err != nil {
+			return err
+		}
+	}
 	if pl.Push {
 		return s.push(ctx, pl, res)
 	}
+	return nil
+}
+
+// writeOCI writes the final image, read back from the daemon, to the OCI output:
+// oci-output without platforms keeps the one image there, as it keeps an index.
+func (s *publishStage) writeOCI(ctx context.Context, pl *plan.Plan, res *Result) error {
+	tag, err := name.NewTag(res.Image)
+	if err != nil {
+		return fmt.Errorf("image name %q: %w", res.Image, err)
+	}
+	img, err := daemon.Image(tag, daemon.WithClient(s.e), daemon.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("reading %s from the daemon for %s: %w", res.Image, pl.Naming("oci-output"), err)
+	}
+	if err := index.WriteImageLayout(pl.OCIOutput, img, res.Image); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Log, "wrote %s to %s as an OCI image layout\n", res.Image, pl.OCIOutput)
 	return nil
 }
 
