@@ -110,7 +110,7 @@ func (s *publishStage) publishIndex(ctx context.Context, pl *plan.Plan, res *Res
 	err := index.Push(ctx, ix, res.Tags, loginKeychain{pl.Logins})
 	end()
 	if err != nil {
-		return err
+		return withLoginHint(err)
 	}
 	res.Digest = ix.Digest.String()
 	fmt.Fprintf(s.Log, "pushed image index %s (%s) as %s\n", ix.Digest, platformNames(pl.Platforms), strings.Join(res.Tags, ", "))

@@ -9,11 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
@@ -84,7 +86,19 @@ func (s *prepareStage) runtimeBases(ctx context.Context, pl *plan.Plan) ([]v1.Im
 	if read == nil {
 		read = index.Bases
 	}
-	return read(ctx, pl.RuntimeImage, pl.Platforms, index.BaseOptions{Keychain: loginKeychain{pl.Logins}, Naming: pl.Naming})
+	bases, err := read(ctx, pl.RuntimeImage, pl.Platforms, index.BaseOptions{Keychain: loginKeychain{pl.Logins}, Naming: pl.Naming})
+	return bases, withLoginHint(err)
+}
+
+// withLoginHint adds to err, when a registry refused the credentials or wanted
+// some (go-containerregistry's 401 and 403), how to give them, as the daemon's
+// pulls and pushes say it (registry.Hint).
+func withLoginHint(err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
+		return fmt.Errorf("%w (%s)", err, registry.Hint)
+	}
+	return err
 }
 
 // basesID names the runtime bases by their manifest digests, platform by

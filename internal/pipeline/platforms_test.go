@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
@@ -236,5 +239,22 @@ func TestInputsDigestNamesPlatforms(t *testing.T) {
 	}
 	if d1, d2, d3 := digest(&single), digest(multi), digest(&swapped); d1 == d2 || d2 == d3 || d1 == d3 {
 		t.Errorf("digests %s, %s, %s: want one per platform list, in its order (the index's)", d1, d2, d3)
+	}
+}
+
+// A registry's refusal of the credentials says how to give them; other errors
+// pass as they are.
+func TestWithLoginHint(t *testing.T) {
+	t.Parallel()
+	refused := fmt.Errorf("pushing: %w", &transport.Error{StatusCode: http.StatusUnauthorized})
+	if err := withLoginHint(refused); !errors.Is(err, refused) || !strings.Contains(err.Error(), registry.Hint) {
+		t.Errorf("withLoginHint(401) = %v, want the hint", err)
+	}
+	other := errors.New("connection refused")
+	if err := withLoginHint(other); err != other {
+		t.Errorf("withLoginHint(other) = %v", err)
+	}
+	if withLoginHint(nil) != nil {
+		t.Error("withLoginHint(nil) is an error")
 	}
 }
