@@ -38,6 +38,30 @@ func TestReadFiles(t *testing.T) {
 	}
 }
 
+// A hard link to a file read reads as the file; one to a file not read is missing.
+func TestReadFilesHardLinks(t *testing.T) {
+	t.Parallel()
+	stream := tarball(t,
+		ent{name: "bin/app", body: "ELF x86"},
+		ent{name: "bin/other", body: "not asked for"},
+		ent{name: "bin/x86_64/app", typ: tar.TypeLink, link: "bin/app"},
+		ent{name: "bin/aarch64/app", body: "ELF arm"},
+		ent{name: "bin/to-other", typ: tar.TypeLink, link: "bin/other"},
+	)
+	got, err := ReadFiles(bytes.NewReader(stream), "bin/", []string{"app", "x86_64/app", "aarch64/app", "to-other"}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := map[string]string{}
+	for k, v := range got {
+		str[k] = string(v)
+	}
+	want := map[string]string{"app": "ELF x86", "x86_64/app": "ELF x86", "aarch64/app": "ELF arm"}
+	if !maps.Equal(str, want) {
+		t.Errorf("ReadFiles = %q, want %q", str, want)
+	}
+}
+
 // A stream cut inside an entry is an error that names the entry.
 func TestReadFilesTruncated(t *testing.T) {
 	t.Parallel()

@@ -132,6 +132,25 @@ func summary(bk book) string {
 	if d := out["digest"]; d != "" {
 		fmt.Fprintf(&b, "| digest | `%s` |\n", d)
 	}
+	b.WriteString(platformTable(out["platforms"]))
+	return b.String()
+}
+
+// platformTable is the summary's table of a multi-platform build's images, from
+// the platforms output (a line per platform: PLATFORM BINARY-SIZE DIGEST); ""
+// for a single-platform build, which has none.
+func platformTable(platforms string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(platforms, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("\n| platform | binary | image digest |\n|---|---:|---|\n")
+		}
+		fmt.Fprintf(&b, "| %s | %s | `%s` |\n", f[0], size(f[1]), f[2])
+	}
 	return b.String()
 }
 

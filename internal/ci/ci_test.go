@@ -210,3 +210,21 @@ func TestWorkflowCommandsEscaped(t *testing.T) {
 		})
 	}
 }
+
+// A multi-platform build's platforms output becomes a table of its images in the
+// job summary, each with its binary's size and its digest; a single-platform
+// build's summary has none.
+func TestSummaryPlatforms(t *testing.T) {
+	t.Parallel()
+	out := map[string]string{"image": "x", "platforms": "linux/amd64 1572864 sha256:aaa\nlinux/arm64 2097152 sha256:bbb"}
+	got := summary(book{outputs: out})
+	for _, want := range []string{"| platform | binary | image digest |", "| linux/amd64 | 1.5 MiB | `sha256:aaa` |", "| linux/arm64 | 2.0 MiB | `sha256:bbb` |"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	delete(out, "platforms")
+	if got := summary(book{outputs: out}); strings.Contains(got, "| platform |") {
+		t.Errorf("a single-platform summary has a platform table:\n%s", got)
+	}
+}

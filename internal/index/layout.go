@@ -26,20 +26,31 @@ const (
 // oci:DIR docker://REF`, `crane push DIR REF`, `oras cp --from-oci-layout DIR REF`.
 // An earlier layout in dir has its index.json replaced; blobs it shares stay.
 func WriteLayout(dir string, ix *Index, ref string) error {
+	return writeLayout(dir, mutate.IndexAddendum{Add: ix.Index, Descriptor: v1.Descriptor{MediaType: types.OCIImageIndex}}, ref)
+}
+
+// WriteImageLayout writes one image to dir as WriteLayout writes an index: the
+// final image of a single-platform build, with oci-output set, named by ref.
+func WriteImageLayout(dir string, img v1.Image, ref string) error {
+	mt, err := img.MediaType()
+	if err != nil {
+		return fmt.Errorf("reading image %s: %w", ref, err)
+	}
+	return writeLayout(dir, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{MediaType: mt}}, ref)
+}
+
+// writeLayout writes add, an image index or an image, to dir as the one entry of
+// its index.json, annotated with ref's name and tag.
+func writeLayout(dir string, add mutate.IndexAddendum, ref string) error {
 	tag, err := name.NewTag(ref)
 	if err != nil {
 		return fmt.Errorf("image name %q: %w", ref, err)
 	}
-	top := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), mutate.IndexAddendum{
-		Add: ix.Index,
-		Descriptor: v1.Descriptor{
-			MediaType: types.OCIImageIndex,
-			Annotations: map[string]string{
-				annotationRefName:   tag.TagStr(),
-				annotationImageName: tag.Name(),
-			},
-		},
-	})
+	add.Descriptor.Annotations = map[string]string{
+		annotationRefName:   tag.TagStr(),
+		annotationImageName: tag.Name(),
+	}
+	top := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), add)
 	if _, err := layout.Write(dir, top); err != nil {
 		return fmt.Errorf("writing the OCI image layout %s: %w", dir, err)
 	}

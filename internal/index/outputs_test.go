@@ -72,6 +72,33 @@ func TestWriteLayout(t *testing.T) {
 	}
 }
 
+// One image (a single-platform build's) is the layout's one entry, as it is.
+func TestWriteImageLayout(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	img := w.baseImages["amd64"]
+	dir := filepath.Join(t.TempDir(), "oci")
+	if err := WriteImageLayout(dir, img, "app:1"); err != nil {
+		t.Fatal(err)
+	}
+	outer, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := outer.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := img.Digest()
+	if len(im.Manifests) != 1 || im.Manifests[0].Digest != want || im.Manifests[0].MediaType != types.DockerManifestSchema2 ||
+		im.Manifests[0].Annotations[annotationRefName] != "1" {
+		t.Fatalf("index.json %+v, want the image %s alone, tagged 1", im.Manifests, want)
+	}
+	if _, err := outer.Image(want); err != nil {
+		t.Errorf("the image is not in the layout: %v", err)
+	}
+}
+
 func TestLayoutRefusesBadName(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -118,6 +119,11 @@ func (s *buildStage) carryState(ctx context.Context, pl *plan.Plan, st State) (t
 func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Request {
 	env := append([]string{"BINARY=" + pl.Binary, "RUST_TARGET=" + st.Target}, pl.Env...)
 	env = append(env, pl.CargoEnv...) // after env: the settings win over a stray RUST_S2I_PROFILE
+	if len(st.Targets) > 0 {
+		// One cargo run for every platform's target; RUST_TARGET, the first, stays
+		// the primary one for the scripts' other uses.
+		env = append(env, "RUST_S2I_TARGETS="+strings.Join(st.Targets, " "))
+	}
 	if pl.Annotate {
 		env = append(env, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX="+pl.SourcePrefix)
 	}
@@ -132,8 +138,8 @@ func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Requ
 		Labels:   tmpimage.BuildLabels(st.BuilderID, st.Toolchain.Release, st.Toolchain.Key, pl.Source.Identity, pl.Ref.Own()),
 	}
 	maps.Copy(req.Labels, digestLabel(st.Digest))
-	// The binary and the timings, read from the build container while S2I commits it.
-	req.CollectDir, req.Collect = tmpimage.BinDir, tmpimage.CollectedFiles(pl.Binary)
+	// The binary and the timings (and with platforms each target's binary), read from the build container while S2I commits it.
+	req.CollectDir, req.Collect = tmpimage.BinDir, tmpimage.CollectedFiles(pl.Binary, st.Targets...)
 	if incremental {
 		req.Builder = pl.TmpImage
 		fmt.Fprintf(s.Log, "building on top of %s\n", pl.TmpImage)

@@ -54,7 +54,7 @@ func (s *cacheStage) Restore(ctx context.Context, pl *plan.Plan, st *State) Rest
 	if s.store == nil {
 		return Restored{}
 	}
-	r := Restored{parts: s.keyParts(pl, st.Target, st.Toolchain), found: restored{}, on: true}
+	r := Restored{parts: s.keyParts(pl, cacheTarget(*st), st.Toolchain), found: restored{}, on: true}
 	if st.Prev.ID != "" || pl.Clean {
 		return r
 	}

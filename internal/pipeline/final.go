@@ -53,7 +53,8 @@ func finalSpec(pl *plan.Plan, labels map[string]string, created time.Time, diges
 // comes from the build's container as soon as cargo is done. A git URL's labels
 // come from the -tmp image: nil.
 func (s *packageStage) Begin(ctx context.Context, pl *plan.Plan, st State) *EarlyImage {
-	if pl.Source.Git {
+	// An image index is assembled once the build is done: no daemon is involved.
+	if pl.Source.Git || pl.MultiPlatform() {
 		return nil
 	}
 	labels, created := pl.ImageLabels(nil)
@@ -65,8 +66,12 @@ func (s *packageStage) Begin(ctx context.Context, pl *plan.Plan, st State) *Earl
 
 // Package implements Packager: it names the early image, or writes the final image
 // now (for a git URL, or when it could not be written during the build), and then
-// breaks the "s2i build" phase down.
-func (s *packageStage) Package(ctx context.Context, pl *plan.Plan, st State, early *EarlyImage, built Built) (image.Result, error) {
+// breaks the "s2i build" phase down. With platforms it assembles the image index
+// instead (packageIndex).
+func (s *packageStage) Package(ctx context.Context, pl *plan.Plan, st State, early *EarlyImage, built Built) (Packaged, error) {
+	if pl.MultiPlatform() {
+		return s.packageIndex(ctx, pl, st, built)
+	}
 	end := s.Report.Phase("package")
 	out, err := early.result(ctx)
 	if early == nil || err != nil {
@@ -74,24 +79,20 @@ func (s *packageStage) Package(ctx context.Context, pl *plan.Plan, st State, ear
 	}
 	end()
 	if err != nil {
-		return out, err
+		return Packaged{Result: out}, err
 	}
 	s.dropIfSuperseded(ctx, pl.Image, out.ID)
 	recordS2IStages(s.Report, built.Result, out.Alongside)
 	early.record()
-	return out, nil
+	return Packaged{Result: out}, nil
 }
 
 // packageAfter writes the final image once the build is done. files are what the
 // build collected (nil: read from the -tmp image).
 func (s *packageStage) packageAfter(ctx context.Context, pl *plan.Plan, st State, files map[string][]byte) (image.Result, error) {
-	var s2iLabels map[string]string
-	if pl.Source.Git {
-		tmp, err := s.e.ImageInspect(ctx, pl.TmpImage)
-		if err != nil {
-			return image.Result{}, fmt.Errorf("inspecting %s: %w", pl.TmpImage, err)
-		}
-		s2iLabels = tmp.Config.Labels
+	s2iLabels, err := s.s2iLabels(ctx, pl)
+	if err != nil {
+		return image.Result{}, err
 	}
 	labels, created := pl.ImageLabels(s2iLabels)
 	spec := finalSpec(pl, labels, created, st.Digest)
@@ -99,6 +100,19 @@ func (s *packageStage) packageAfter(ctx context.Context, pl *plan.Plan, st State
 		spec.Files = files
 	}
 	return image.Package(ctx, s.e, spec)
+}
+
+// s2iLabels are the -tmp image's labels for a git URL's build, which hold its
+// commit (see plan.Plan.ImageLabels); nil for a local source.
+func (s *packageStage) s2iLabels(ctx context.Context, pl *plan.Plan) (map[string]string, error) {
+	if !pl.Source.Git {
+		return nil, nil
+	}
+	tmp, err := s.e.ImageInspect(ctx, pl.TmpImage)
+	if err != nil {
+		return nil, fmt.Errorf("inspecting %s: %w", pl.TmpImage, err)
+	}
+	return tmpimage.Labels(tmp), nil
 }
 
 // dropIfSuperseded removes the image id this build made when another build of the

@@ -1,9 +1,24 @@
 package pipeline
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 )
+
+// cacheTarget is what the target/ entry's key names as its target: the target of
+// a single-platform build, and the set of targets of a multi-platform one, sorted
+// and joined with "+" (aarch64-unknown-linux-musl+x86_64-unknown-linux-musl), since
+// its target/ holds the state of each. One platform is keyed as its target alone:
+// the same state as a single-platform build of that target, which finds it.
+func cacheTarget(st State) string {
+	if len(st.Targets) < 2 {
+		return st.Target
+	}
+	return strings.Join(slices.Sorted(slices.Values(st.Targets)), "+")
+}
 
 // keyParts names the cache entries of this build and whose they are. The settings
 // hash reads the source's manifests: the workspace's own, as the plan read them.

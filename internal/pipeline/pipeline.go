@@ -20,6 +20,7 @@ import (
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/index"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
 )
@@ -76,12 +77,15 @@ type (
 	}
 	// Packager writes the final image: Begin before the build, when the image is
 	// known but for the binary (nil otherwise), and Package once the build is done.
+	// With platforms, Package assembles the image index, which Publish then
+	// loads, writes or pushes.
 	Packager interface {
 		Begin(ctx context.Context, pl *plan.Plan, st State) *EarlyImage
-		Package(ctx context.Context, pl *plan.Plan, st State, early *EarlyImage, built Built) (image.Result, error)
+		Package(ctx context.Context, pl *plan.Plan, st State, early *EarlyImage, built Built) (Packaged, error)
 	}
 	// Publisher gives the final image its other names, and pushes it when asked to,
-	// recording the digest in res.
+	// recording the digest in res. An image index (res.Index) is pushed, or its
+	// daemon's platform loaded, and written to the OCI output when asked.
 	Publisher interface {
 		Publish(ctx context.Context, pl *plan.Plan, res *Result) error
 	}
@@ -146,7 +150,18 @@ type Result struct {
 	Incremental bool
 	BinarySize  int64
 	ImageSize   int64
-	Digest      string // of the pushed image
+	Digest      string // of the pushed image (with platforms, the index)
+	// Index is the final image of a multi-platform build, one image per
+	// platform; nil for a single-platform build. The fields above then say
+	// what the first platform's image is, or the one loaded into the daemon.
+	Index *index.Index
+}
+
+// Packaged is what the package stage made: the final image in the daemon, or
+// with platforms the image index (Index; then Result is its first image's).
+type Packaged struct {
+	image.Result
+	Index *index.Index
 }
 
 // Run builds the plan.
@@ -180,7 +195,7 @@ func (p *Pipeline) Run(ctx context.Context, pl *plan.Plan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.ImageID, res.BinarySize, res.ImageSize = out.ID, out.BinarySize, out.Size
+	res.ImageID, res.BinarySize, res.ImageSize, res.Index = out.ID, out.BinarySize, out.Size, out.Index
 	if err := p.Publish.Publish(ctx, pl, &res); err != nil {
 		return res, err
 	}
@@ -200,12 +215,25 @@ func (p *Pipeline) outputs(res Result, r Restored) {
 	p.Report.Output("cache-matched-key", r.MatchedKey())
 	p.Report.Output("digest", res.Digest)
 	p.Report.Output("tags", strings.Join(res.Tags, "\n"))
-	// The keys of docker/build-push-action's metadata output, for workflows that
-	// read it.
+	p.Report.Output("metadata", metadata(res))
+	if res.Index != nil {
+		p.Report.Output("platforms", platformsOutput(res.Index))
+	}
+}
+
+// metadata is the metadata output: the keys of docker/build-push-action's, for
+// workflows that read it; an image index's are those of a multi-platform
+// buildx build, with each platform's image besides (index.Index.Metadata).
+func metadata(res Result) string {
+	if res.Index != nil {
+		if meta, err := res.Index.Metadata(res.Tags); err == nil {
+			return string(meta)
+		}
+	}
 	meta, _ := json.Marshal(map[string]string{
 		"containerimage.config.digest": res.ImageID,
 		"containerimage.digest":        res.Digest,
 		"image.name":                   strings.Join(res.Tags, ","),
 	})
-	p.Report.Output("metadata", string(meta))
+	return string(meta)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
@@ -25,12 +26,18 @@ type State struct {
 	// BuilderLayers is how many layers the builder has: a -tmp image grows above
 	// them by the builds stacked on it (tmpimage.CanStack).
 	BuilderLayers int
-	Target        string // the triple to build for
-	RuntimeID     string
-	Toolchain     Toolchain
-	Prev          client.ImageInspectResult // the -tmp image to build on; zero when none is usable
-	Foreign       string                    // the ID of another source's -tmp image under this name
-	Digest        string                    // of a local source's inputs; "" when unknown
+	Target        string // the triple to build for: with platforms, the first one's
+	// Targets are every platform's target, Target first; nil for a
+	// single-platform build.
+	Targets   []string
+	RuntimeID string // with platforms, the bases' digests (basesID)
+	// Bases are each platform's runtime base, read from its registry; nil for a
+	// single-platform build, whose base is in the daemon.
+	Bases     []v1.Image
+	Toolchain Toolchain
+	Prev      client.ImageInspectResult // the -tmp image to build on; zero when none is usable
+	Foreign   string                    // the ID of another source's -tmp image under this name
+	Digest    string                    // of a local source's inputs; "" when unknown
 }
 
 // prepareEngine is the part of the Docker client the prepare stage uses.
@@ -47,7 +54,8 @@ type prepareEngine interface {
 // previous -tmp image, used only when it belongs to this source.
 type prepareStage struct {
 	logs
-	e prepareEngine
+	e     prepareEngine
+	bases baseReader // nil is index.Bases
 }
 
 // Prepare implements Preparer.
@@ -69,10 +77,12 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 		return st, err
 	}
 	st.BuilderID, st.BuilderLayers = b.ID, len(b.RootFS.Layers)
-	if st.Target, err = s.target(ctx, pl, b); err != nil {
-		return st, err
+	if pl.MultiPlatform() {
+		err = s.preparePlatforms(ctx, pl, b, &st)
+	} else {
+		err = s.prepareTarget(ctx, pl, b, &st)
 	}
-	if st.RuntimeID, err = s.ensureRuntime(ctx, pl, st.Target); err != nil {
+	if err != nil {
 		return st, err
 	}
 	st.Prev, _ = s.e.ImageInspect(ctx, pl.TmpImage)
@@ -82,6 +92,17 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 	}
 	st.Toolchain = s.toolchain(ctx, pl.Builder, st.BuilderID, st.Prev)
 	return st, nil
+}
+
+// prepareTarget fills in st for a single-platform build: the target, and the
+// runtime image, in the daemon.
+func (s *prepareStage) prepareTarget(ctx context.Context, pl *plan.Plan, b client.ImageInspectResult, st *State) error {
+	var err error
+	if st.Target, err = s.target(ctx, pl, b); err != nil {
+		return err
+	}
+	st.RuntimeID, err = s.ensureRuntime(ctx, pl, st.Target)
+	return err
 }
 
 // reap removes the secrets volumes and build containers that builds killed before

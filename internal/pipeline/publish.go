@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/daemon"
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/index"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
 )
@@ -14,6 +18,9 @@ import (
 type publishEngine interface {
 	ImageTag(ctx context.Context, options client.ImageTagOptions) (client.ImageTagResult, error)
 	registry.Engine
+	image.Loader  // an image index's daemon platform, without push
+	daemon.Client // reading the final image back for the OCI output
+	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
 }
 
 // publishStage names the final image and pushes it.
@@ -22,16 +29,43 @@ type publishStage struct {
 	e publishEngine
 }
 
-// Publish implements Publisher. The first name is the package stage's.
+// Publish implements Publisher. The first name is the package stage's. An image
+// index has no image in the daemon yet: publishIndex.
 func (s *publishStage) Publish(ctx context.Context, pl *plan.Plan, res *Result) error {
+	if res.Index != nil {
+		return s.publishIndex(ctx, pl, res)
+	}
 	for _, name := range res.Tags[1:] {
 		if _, err := s.e.ImageTag(ctx, client.ImageTagOptions{Source: res.ImageID, Target: name}); err != nil {
 			return fmt.Errorf("tagging %s: %w", name, err)
 		}
 	}
+	if pl.OCIOutput != "" {
+		if err := s.writeOCI(ctx, pl, res); err != nil {
+			return err
+		}
+	}
 	if pl.Push {
 		return s.push(ctx, pl, res)
 	}
+	return nil
+}
+
+// writeOCI writes the final image, read back from the daemon, to the OCI output:
+// oci-output without platforms keeps the one image there, as it keeps an index.
+func (s *publishStage) writeOCI(ctx context.Context, pl *plan.Plan, res *Result) error {
+	tag, err := name.NewTag(res.Image)
+	if err != nil {
+		return fmt.Errorf("image name %q: %w", res.Image, err)
+	}
+	img, err := daemon.Image(tag, daemon.WithClient(s.e), daemon.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("reading %s from the daemon for %s: %w", res.Image, pl.Naming("oci-output"), err)
+	}
+	if err := index.WriteImageLayout(pl.OCIOutput, img, res.Image); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Log, "wrote %s to %s as an OCI image layout\n", res.Image, pl.OCIOutput)
 	return nil
 }
 

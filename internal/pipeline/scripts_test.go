@@ -1,14 +1,19 @@
 package pipeline
 
 import (
+	"encoding/base64"
 	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
+	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 	builderimage "github.com/rust-s2i/rust-s2i-musl/s2i"
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
@@ -42,7 +47,9 @@ func TestScriptVariablesAreSet(t *testing.T) {
 	cfg.Binary, cfg.Source = "hello", filepath.Join(testenv.RepoRoot(), "examples", "hello")
 	pl := testPlan(t, cfg)
 	pl.Annotate = true
-	for _, kv := range (&buildStage{}).request(pl, State{Target: "x86_64-unknown-linux-musl"}, false).Env {
+	// A multi-platform build's request sets the most: its targets besides.
+	multi := State{Target: "x86_64-unknown-linux-musl", Targets: []string{"x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"}}
+	for _, kv := range (&buildStage{}).request(pl, multi, false).Env {
 		k, _, _ := strings.Cut(kv, "=")
 		set[k] = true
 	}
@@ -75,4 +82,126 @@ func TestScriptVariablesAreSet(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fakeCargo stands in for cargo in TestAssembleBuildsEveryTarget: it records its
+// arguments, one line per run, and writes a binary for each --target into the
+// release directory, saying which target it is for.
+const fakeCargo = `#!/bin/sh
+echo "$*" >> "$FAKE_CARGO_LOG"
+bin= prev=
+for a in "$@"; do
+  case $prev in
+    --bin) bin=$a ;;
+    --target) mkdir -p "$CARGO_TARGET_DIR/$a/release"; printf 'binary for %s' "$a" > "$CARGO_TARGET_DIR/$a/release/$bin" ;;
+  esac
+  prev=$a
+done
+`
+
+// assemble with RUST_S2I_TARGETS runs one cargo build with a --target for each,
+// and hands over each target's binary as TRIPLE/BINARY beside the primary one's
+// BINARY, which the collector's names (tmpimage.CollectedFiles) all find, the
+// hard link of the primary's second name included. Without it, cargo builds
+// RUST_TARGET alone and the hand-over is the single-platform one.
+func TestAssembleBuildsEveryTarget(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"sh", "tar", "base64", "date"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("runs s2i/bin/assemble, which needs %s", tool)
+		}
+	}
+	targets := []string{"aarch64-unknown-linux-musl", "x86_64-unknown-linux-musl"}
+	for _, multi := range []bool{true, false} {
+		dir := t.TempDir()
+		log, stdout := runAssemble(t, dir, multi, targets)
+		want := "--target " + targets[0]
+		if multi {
+			want += " --target " + targets[1]
+		}
+		if runs := strings.Split(strings.TrimSpace(log), "\n"); len(runs) != 1 || !strings.HasSuffix(runs[0], want) {
+			t.Errorf("multi %v: cargo ran %q, want once, ending %q", multi, runs, want)
+		}
+		var names []string
+		if multi {
+			names = targets
+		}
+		files := handedOver(t, stdout, tmpimage.CollectedFiles("app", names...))
+		wantFiles := map[string]string{"app": "binary for " + targets[0]}
+		for _, tg := range names {
+			wantFiles[tmpimage.TargetBinary(tg, "app")] = "binary for " + tg
+		}
+		for name, content := range wantFiles {
+			if string(files[name]) != content {
+				t.Errorf("multi %v: handed over %s = %q, want %q", multi, name, files[name], content)
+			}
+		}
+		if len(files) != len(wantFiles)+len(tmpimage.TimingFiles) {
+			t.Errorf("multi %v: handed over %d files, want %d", multi, len(files), len(wantFiles)+len(tmpimage.TimingFiles))
+		}
+	}
+}
+
+// runAssemble runs s2i/bin/assemble in dir with the fake cargo, and returns
+// cargo's log and assemble's stdout.
+func runAssemble(t *testing.T, dir string, multi bool, targets []string) (cargoLog, stdout string) {
+	t.Helper()
+	script, err := fs.ReadFile(builderimage.Files, "bin/assemble")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, data := range map[string]string{
+		"assemble": string(script), "fake/cargo": fakeCargo, "dest/src/Cargo.toml": "[package]\n", "dest/.token": "TOKEN123",
+	} {
+		p := filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "home"), 0o755); err != nil { // the builder's HOME
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", filepath.Join(dir, "assemble"))
+	cmd.Env = []string{
+		"PATH=" + filepath.Join(dir, "fake") + ":" + os.Getenv("PATH"), "FAKE_CARGO_LOG=" + filepath.Join(dir, "cargo.log"),
+		"BINARY=app", "RUST_TARGET=" + targets[0], "HOME=" + filepath.Join(dir, "home"), "RUST_S2I_LINKER=default",
+		"CARGO_TARGET_DIR=" + filepath.Join(dir, "home", "target"), "RUST_S2I_STATE_DIRS=" + strings.Join(tmpimage.StateDirs, " "),
+		"RUST_S2I_DESTINATION=" + filepath.Join(dir, "dest"), "RUST_S2I_SOURCE_DIR=" + filepath.Join(dir, "home", "src"),
+		"RUST_S2I_BIN_DIR=" + filepath.Join(dir, "home", "bin"), "RUST_S2I_SECRETS_FILE=" + filepath.Join(dir, "no-secrets"),
+		"RUST_S2I_COLLECT_TOKEN=" + filepath.Join(dir, "dest", ".token"),
+		"RUST_S2I_CARGO_MS_FILE=" + tmpimage.CargoTimeFile, "RUST_S2I_TIMES_FILE=" + tmpimage.TimesFile,
+	}
+	if multi {
+		cmd.Env = append(cmd.Env, "RUST_S2I_TARGETS="+strings.Join(targets, " "))
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("assemble: %v\n%s%s", err, out, stderr.String())
+	}
+	logged, err := os.ReadFile(filepath.Join(dir, "cargo.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(logged), string(out)
+}
+
+// handedOver decodes the files between assemble's token lines, as the collector
+// reads them.
+func handedOver(t *testing.T, stdout string, names []string) map[string][]byte {
+	t.Helper()
+	_, rest, ok := strings.Cut(stdout, "TOKEN123 begin\n")
+	payload, _, ok2 := strings.Cut(rest, "TOKEN123 end\n")
+	if !ok || !ok2 {
+		t.Fatalf("no hand-over between the token lines in:\n%s", stdout)
+	}
+	files, err := archive.ReadFiles(base64.NewDecoder(base64.StdEncoding, strings.NewReader(payload)), "", names, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

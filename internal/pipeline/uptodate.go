@@ -65,7 +65,9 @@ func (s *checkStage) check(ctx context.Context, pl *plan.Plan, st *State) (Resul
 		return Result{}, false
 	}
 	st.Digest = digest
-	if pl.Clean || st.Foreign != "" {
+	// A multi-platform build's result is an image index, which no image in the
+	// daemon holds: it is always built, incrementally from the -tmp image.
+	if pl.Clean || st.Foreign != "" || pl.MultiPlatform() {
 		return Result{}, false
 	}
 	return s.upToDate(ctx, pl, digest)
@@ -83,6 +85,9 @@ func inputsDigest(pl *plan.Plan, target, toolchainKey, runtimeID string, created
 	field("version", "2")
 	field("binary", pl.Binary)
 	field("target", target)
+	if pl.MultiPlatform() { // the single-platform digest stays as it was
+		field("platforms", platformNames(pl.Platforms))
+	}
 	field("toolchain", toolchainKey)
 	field("runtime", runtimeID)
 	field("created", created.UTC().Format(time.RFC3339))

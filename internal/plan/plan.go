@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/crate"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/platform"
 	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
 	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 )
@@ -37,6 +39,15 @@ type Plan struct {
 	Target       string // "" is the builder's own
 	PullAlways   bool   // pull the builder and runtime images even when the daemon has them
 	Logins       registry.Logins
+
+	// Platforms are the platforms of a multi-platform build, in the order asked
+	// for: each is cross-compiled for its own target in one cargo run, and the
+	// final image is one image index (internal/index). Empty is the
+	// single-platform build of Target, as before platforms existed.
+	Platforms []platform.Platform
+	// OCIOutput is a directory to write the final image to as an OCI image
+	// layout, besides the daemon and the registry; "" writes none.
+	OCIOutput string
 
 	Env       []string // the user's KEY=VALUE, for the build
 	CargoEnv  []string // the cargo options as assemble reads them (config.Config.CargoEnv)
@@ -108,6 +119,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Plan, error) {
 		Binary: cfg.Binary, Image: cfg.FinalImage(), Tags: cfg.Names(), TmpImage: cfg.IncrementalImage(),
 		Builder: cfg.Builder, BuildBuilder: cfg.Builder == config.DefaultBuilder,
 		RuntimeImage: cfg.RuntimeImage, Target: cfg.Target, PullAlways: cfg.Pull == "always",
+		Platforms: slices.Clone(cfg.Platforms), OCIOutput: cfg.OCIOutput,
 		Logins: registry.Logins{
 			PerRegistry: cfg.Registry.Auth,
 			Default:     registry.Auth{Username: cfg.Registry.Username, Password: string(cfg.Registry.Password)},
@@ -134,6 +146,22 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Plan, error) {
 		p.SourcePrefix = sourcePrefix(p.Source, getenv("GITHUB_WORKSPACE"))
 	}
 	return p, nil
+}
+
+// MultiPlatform reports whether the build makes an image index: platforms were
+// given, even just one. A single-platform build (none given) makes one image in
+// the daemon, as it always has.
+func (p *Plan) MultiPlatform() bool { return len(p.Platforms) > 0 }
+
+// Targets are the Rust targets of the Platforms, in their order: the first is the
+// primary one, which the scripts' RUST_TARGET names. nil for a single-platform
+// build, whose target the prepare stage finds (the setting, else the builder's).
+func (p *Plan) Targets() []string {
+	var targets []string
+	for _, pf := range p.Platforms {
+		targets = append(targets, pf.Target)
+	}
+	return targets
 }
 
 // newSource finds out what is known of the source at location before the build.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
+	"github.com/rust-s2i/rust-s2i-musl/internal/platform"
 )
 
 // crateDir is a local source with a Cargo.toml and no git repository.
@@ -145,5 +146,45 @@ func TestNewRefusesBadSourceDateEpoch(t *testing.T) {
 	}})
 	if err == nil || err.Error() != `SOURCE_DATE_EPOCH "yesterday" is not a number of seconds` {
 		t.Errorf("New = %v, want the SOURCE_DATE_EPOCH error", err)
+	}
+}
+
+// Platforms come from the settings in their order, with their targets, the
+// first being the primary one; none is the single-platform build, which names no
+// targets of its own (the prepare stage finds its one).
+func TestNewPlatforms(t *testing.T) {
+	t.Parallel()
+	arm64, err := platform.Lookup("linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd64, err := platform.Lookup("linux/amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults()
+	cfg.Binary, cfg.Source = "hello", crateDir(t)
+	single, err := New(t.Context(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if single.MultiPlatform() || single.Targets() != nil || single.OCIOutput != "" {
+		t.Errorf("no platforms: multi %v, targets %q, oci-output %q; want the single-platform build",
+			single.MultiPlatform(), single.Targets(), single.OCIOutput)
+	}
+
+	cfg.Platforms, cfg.OCIOutput = []platform.Platform{arm64, amd64}, "out/oci"
+	multi, err := New(t.Context(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"aarch64-unknown-linux-musl", "x86_64-unknown-linux-musl"}
+	if !multi.MultiPlatform() || !slices.Equal(multi.Targets(), want) || multi.OCIOutput != "out/oci" {
+		t.Errorf("platforms %v: multi %v, targets %q, oci-output %q; want targets %q in their order",
+			cfg.Platforms, multi.MultiPlatform(), multi.Targets(), multi.OCIOutput, want)
+	}
+	cfg.Platforms[0] = amd64 // the plan keeps its own copy
+	if multi.Platforms[0] != arm64 {
+		t.Errorf("the plan's platforms changed with the config's: %v", multi.Platforms)
 	}
 }

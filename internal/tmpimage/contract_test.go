@@ -58,6 +58,7 @@ func TestDockerfileSetsScriptEnv(t *testing.T) {
 	for _, want := range []string{
 		`io.openshift.s2i.destination="` + Destination + `"`,
 		LabelTarget + `="${TARGET}"`,
+		LabelTargets + `="${TARGETS}"`,
 		LabelBuilderToolchain + `="${TOOLCHAIN}"`,
 		"USER " + strconv.Itoa(BuildUser.UID),
 		"--uid " + strconv.Itoa(BuildUser.UID) + " --gid " + strconv.Itoa(BuildUser.GID),

@@ -1,9 +1,31 @@
 package tmpimage
 
-import "github.com/moby/moby/client"
+import (
+	"strings"
+
+	"github.com/moby/moby/client"
+)
 
 // LabelTarget, on the builder image, is the target triple it builds for.
 const LabelTarget = "io.rust-s2i.target"
+
+// LabelTargets, on the builder image, is every target triple it serves (its std
+// and C toolchain are installed), separated by spaces, LabelTarget among them: a
+// multi-platform build needs each of its platforms' targets there.
+const LabelTargets = "io.rust-s2i.targets"
+
+// BuilderTargets are the targets the builder img serves: its LabelTargets, else
+// (a builder from before multi-platform builds) its LabelTarget alone; nil when it
+// has neither.
+func BuilderTargets(img client.ImageInspectResult) []string {
+	if targets := strings.Fields(Label(img, LabelTargets)); len(targets) > 0 {
+		return targets
+	}
+	if t := strings.TrimSpace(Label(img, LabelTarget)); t != "" {
+		return []string{t}
+	}
+	return nil
+}
 
 // LabelBuilderToolchain, on the builder image, is the rustup toolchain it was
 // built with (`rust-s2i-musl builder --toolchain`), for the command that rebuilds

@@ -1,6 +1,7 @@
 package tmpimage
 
 import (
+	"slices"
 	"testing"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -38,5 +39,31 @@ func TestOwner(t *testing.T) {
 	}
 	if Owner(client.ImageInspectResult{}) != "" {
 		t.Error("an image without labels has an owner")
+	}
+}
+
+// A builder's targets are its targets label, else its one target, else none.
+func TestBuilderTargets(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   []string
+	}{
+		{"both labels", map[string]string{LabelTarget: "x", LabelTargets: " x  y\n"}, []string{"x", "y"}},
+		{"a builder from before the targets label", map[string]string{LabelTarget: "x"}, []string{"x"}},
+		{"a blank targets label", map[string]string{LabelTarget: "x", LabelTargets: " "}, []string{"x"}},
+		{"neither", nil, nil},
+	}
+	for _, tc := range tests {
+		cfg := &dockerspec.DockerOCIImageConfig{}
+		cfg.Labels = tc.labels
+		img := client.ImageInspectResult{InspectResponse: image.InspectResponse{Config: cfg}}
+		if got := BuilderTargets(img); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := BuilderTargets(client.ImageInspectResult{}); got != nil {
+		t.Errorf("an image without a config: %q", got)
 	}
 }

@@ -76,9 +76,21 @@ func BinaryPath(binary string) string { return path.Join(BinDir, binary) }
 // TimingFiles are the files beside the binary that the build's timings come from.
 var TimingFiles = []string{CargoTimeFile, TimesFile}
 
+// TargetBinary is the name, relative to BinDir, of the binary a multi-platform
+// build makes for target: TRIPLE/BINARY. (BINARY itself is the primary target's,
+// as in a single-platform build.)
+func TargetBinary(target, binary string) string { return path.Join(target, binary) }
+
 // CollectedFiles are the files of BinDir a build collects from its container: the
-// binary and the TimingFiles.
-func CollectedFiles(binary string) []string { return append([]string{binary}, TimingFiles...) }
+// binary, the TimingFiles, and the TargetBinary of each of targets (those of a
+// multi-platform build; none for a single-platform one).
+func CollectedFiles(binary string, targets ...string) []string {
+	files := append([]string{binary}, TimingFiles...)
+	for _, t := range targets {
+		files = append(files, TargetBinary(t, binary))
+	}
+	return files
+}
 
 // SecretsDir is where the build containers see the secret-env volume, and
 // SecretsFile the file in it: NAME='VALUE' lines, which assemble exports for cargo

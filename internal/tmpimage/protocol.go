@@ -26,8 +26,10 @@ const LabelScriptsProtocol = "io.rust-s2i.scripts-protocol"
 // builder rebuild it with `rust-s2i-musl builder`; the default builder is
 // rebuilt by the release.
 //
-// 1 is every builder from before the label, which has none.
-const ScriptsProtocol = 2
+// 1 is every builder from before the label, which has none; 2 added the label; 3
+// added RUST_S2I_TARGETS, the targets of a multi-platform build, whose binaries
+// assemble hands over as TargetBinary beside the primary one.
+const ScriptsProtocol = 3
 
 // legacyProtocol is the protocol of a builder without LabelScriptsProtocol.
 const legacyProtocol = 1
