@@ -11,7 +11,7 @@ import (
 // Lock files of version 3 and 4 keep it in the [[package]] entry; version 1 kept it
 // in a [metadata] table keyed "checksum NAME VERSION (SOURCE)".
 type lockFile struct {
-	Package  []lockPackage    `toml:"package"`
+	Package  []lockPackage     `toml:"package"`
 	Metadata map[string]string `toml:"metadata"`
 }
 
