@@ -561,7 +561,14 @@ func TestPlatformsCacheAcrossRunners(t *testing.T) {
 	if strings.Contains(r.stderr, "Compiling ring ") || strings.Contains(r.stderr, "Compiling cc ") {
 		t.Errorf("the one-line change compiled a dependency:\n%s", r.stderr)
 	}
-	if n := strings.Count(r.stderr, "Compiling ringdigest "); n != 2 {
-		t.Errorf("the crate compiled %d times, want once per target:\n%s", n, r.stderr)
+	// cargo names a package once in its progress however many targets it builds it
+	// for: the crate itself was compiled, and each target's binary came out.
+	if !strings.Contains(r.stderr, "Compiling ringdigest ") {
+		t.Errorf("the one-line change did not compile the crate:\n%s", r.stderr)
+	}
+	for _, target := range []string{"x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"} {
+		if !strings.Contains(r.stderr, "Built /opt/app-root/bin/"+target+"/ringdigest") {
+			t.Errorf("no %s binary came out of the second runner's build:\n%s", target, r.stderr)
+		}
 	}
 }
