@@ -572,3 +572,67 @@ func TestPlatformsCacheAcrossRunners(t *testing.T) {
 		}
 	}
 }
+
+// The README's two-platform snippet, as the action gets it: platforms, the
+// newline-separated tags and labels docker/metadata-action outputs, and push. Every
+// tag names the same two-platform index, which carries the labels.
+func TestPlatformsReadmeSnippet(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"platforms: linux/amd64,linux/arm64", "tags: ${{ steps.meta.outputs.tags }}", "labels: ${{ steps.meta.outputs.labels }}"} {
+		if !strings.Contains(string(readme), line) {
+			t.Fatalf("the README's snippet no longer has %q: keep this test in step", line)
+		}
+	}
+	ws, src := inWorkspace(t, "hello", "svc")
+	_, tmp := names(t)
+	tags := []string{pushedName(t, "snippet", "sha-1234567"), pushedName(t, "snippet", "main")}
+	env, _, _ := actionsEnv(t, ws, map[string]string{
+		"binary": "hello", "source": src, "builder": builderImage, "runtime-image": testenv.MultiArchBase(t),
+		"tmp-image": tmp, "platforms": "linux/amd64,linux/arm64", "push": "true",
+		"tags":   strings.Join(tags, "\n") + "\n",
+		"labels": "org.opencontainers.image.title=svc\norg.opencontainers.image.revision=1234567\n",
+	})
+	r := runCmd(t, env, "build")
+	if r.code != 0 {
+		t.Fatalf("the README's two-platform step failed:\n%s", r)
+	}
+	var first v1.Hash
+	for i, tag := range tags {
+		digest, images := pushedIndex(t, tag, "hello") // exactly the two platforms
+		if i == 0 {
+			first = digest
+			for j, img := range images {
+				checkStaticFor(t, img.binary, wantPlatforms[j].machine)
+			}
+		} else if digest != first {
+			t.Errorf("%s names %s, %s names %s: want one index under every tag", tags[0], first, tag, digest)
+		}
+	}
+	ref, err := name.ParseReference(tags[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	for _, desc := range im.Manifests {
+		img, err := idx.Image(desc.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cf.Config.Labels["org.opencontainers.image.title"] != "svc" || cf.Config.Labels["org.opencontainers.image.revision"] != "1234567" {
+			t.Errorf("the %s image lacks the metadata-action labels: %v", desc.Platform, cf.Config.Labels)
+		}
+	}
+}
