@@ -112,3 +112,10 @@ bench-gnu: build test-builder-gnu
 	TEST_RUST_IMAGE=$(TEST_GNU_RUST_IMAGE) TEST_BUILDER_IMAGE=$(TEST_GNU_BUILDER_IMAGE) \
 	  TEST_RUNTIME_IMAGE=$(TEST_RUNTIME_IMAGE) TEST_TARGET=x86_64-unknown-linux-gnu \
 	  BENCH_DEPS_IMAGE=rust-s2i-bench/rust-deps:1.96 bash bench/run.sh
+
+# What a second platform costs: arm64 cross-compiled cold against amd64 native cold, and
+# a two-platform one-line change against a one-platform one (bench/platforms.sh).
+.PHONY: bench-platforms
+bench-platforms: build test-images
+	bash bench/images.sh
+	bash bench/platforms.sh

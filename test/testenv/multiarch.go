@@ -56,22 +56,28 @@ func MultiArchBase(t testing.TB) string {
 func setupMultiArch(t testing.TB) {
 	t.Helper()
 	multiArch.once.Do(func() {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			multiArch.err = err
-			return
-		}
-		srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-		srv.Listener = l
-		srv.Start() // lives as long as the test binary
-		multiArch.host = l.Addr().String()
-		multiArch.baseRef = multiArch.host + "/rust-s2i-test/busybox:multi"
-		multiArch.err = pushMultiArchBase(multiArch.baseRef)
+		multiArch.host, multiArch.baseRef, multiArch.err = ServeMultiArchBase()
 	})
 	if multiArch.err != nil {
 		t.Fatalf("the two-platform runtime base (make test-images builds %s and %s): %v",
 			RuntimeImage, RuntimeArm64Image, multiArch.err)
 	}
+}
+
+// ServeMultiArchBase starts the in-memory registry on loopback, which serves for
+// the rest of the process, and pushes the two-platform base there: its host and
+// the base's reference. The benchmarks use it outside a test.
+func ServeMultiArchBase() (host, ref string, err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", err
+	}
+	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv.Listener = l
+	srv.Start()
+	host = l.Addr().String()
+	ref = host + "/rust-s2i-test/busybox:multi"
+	return host, ref, pushMultiArchBase(ref)
 }
 
 // pushMultiArchBase writes the index of the two busybox images to ref.
