@@ -63,7 +63,7 @@ func Run(ctx context.Context, args []string, sys IO, version Version) int {
 	var err error
 	switch args[0] {
 	case "build":
-		err = runBuild(ctx, args[1:], sys)
+		err = runBuild(ctx, args[1:], sys, version)
 	case "builder":
 		err = runBuilder(ctx, args[1:], sys)
 	case "bootstrap":
