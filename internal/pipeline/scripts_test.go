@@ -87,13 +87,16 @@ func TestScriptVariablesAreSet(t *testing.T) {
 // fakeCargo stands in for cargo in TestAssembleBuildsEveryTarget: it records its
 // arguments, one line per run; a build writes a binary for each --target into the
 // release directory, saying which target it is for; metadata prints its
-// arguments as the "JSON" (or fails when FAKE_METADATA_FAILS is set), and
+// arguments as the "JSON" (or fails: FAKE_METADATA_FAILS=always, or =offline
+// for a run with --offline, as when the dev-dependencies were never fetched), and
 // locate-project names the source's Cargo.toml.
 const fakeCargo = `#!/bin/sh
 echo "$*" >> "$FAKE_CARGO_LOG"
 case $1 in
   metadata)
-    if [ -n "${FAKE_METADATA_FAILS:-}" ]; then echo "error: no matching package" >&2; exit 101; fi
+    case "$FAKE_METADATA_FAILS:$*" in
+      always:* | offline:*--offline*) echo "error: no matching package" >&2; exit 101 ;;
+    esac
     echo "$*"; exit 0 ;;
   locate-project) echo "$PWD/Cargo.toml"; exit 0 ;;
 esac
@@ -127,24 +130,26 @@ func TestAssembleBuildsEveryTarget(t *testing.T) {
 	}
 	targets := []string{"aarch64-unknown-linux-musl", "x86_64-unknown-linux-musl"}
 	tests := []struct {
-		name                 string
-		multi, metadataFails bool
+		name  string
+		multi bool
+		fails string // FAKE_METADATA_FAILS
 	}{
-		{"multi-platform", true, false},
-		{"single-platform", false, false},
-		{"metadata fails", false, true},
+		{"multi-platform", true, ""},
+		{"single-platform", false, ""},
+		{"dev-dependencies not fetched", false, "offline"},
+		{"metadata fails", false, "always"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			log, stdout, stderr := runAssemble(t, t.TempDir(), tc.multi, tc.metadataFails, targets)
+			log, stdout, stderr := runAssemble(t, t.TempDir(), tc.multi, tc.fails, targets)
 			var names []string
 			if tc.multi {
 				names = targets
 			}
-			checkCargoRuns(t, log, targets[:max(1, len(names))])
+			checkCargoRuns(t, log, targets[:max(1, len(names))], tc.fails != "")
 			files := handedOver(t, stdout, tmpimage.CollectedFiles("app", names...))
-			want := wantHandedOver(targets[0], names, !tc.metadataFails)
+			want := wantHandedOver(targets[0], names, tc.fails != "always", tc.fails == "")
 			for name, content := range want {
 				if string(files[name]) != content {
 					t.Errorf("handed over %s = %q, want %q", name, files[name], content)
@@ -153,7 +158,7 @@ func TestAssembleBuildsEveryTarget(t *testing.T) {
 			if len(files) != len(want)+len(tmpimage.TimingFiles) {
 				t.Errorf("handed over %d files, want %d", len(files), len(want)+len(tmpimage.TimingFiles))
 			}
-			if tc.metadataFails && !strings.Contains(stderr, "cargo metadata for "+targets[0]+" failed") {
+			if tc.fails == "always" && !strings.Contains(stderr, "cargo metadata for "+targets[0]+" failed") {
 				t.Errorf("a failed cargo metadata is not said:\n%s", stderr)
 			}
 		})
@@ -161,8 +166,9 @@ func TestAssembleBuildsEveryTarget(t *testing.T) {
 }
 
 // checkCargoRuns checks cargo's log: one build with a --target for each of
-// targets, then a metadata run for each with the build's flags.
-func checkCargoRuns(t *testing.T, log string, targets []string) {
+// targets, then a metadata run for each with the build's flags, offline, and
+// when that fails (retried) once more online.
+func checkCargoRuns(t *testing.T, log string, targets []string, retried bool) {
 	t.Helper()
 	var builds, metadata []string
 	for _, run := range strings.Split(strings.TrimSpace(log), "\n") {
@@ -173,29 +179,39 @@ func checkCargoRuns(t *testing.T, log string, targets []string) {
 			metadata = append(metadata, run)
 		}
 	}
-	want := "--target " + strings.Join(targets, " --target ")
-	if len(builds) != 1 || !strings.HasSuffix(builds[0], want) {
-		t.Errorf("cargo built %q, want once, ending %q", builds, want)
+	wantBuild := "--target " + strings.Join(targets, " --target ")
+	if len(builds) != 1 || !strings.HasSuffix(builds[0], wantBuild) {
+		t.Errorf("cargo built %q, want once, ending %q", builds, wantBuild)
 	}
-	if len(metadata) != len(targets) {
-		t.Fatalf("cargo metadata ran %q, want once per target %q", metadata, targets)
-	}
-	for i, tg := range targets {
-		if w := "metadata --format-version 1 --offline --filter-platform " + tg + " --locked --features loud,tls --no-default-features"; metadata[i] != w {
-			t.Errorf("cargo %s, want %s", metadata[i], w)
+	var want []string
+	for _, tg := range targets {
+		want = append(want, metadataArgs(tg, true))
+		if retried {
+			want = append(want, metadataArgs(tg, false))
 		}
+	}
+	if !slices.Equal(metadata, want) {
+		t.Errorf("cargo ran\n %q\nwant\n %q", metadata, want)
 	}
 }
 
-// wantHandedOver are the files assemble hands over, by name, with their content.
-func wantHandedOver(primary string, targets []string, metadata bool) map[string]string {
+// metadataArgs are the arguments of assemble's cargo metadata for target.
+func metadataArgs(target string, offline bool) string {
+	mode := ""
+	if offline {
+		mode = " --offline"
+	}
+	return "metadata --format-version 1" + mode + " --filter-platform " + target + " --locked --features loud,tls --no-default-features"
+}
+
+// wantHandedOver are the files assemble hands over, by name, with their content:
+// with metadata, the offline run's output, else the online one's.
+func wantHandedOver(primary string, targets []string, metadata, offline bool) map[string]string {
 	want := map[string]string{"app": "binary for " + primary,
 		tmpimage.LockFile:  "# lock\n",
 		tmpimage.RustcFile: "rustc 1.85.0 (4d91de4e4 2025-02-17)\nhost: x86_64-unknown-linux-gnu\n",
 	}
-	meta := func(tg string) string {
-		return "metadata --format-version 1 --offline --filter-platform " + tg + " --locked --features loud,tls --no-default-features\n"
-	}
+	meta := func(tg string) string { return metadataArgs(tg, offline) + "\n" }
 	if metadata && len(targets) == 0 {
 		want[tmpimage.MetadataFile] = meta(primary)
 	}
@@ -210,7 +226,7 @@ func wantHandedOver(primary string, targets []string, metadata bool) map[string]
 
 // runAssemble runs s2i/bin/assemble in dir with the fake cargo, and returns
 // cargo's log and assemble's stdout.
-func runAssemble(t *testing.T, dir string, multi, metadataFails bool, targets []string) (cargoLog, stdout, stderr string) {
+func runAssemble(t *testing.T, dir string, multi bool, metadataFails string, targets []string) (cargoLog, stdout, stderr string) {
 	t.Helper()
 	script, err := fs.ReadFile(builderimage.Files, "bin/assemble")
 	if err != nil {
@@ -244,9 +260,7 @@ func runAssemble(t *testing.T, dir string, multi, metadataFails bool, targets []
 		"RUST_S2I_RUSTC_FILE=" + tmpimage.RustcFile,
 		"RUST_S2I_FEATURES=loud,tls", "RUST_S2I_NO_DEFAULT_FEATURES=true",
 	}
-	if metadataFails {
-		cmd.Env = append(cmd.Env, "FAKE_METADATA_FAILS=1")
-	}
+	cmd.Env = append(cmd.Env, "FAKE_METADATA_FAILS="+metadataFails)
 	if multi {
 		cmd.Env = append(cmd.Env, "RUST_S2I_TARGETS="+strings.Join(targets, " "))
 	}
