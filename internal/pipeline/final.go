@@ -149,8 +149,8 @@ func builderImage(pl *plan.Plan, st State) provenance.Image {
 // from the files its build left in the -tmp image (its binary already carries
 // its crate list).
 func (s *packageStage) Describe(ctx context.Context, pl *plan.Plan, st State) *Supply {
-	if pl.MultiPlatform() {
-		return nil // never up to date: see checkStage
+	if pl.MultiPlatform() || !(pl.SBOM || (pl.Provenance && attaches(pl))) {
+		return nil // never up to date (see checkStage), or nothing to make
 	}
 	files, err := engine.ReadFiles(ctx, s.e, pl.TmpImage, tmpimage.BinDir, tmpimage.CollectedFiles(pl.Binary)...)
 	if err != nil {
