@@ -66,9 +66,10 @@ test-clean:
 
 # The tests themselves, inside the world `make test` makes.
 # Azurite (the blob store behind the v2 cache tests) is installed first, and
-# SeaweedFS's weed (the S3 store behind the s3 cache tests) built first (about 7
-# minutes on a fresh machine, then reused), so the tests themselves stay on loopback
-# and fail, not skip, without them; a failed install stops the run before the tests.
+# SeaweedFS's weed (the S3 store behind the s3 cache tests) and syft (the scanner
+# the supply-chain tests read the final image with) built first (minutes each on
+# a fresh machine, then reused), so the tests themselves stay on loopback and fail,
+# not skip, without them; a failed install stops the run before the tests.
 # The -gnu builder is for the e2e test of a -gnu target with +crt-static.
 test-all: test-images test-builder-gnu
 	$(GO) vet ./...
@@ -76,8 +77,8 @@ test-all: test-images test-builder-gnu
 	bash hack/remote-engine.sh
 	@# QEMU for running the arm64 results (never for building); the world unregisters it.
 	bash hack/qemu.sh
-	set -e; azurite=$$(bash hack/azurite.sh); weed=$$(bash hack/seaweedfs.sh); \
-	  AZURITE_BLOB=$$azurite WEED=$$weed $(GO) test -count=1 -timeout 40m ./...
+	set -e; azurite=$$(bash hack/azurite.sh); weed=$$(bash hack/seaweedfs.sh); syft=$$(bash hack/syft.sh); \
+	  AZURITE_BLOB=$$azurite WEED=$$weed SYFT=$$syft $(GO) test -count=1 -timeout 40m ./...
 	@# Once more on a failure: go's fuzz coordinator sometimes ends a run with "context
 	@# deadline exceeded" and no input at fault. A real crasher is kept in testdata/fuzz
 	@# and fails the second run too.

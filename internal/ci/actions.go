@@ -132,6 +132,9 @@ func summary(bk book) string {
 	if d := out["digest"]; d != "" {
 		fmt.Fprintf(&b, "| digest | `%s` |\n", d)
 	}
+	if f := out["sbom"]; f != "" { // for actions/attest-sbom's sbom-path
+		fmt.Fprintf(&b, "| SBOM | `%s` |\n", f)
+	}
 	b.WriteString(platformTable(out["platforms"]))
 	return b.String()
 }

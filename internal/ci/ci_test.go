@@ -228,3 +228,18 @@ func TestSummaryPlatforms(t *testing.T) {
 		t.Errorf("a single-platform summary has a platform table:\n%s", got)
 	}
 }
+
+// The sbom output, the SPDX file's path, is a row of the summary when there is one.
+func TestSummarySBOM(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ sbom, want string }{
+		{"/runner/tmp/rust-s2i-sbom-1/hello.spdx.json", "| SBOM | `/runner/tmp/rust-s2i-sbom-1/hello.spdx.json` |"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		got := summary(book{outputs: map[string]string{"image": "x", "sbom": tc.sbom}})
+		if tc.want != "" && !strings.Contains(got, tc.want) || tc.want == "" && strings.Contains(got, "| SBOM |") {
+			t.Errorf("sbom %q: summary\n%s\nwant %q", tc.sbom, got, tc.want)
+		}
+	}
+}

@@ -23,7 +23,7 @@ const pluginOutputFile = "rust-s2i-musl.env"
 
 // runBuild builds from flags or, with no arguments inside GitHub Actions or a
 // Woodpecker/Drone plugin step, from the action's inputs or the plugin's settings.
-func runBuild(ctx context.Context, args []string, sys IO) error {
+func runBuild(ctx context.Context, args []string, sys IO, version Version) error {
 	cfg, naming, frontEnd, err := buildConfig(args, sys)
 	rep := newReporter(cfg, frontEnd, sys)
 	// Masked before anything else is printed, the bad-input report included.
@@ -52,7 +52,7 @@ func runBuild(ctx context.Context, args []string, sys IO) error {
 		return err
 	}
 	defer c.Close()
-	pl, err := plan.New(ctx, cfg, plan.Options{Getenv: sys.Getenv, Annotate: frontEnd == config.FrontEndActions, Naming: naming})
+	pl, err := plan.New(ctx, cfg, plan.Options{Getenv: sys.Getenv, Annotate: frontEnd == config.FrontEndActions, Naming: naming, Version: string(version)})
 	if err == nil {
 		p := pipeline.New(pipeline.Deps{
 			Engine: c, Host: ep.Host, S2I: s2iRunner(c, ep, sys),

@@ -45,7 +45,8 @@ const usage = `usage:
                           [--cache-path-style] [--cache-protocol v1|v2] [--cache-timeout DURATION]
                           [--cache-save=false] [--push] [--output-file FILE]
                           [--platform linux/amd64,linux/arm64 ...] [--platforms LIST]
-                          [--oci-output DIR]
+                          [--oci-output DIR] [--auditable=false] [--sbom=false]
+                          [--provenance=false]
   rust-s2i-musl builder   [--toolchain stable|1.NN.N|nightly-YYYY-MM-DD] [--base IMAGE]
                           [--target TRIPLE] [--tag IMAGE]
   rust-s2i-musl bootstrap --cargo-home DIR --binary NAME [--builder IMAGE] [--tmp-image NAME]
@@ -63,7 +64,7 @@ func Run(ctx context.Context, args []string, sys IO, version Version) int {
 	var err error
 	switch args[0] {
 	case "build":
-		err = runBuild(ctx, args[1:], sys)
+		err = runBuild(ctx, args[1:], sys, version)
 	case "builder":
 		err = runBuilder(ctx, args[1:], sys)
 	case "bootstrap":

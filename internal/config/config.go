@@ -71,6 +71,13 @@ type Config struct {
 	// platform) to as an OCI image layout; "" writes none.
 	OCIOutput string
 
+	// The supply chain (docs/supply-chain.md): Auditable embeds the crate list in
+	// the binary (.dep-v0), SBOM writes the SPDX document and attaches it where the
+	// image is pushed, Provenance attaches SLSA provenance there.
+	Auditable  bool
+	SBOM       bool
+	Provenance bool
+
 	Cache    Cache    // the cache backend and its settings (cache.go)
 	Registry Registry // the registry credentials (registry.go)
 }

@@ -95,6 +95,9 @@ func TestFromInputs(t *testing.T) {
 			"INPUT_NO-DEFAULT-FEATURES": "true",
 			"INPUT_PROFILE":             "small",
 			"INPUT_LOCKED":              "false",
+			"INPUT_AUDITABLE":           "false",
+			"INPUT_SBOM":                "false",
+			"INPUT_PROVENANCE":          "false",
 		}, func(c *Config) {
 			*c = Config{
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",

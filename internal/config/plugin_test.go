@@ -41,6 +41,9 @@ func TestFromPlugin(t *testing.T) {
 			"PLUGIN_NO_DEFAULT_FEATURES": "true",
 			"PLUGIN_PROFILE":             "small",
 			"PLUGIN_LOCKED":              "false",
+			"PLUGIN_AUDITABLE":           "false",
+			"PLUGIN_SBOM":                "false",
+			"PLUGIN_PROVENANCE":          "false",
 		}, func(c *Config) {
 			*c = Config{
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",

@@ -168,6 +168,11 @@ var settings = []setting{
 	{name: "password", usage: "registry password or token for push", field: func(c *Config) any { return &c.Registry.Password }, noFlag: true},
 	{name: "registry-auth", secret: &registryAuthList, usage: "REGISTRY=USER:PASSWORD logins for push and pulls, one a line", field: func(c *Config) any { return &c.Registry.Auth }, noFlag: true},
 	{name: "clean", usage: "ignore the previous -tmp image and build from scratch", field: func(c *Config) any { return &c.Clean }},
+	// Supply chain (docs/supply-chain.md): what the image says about the crates in
+	// its binary, and where the build came from.
+	{name: "auditable", def: "true", usage: "embed the crates in the binary as cargo auditable does (a .dep-v0 section that syft, grype and trivy read); false leaves the binary as cargo made it", field: func(c *Config) any { return &c.Auditable }},
+	{name: "sbom", def: "true", usage: "write the binary's SPDX SBOM to a file (the sbom output) and attach it to what is pushed", field: func(c *Config) any { return &c.SBOM }},
+	{name: "provenance", def: "true", usage: "attach SLSA provenance to what is pushed (and to a multi-platform oci-output); it has no effect on an image only loaded into the daemon", field: func(c *Config) any { return &c.Provenance }},
 	{name: "oci-output", usage: "also write the final image (every platform) to this directory as an OCI image layout", field: func(c *Config) any { return &c.OCIOutput }},
 	{name: "output-file", usage: "also write outputs as KEY=VALUE lines to this file", field: func(c *Config) any { return &c.OutputFile }},
 }

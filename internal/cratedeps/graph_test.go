@@ -70,6 +70,9 @@ func TestResolveCrateSet(t *testing.T) {
 				"unicode-ident@1.0.12:build", "winapi@0.3.9:runtime", "windows-gnu-only@1.0.0:runtime", "x86-helper@0.1.0:build"}},
 		{"member by name", Options{Package: "other", Binary: "other", Target: "x86_64-unknown-linux-musl"},
 			[]string{"other@0.1.0:runtime*", "regex@1.10.4:runtime"}},
+		// cargo build --workspace --bin other, run in app's directory, builds other's.
+		{"member by binary", Options{Binary: "other", Target: "x86_64-unknown-linux-musl"},
+			[]string{"other@0.1.0:runtime*", "regex@1.10.4:runtime"}},
 	}
 	meta, lock := readFixture(t)
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package cratedeps
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // metadata is the part of `cargo metadata --format-version 1` output this package
@@ -79,6 +80,16 @@ func (p *metaPackage) isProcMacro() bool {
 			if k == "proc-macro" {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// hasBin reports whether p has a bin target named name.
+func (p *metaPackage) hasBin(name string) bool {
+	for _, t := range p.Targets {
+		if t.Name == name && slices.Contains(t.Kind, "bin") {
+			return true
 		}
 	}
 	return false

@@ -46,7 +46,7 @@ func newWalker(m *metadata, opt Options) (*walker, error) {
 	for i := range m.Resolve.Nodes {
 		w.nodes[m.Resolve.Nodes[i].ID] = &m.Resolve.Nodes[i]
 	}
-	root, err := rootID(m, opt.Package)
+	root, err := rootID(m, opt.Package, opt.Binary)
 	if err != nil {
 		return nil, err
 	}
@@ -57,9 +57,15 @@ func newWalker(m *metadata, opt Options) (*walker, error) {
 	return w, nil
 }
 
-// rootID finds the package id of the workspace member named name, or the resolve
-// root when name is empty.
-func rootID(m *metadata, name string) (string, error) {
+// rootID finds the package id of the workspace member named name. Without a name
+// it is the member that has the bin target binary, as `cargo build --workspace
+// --bin NAME` finds it (in a virtual workspace too), else the resolve root.
+func rootID(m *metadata, name, binary string) (string, error) {
+	if name == "" && binary != "" {
+		if id, ok := binaryMember(m, binary); ok {
+			return id, nil
+		}
+	}
 	if name == "" {
 		if m.Resolve.Root == nil {
 			return "", fmt.Errorf("cargo metadata: virtual workspace: name the package that holds the binary")
@@ -74,6 +80,23 @@ func rootID(m *metadata, name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("cargo metadata: no workspace member named %q", name)
+}
+
+// binaryMember is the one workspace member with a bin target named binary; false
+// when none or several have one (then the caller's rules decide).
+func binaryMember(m *metadata, binary string) (string, bool) {
+	var found []string
+	for _, id := range m.WorkspaceMembers {
+		for i := range m.Packages {
+			if m.Packages[i].ID == id && m.Packages[i].hasBin(binary) {
+				found = append(found, id)
+			}
+		}
+	}
+	if len(found) != 1 {
+		return "", false
+	}
+	return found[0], true
 }
 
 // checkRoot makes sure the metadata describes the build opt asks for: the binary

@@ -135,3 +135,20 @@ func (ix *Index) For(p platform.Platform) (Image, bool) {
 	}
 	return Image{}, false
 }
+
+// Replace makes idx the index's manifest, in place of the one Build made: the
+// same images with more beside them (their attestation manifests, see
+// internal/attest), so that Digest, Size and what is pushed or written are
+// idx's. Images stay as they are.
+func (ix *Index) Replace(idx v1.ImageIndex) error {
+	d, err := idx.Digest()
+	if err != nil {
+		return fmt.Errorf("computing the image index's digest: %w", err)
+	}
+	size, err := idx.Size()
+	if err != nil {
+		return fmt.Errorf("computing the image index's size: %w", err)
+	}
+	ix.Index, ix.Digest, ix.Size = idx, d, size
+	return nil
+}

@@ -11,8 +11,11 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/cratedeps"
+	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
+	"github.com/rust-s2i/rust-s2i-musl/internal/provenance"
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
@@ -59,9 +62,20 @@ func (s *packageStage) Begin(ctx context.Context, pl *plan.Plan, st State) *Earl
 	}
 	labels, created := pl.ImageLabels(nil)
 	spec := finalSpec(pl, labels, created, st.Digest)
-	f := &EarlyImage{ctx: ctx, s: s, spec: spec, tag: spec.Tag}
+	f := &EarlyImage{ctx: ctx, s: s, pl: pl, target: st.Target, spec: spec, tag: spec.Tag}
 	f.spec.Tag = ""
 	return f
+}
+
+// finalImage is the single-platform final image as written, and what it was
+// written from: the Spec (its labels and time), the build's files, and its
+// binary's crates (problem says why they are not known).
+type finalImage struct {
+	image.Result
+	spec    image.Spec
+	files   map[string][]byte
+	graph   *cratedeps.Graph
+	problem error
 }
 
 // Package implements Packager: it names the early image, or writes the final image
@@ -79,27 +93,77 @@ func (s *packageStage) Package(ctx context.Context, pl *plan.Plan, st State, ear
 	}
 	end()
 	if err != nil {
-		return Packaged{Result: out}, err
+		return Packaged{Result: out.Result}, err
 	}
 	s.dropIfSuperseded(ctx, pl.Image, out.ID)
 	recordS2IStages(s.Report, built.Result, out.Alongside)
 	early.record()
-	return Packaged{Result: out}, nil
+	warnCrates(s.Report, pl, st.Target, out.problem)
+	return Packaged{Result: out.Result, Supply: s.singleSupply(ctx, pl, st, out)}, nil
 }
 
 // packageAfter writes the final image once the build is done. files are what the
-// build collected (nil: read from the -tmp image).
-func (s *packageStage) packageAfter(ctx context.Context, pl *plan.Plan, st State, files map[string][]byte) (image.Result, error) {
+// build collected; without the binary they are read from the -tmp image.
+func (s *packageStage) packageAfter(ctx context.Context, pl *plan.Plan, st State, files map[string][]byte) (finalImage, error) {
 	s2iLabels, err := s.s2iLabels(ctx, pl)
 	if err != nil {
-		return image.Result{}, err
+		return finalImage{}, err
 	}
 	labels, created := pl.ImageLabels(s2iLabels)
 	spec := finalSpec(pl, labels, created, st.Digest)
-	if _, ok := files[pl.Binary]; ok {
-		spec.Files = files
+	if _, ok := files[pl.Binary]; !ok {
+		// Read here rather than by image.Package: the crate list goes into the
+		// binary before the image is written.
+		if files, err = engine.ReadFiles(ctx, s.e, pl.TmpImage, tmpimage.BinDir, tmpimage.CollectedFiles(pl.Binary)...); err != nil {
+			return finalImage{}, fmt.Errorf("reading the binary from %s: %w", pl.TmpImage, err)
+		}
 	}
-	return image.Package(ctx, s.e, spec)
+	fi := finalImage{spec: spec, files: files}
+	spec.Files, fi.graph, fi.problem = withCrates(pl, files, pl.Binary, st.Target, false)
+	fi.Result, err = image.Package(ctx, s.e, spec)
+	return fi, err
+}
+
+// singleSupply is the Supply of the single-platform image fi: its crates, its
+// runtime base by digest, its SBOM written. A failure costs a warning and what it
+// failed to make, never the build.
+func (s *packageStage) singleSupply(ctx context.Context, pl *plan.Plan, st State, fi finalImage) *Supply {
+	part := SupplyPart{Platform: "linux/" + image.TargetArch(st.Target), Target: st.Target, Graph: fi.graph,
+		Runtime: provenance.Image{Ref: pl.RuntimeImage}}
+	if in, err := s.e.ImageInspect(ctx, pl.RuntimeImage); err == nil {
+		part.Runtime.Digest = imageDigest(pl.RuntimeImage, in.RepoDigests, in.ID)
+	}
+	sup, err := newSupply(pl, fi.files, fi.spec.Created, fi.spec.Labels, builderImage(pl, st), []SupplyPart{part})
+	if err != nil {
+		s.Report.Warn("%v", err)
+	}
+	return sup
+}
+
+// builderImage is the builder as the provenance names it.
+func builderImage(pl *plan.Plan, st State) provenance.Image {
+	return provenance.Image{Ref: pl.Builder, Digest: st.BuilderDigest}
+}
+
+// Describe implements Packager: the Supply of a final image that is up to date,
+// from the files its build left in the -tmp image (its binary already carries
+// its crate list).
+func (s *packageStage) Describe(ctx context.Context, pl *plan.Plan, st State) *Supply {
+	if pl.MultiPlatform() || !(pl.SBOM || (pl.Provenance && attaches(pl))) {
+		return nil // never up to date (see checkStage), or nothing to make
+	}
+	files, err := engine.ReadFiles(ctx, s.e, pl.TmpImage, tmpimage.BinDir, tmpimage.CollectedFiles(pl.Binary)...)
+	if err != nil {
+		s.Report.Warn("no SBOM or attestations for the up-to-date %s: reading %s: %v", pl.Image, pl.TmpImage, err)
+		return nil
+	}
+	labels, created := pl.ImageLabels(nil)
+	fi := finalImage{spec: finalSpec(pl, labels, created, st.Digest), files: files}
+	if wantsCrates(pl) {
+		fi.graph, fi.problem = resolveCrates(pl, files, st.Target, false)
+		warnCrates(s.Report, pl, st.Target, fi.problem)
+	}
+	return s.singleSupply(ctx, pl, st, fi)
 }
 
 // s2iLabels are the -tmp image's labels for a git URL's build, which hold its
@@ -133,14 +197,16 @@ func (s *packageStage) dropIfSuperseded(ctx context.Context, tag, id string) {
 // that fails in its commit leaves the name where it was. Its methods take a nil
 // EarlyImage as one that was never written.
 type EarlyImage struct {
-	ctx  context.Context
-	s    *packageStage
-	spec image.Spec // untagged
-	tag  string
+	ctx    context.Context
+	s      *packageStage
+	pl     *plan.Plan
+	target string
+	spec   image.Spec // untagged
+	tag    string
 
 	once sync.Once
 	done chan struct{} // closed when the image is written; nil until start
-	out  image.Result
+	out  finalImage
 	err  error
 	took time.Duration
 }
@@ -167,7 +233,10 @@ func (f *EarlyImage) start(files map[string][]byte) {
 		go func() {
 			defer close(f.done)
 			began := time.Now()
-			f.out, f.err = image.Package(f.ctx, f.s.e, spec)
+			// The crate list goes into the binary here, off the build's path too.
+			f.out = finalImage{spec: f.spec, files: files}
+			spec.Files, f.out.graph, f.out.problem = withCrates(f.pl, files, path.Base(spec.BinaryPath), f.target, false)
+			f.out.Result, f.err = image.Package(f.ctx, f.s.e, spec)
 			f.took = time.Since(began)
 		}()
 	})
@@ -177,16 +246,16 @@ func (f *EarlyImage) start(files map[string][]byte) {
 var errNotStarted = errors.New("the final image was not written during the build")
 
 // result waits for the image and names it. Any error means: write it anew.
-func (f *EarlyImage) result(ctx context.Context) (image.Result, error) {
+func (f *EarlyImage) result(ctx context.Context) (finalImage, error) {
 	if f == nil || f.done == nil {
-		return image.Result{}, errNotStarted
+		return finalImage{}, errNotStarted
 	}
 	<-f.done
 	if f.err != nil {
-		return image.Result{}, f.err
+		return finalImage{}, f.err
 	}
 	if _, err := f.s.e.ImageTag(ctx, client.ImageTagOptions{Source: f.out.ID, Target: f.tag}); err != nil {
-		return image.Result{}, fmt.Errorf("tagging %s: %w", f.tag, err)
+		return finalImage{}, fmt.Errorf("tagging %s: %w", f.tag, err)
 	}
 	return f.out, nil
 }

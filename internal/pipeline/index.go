@@ -7,6 +7,7 @@ package pipeline
 // it to the OCI output when asked.
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -15,12 +16,15 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/attest"
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/index"
+	"github.com/rust-s2i/rust-s2i-musl/internal/intoto"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/platform"
+	"github.com/rust-s2i/rust-s2i-musl/internal/provenance"
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
 
@@ -28,7 +32,10 @@ import (
 // Its Result is the first platform's image, until the publish stage loads one.
 func (s *packageStage) packageIndex(ctx context.Context, pl *plan.Plan, st State, built Built) (Packaged, error) {
 	end := s.Report.Phase("package")
-	ix, files, err := s.buildIndex(ctx, pl, st, built.Collected)
+	ix, files, sup, err := s.buildIndex(ctx, pl, st, built.Collected)
+	if err == nil {
+		err = s.attachIndex(pl, ix, sup)
+	}
 	end()
 	if err != nil {
 		return Packaged{}, err
@@ -40,7 +47,37 @@ func (s *packageStage) packageIndex(ctx context.Context, pl *plan.Plan, st State
 		fmt.Fprintf(s.Log, "%s: %s (binary %d bytes)\n", img.Platform, img.Digest, img.BinarySize)
 	}
 	fmt.Fprintf(s.Log, "image index %s\n", ix.Digest)
-	return Packaged{Result: out, Index: ix}, nil
+	return Packaged{Result: out, Index: ix, Supply: sup}, nil
+}
+
+// attachIndex puts each platform image's attestations (its SBOM, its
+// provenance) into the index in BuildKit's layout, when the index goes where
+// they can go with it (attaches): then the index's digest is that of the
+// index with them, which the push and the OCI output both write.
+func (s *packageStage) attachIndex(pl *plan.Plan, ix *index.Index, sup *Supply) error {
+	if !attaches(pl) || sup == nil {
+		return nil
+	}
+	statements := map[v1.Hash][]intoto.Statement{}
+	var problem error
+	for i, img := range ix.Images {
+		sts, err := sup.Statements(pl, i, img.Digest)
+		problem = cmp.Or(problem, err)
+		if len(sts) > 0 {
+			statements[img.Digest] = sts
+		}
+	}
+	if problem != nil {
+		s.Report.Warn("%v", problem)
+	}
+	if len(statements) == 0 {
+		return nil
+	}
+	attached, err := attest.Attach(ix.Index, statements)
+	if err != nil {
+		return fmt.Errorf("attaching the attestations to the image index: %w", err)
+	}
+	return ix.Replace(attached)
 }
 
 // buildIndex is the index of every platform's binary on its base, with the labels
@@ -48,7 +85,7 @@ func (s *packageStage) packageIndex(ctx context.Context, pl *plan.Plan, st State
 // it was made from. files are what the build collected; when they lack a binary
 // (a git URL's build, or a hand-over that failed) they are read from the -tmp
 // image.
-func (s *packageStage) buildIndex(ctx context.Context, pl *plan.Plan, st State, files map[string][]byte) (*index.Index, map[string][]byte, error) {
+func (s *packageStage) buildIndex(ctx context.Context, pl *plan.Plan, st State, files map[string][]byte) (*index.Index, map[string][]byte, *Supply, error) {
 	names := tmpimage.CollectedFiles(pl.Binary, st.Targets...)
 	for _, t := range st.Targets {
 		if _, ok := files[tmpimage.TargetBinary(t, pl.Binary)]; ok {
@@ -56,27 +93,52 @@ func (s *packageStage) buildIndex(ctx context.Context, pl *plan.Plan, st State, 
 		}
 		var err error
 		if files, err = engine.ReadFiles(ctx, s.e, pl.TmpImage, tmpimage.BinDir, names...); err != nil {
-			return nil, nil, fmt.Errorf("reading the binaries from %s: %w", pl.TmpImage, err)
+			return nil, nil, nil, fmt.Errorf("reading the binaries from %s: %w", pl.TmpImage, err)
 		}
 		break
 	}
 	s2iLabels, err := s.s2iLabels(ctx, pl)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	labels, created := pl.ImageLabels(s2iLabels)
 	single := finalSpec(pl, labels, created, st.Digest)
 	spec := index.Spec{Binary: pl.Binary, Base: pl.RuntimeImage, Created: created, Labels: single.Labels, UserLabels: single.UserLabels}
+	parts, supplyParts, err := s.indexParts(pl, st, files)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ix, err := index.Build(spec, parts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sup, err := newSupply(pl, files, created, single.Labels, builderImage(pl, st), supplyParts)
+	if err != nil {
+		s.Report.Warn("%v", err)
+	}
+	return ix, files, sup, nil
+}
+
+// indexParts are each platform's binary, carrying its crate list, on its base,
+// and what the Supply says of each.
+func (s *packageStage) indexParts(pl *plan.Plan, st State, files map[string][]byte) ([]index.Part, []SupplyPart, error) {
 	parts := make([]index.Part, len(pl.Platforms))
+	supply := make([]SupplyPart, len(pl.Platforms))
 	for i, p := range pl.Platforms {
-		bin, ok := files[tmpimage.TargetBinary(p.Target, pl.Binary)]
+		name := tmpimage.TargetBinary(p.Target, pl.Binary)
+		own, g, problem := withCrates(pl, files, name, p.Target, true)
+		warnCrates(s.Report, pl, p.Target, problem)
+		bin, ok := own[name]
 		if !ok {
 			return nil, nil, fmt.Errorf("the build left no %s binary for %s (%s) in %s", pl.Binary, p, p.Target, pl.TmpImage)
 		}
 		parts[i] = index.Part{Platform: p, Base: st.Bases[i], Binary: bin}
+		supply[i] = SupplyPart{Platform: p.String(), Target: p.Target, Graph: g, Runtime: provenance.Image{Ref: pl.RuntimeImage}}
+		if d, err := st.Bases[i].Digest(); err == nil {
+			supply[i].Runtime.Digest = d.String()
+		}
 	}
-	ix, err := index.Build(spec, parts)
-	return ix, files, err
+	return parts, supply, nil
 }
 
 // pulledSize is what pulling img downloads: its layers, compressed, and its

@@ -82,6 +82,9 @@ type (
 	Packager interface {
 		Begin(ctx context.Context, pl *plan.Plan, st State) *EarlyImage
 		Package(ctx context.Context, pl *plan.Plan, st State, early *EarlyImage, built Built) (Packaged, error)
+		// Describe is the Supply of a final image that the check found up to
+		// date (nil for none), for its SBOM and attestations.
+		Describe(ctx context.Context, pl *plan.Plan, st State) *Supply
 	}
 	// Publisher gives the final image its other names, and pushes it when asked to,
 	// recording the digest in res. An image index (res.Index) is pushed, or its
@@ -155,13 +158,18 @@ type Result struct {
 	// platform; nil for a single-platform build. The fields above then say
 	// what the first platform's image is, or the one loaded into the daemon.
 	Index *index.Index
+	// Supply is what the SBOM and the attestations are made of; nil when
+	// nothing is known of them.
+	Supply *Supply
 }
 
 // Packaged is what the package stage made: the final image in the daemon, or
-// with platforms the image index (Index; then Result is its first image's).
+// with platforms the image index (Index; then Result is its first image's),
+// and its Supply.
 type Packaged struct {
 	image.Result
-	Index *index.Index
+	Index  *index.Index
+	Supply *Supply
 }
 
 // Run builds the plan.
@@ -175,6 +183,7 @@ func (p *Pipeline) Run(ctx context.Context, pl *plan.Plan) (Result, error) {
 		return res, err
 	}
 	if done, ok := p.Check.Check(ctx, pl, &st); ok {
+		done.Supply = p.Package.Describe(ctx, pl, st)
 		if err := p.Publish.Publish(ctx, pl, &done); err != nil {
 			return done, err
 		}
@@ -195,7 +204,7 @@ func (p *Pipeline) Run(ctx context.Context, pl *plan.Plan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.ImageID, res.BinarySize, res.ImageSize, res.Index = out.ID, out.BinarySize, out.Size, out.Index
+	res.ImageID, res.BinarySize, res.ImageSize, res.Index, res.Supply = out.ID, out.BinarySize, out.Size, out.Index, out.Supply
 	if err := p.Publish.Publish(ctx, pl, &res); err != nil {
 		return res, err
 	}
@@ -216,6 +225,7 @@ func (p *Pipeline) outputs(res Result, r Restored) {
 	p.Report.Output("digest", res.Digest)
 	p.Report.Output("tags", strings.Join(res.Tags, "\n"))
 	p.Report.Output("metadata", metadata(res))
+	p.Report.Output("sbom", res.Supply.sbomPath())
 	if res.Index != nil {
 		p.Report.Output("platforms", platformsOutput(res.Index))
 	}

@@ -23,6 +23,9 @@ import (
 // in, the check adds the inputs' digest, and a restore the -tmp image it made.
 type State struct {
 	BuilderID string
+	// BuilderDigest is the builder's repo digest, else its ID: what the
+	// provenance names it by.
+	BuilderDigest string
 	// BuilderLayers is how many layers the builder has: a -tmp image grows above
 	// them by the builds stacked on it (tmpimage.CanStack).
 	BuilderLayers int
@@ -77,6 +80,7 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 		return st, err
 	}
 	st.BuilderID, st.BuilderLayers = b.ID, len(b.RootFS.Layers)
+	st.BuilderDigest = imageDigest(pl.Builder, b.RepoDigests, b.ID)
 	if pl.MultiPlatform() {
 		err = s.preparePlatforms(ctx, pl, b, &st)
 	} else {

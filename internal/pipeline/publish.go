@@ -5,9 +5,12 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/daemon"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/attest"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/index"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
@@ -82,6 +85,9 @@ func (s *publishStage) push(ctx context.Context, pl *plan.Plan, res *Result) err
 		if err != nil {
 			return err
 		}
+		if digest, err = s.attachPushed(ctx, pl, res, name, digest); err != nil {
+			return err
+		}
 		switch {
 		case res.Digest == "":
 			res.Digest = digest
@@ -91,4 +97,50 @@ func (s *publishStage) push(ctx context.Context, pl *plan.Plan, res *Result) err
 		}
 	}
 	return nil
+}
+
+// attachPushed gives the image the daemon just pushed as ref (manifest digest
+// digest) its attestations, as BuildKit pushes a single-platform image with them:
+// an OCI index of the image and its attestation manifest goes under ref, and its
+// digest, returned, is the digest output. The image itself stays the daemon's
+// push, byte for byte; the index only names it. Without statements (sbom and
+// provenance off, or neither could be made) ref keeps the image and digest is
+// returned as it came.
+func (s *publishStage) attachPushed(ctx context.Context, pl *plan.Plan, res *Result, ref, digest string) (string, error) {
+	if res.Supply == nil || len(res.Supply.Parts) != 1 {
+		return digest, nil
+	}
+	d, err := v1.NewHash(digest)
+	if err != nil {
+		return "", fmt.Errorf("the digest %q of %s: %w", digest, ref, err)
+	}
+	sts, problem := res.Supply.Statements(pl, 0, d)
+	if problem != nil && res.Digest == "" { // once, at the first name
+		s.Report.Warn("%v", problem)
+	}
+	if len(sts) == 0 {
+		return digest, nil
+	}
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		return "", fmt.Errorf("image name %q: %w", ref, err)
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(loginKeychain{pl.Logins})}
+	img, err := remote.Image(tag.Context().Digest(digest), opts...)
+	if err != nil {
+		return "", withLoginHint(fmt.Errorf("reading back %s@%s to attach its attestations: %w", tag.Context(), digest, err))
+	}
+	idx, err := attest.AttachImage(img, nil, sts)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.WriteIndex(tag, idx, opts...); err != nil {
+		return "", withLoginHint(fmt.Errorf("pushing the attestations of %s: %w", ref, err))
+	}
+	id, err := idx.Digest()
+	if err != nil {
+		return "", fmt.Errorf("the digest of the index of %s: %w", ref, err)
+	}
+	fmt.Fprintf(s.Log, "pushed %s as an index %s of the image %s and its attestations\n", ref, id, digest)
+	return id.String(), nil
 }

@@ -85,10 +85,21 @@ func TestScriptVariablesAreSet(t *testing.T) {
 }
 
 // fakeCargo stands in for cargo in TestAssembleBuildsEveryTarget: it records its
-// arguments, one line per run, and writes a binary for each --target into the
-// release directory, saying which target it is for.
+// arguments, one line per run; a build writes a binary for each --target into the
+// release directory, saying which target it is for; metadata prints its
+// arguments as the "JSON" (or fails: FAKE_METADATA_FAILS=always, or =offline
+// for a run with --offline, as when the dev-dependencies were never fetched), and
+// locate-project names the source's Cargo.toml.
 const fakeCargo = `#!/bin/sh
 echo "$*" >> "$FAKE_CARGO_LOG"
+case $1 in
+  metadata)
+    case "$FAKE_METADATA_FAILS:$*" in
+      always:* | offline:*--offline*) echo "error: no matching package" >&2; exit 101 ;;
+    esac
+    echo "$*"; exit 0 ;;
+  locate-project) echo "$PWD/Cargo.toml"; exit 0 ;;
+esac
 bin= prev=
 for a in "$@"; do
   case $prev in
@@ -99,11 +110,17 @@ for a in "$@"; do
 done
 `
 
+// fakeRustc stands in for rustc -vV.
+const fakeRustc = "#!/bin/sh\nprintf 'rustc 1.85.0 (4d91de4e4 2025-02-17)\\nhost: x86_64-unknown-linux-gnu\\n'\n"
+
 // assemble with RUST_S2I_TARGETS runs one cargo build with a --target for each,
 // and hands over each target's binary as TRIPLE/BINARY beside the primary one's
 // BINARY, which the collector's names (tmpimage.CollectedFiles) all find, the
 // hard link of the primary's second name included. Without it, cargo builds
-// RUST_TARGET alone and the hand-over is the single-platform one.
+// RUST_TARGET alone and the hand-over is the single-platform one. Beside the
+// binaries go the crate list's inputs: cargo metadata per target with the build's
+// feature flags and --locked, Cargo.lock and rustc -vV; a cargo metadata that
+// fails leaves its file out and the build goes on.
 func TestAssembleBuildsEveryTarget(t *testing.T) {
 	t.Parallel()
 	for _, tool := range []string{"sh", "tar", "base64", "date"} {
@@ -112,46 +129,112 @@ func TestAssembleBuildsEveryTarget(t *testing.T) {
 		}
 	}
 	targets := []string{"aarch64-unknown-linux-musl", "x86_64-unknown-linux-musl"}
-	for _, multi := range []bool{true, false} {
-		dir := t.TempDir()
-		log, stdout := runAssemble(t, dir, multi, targets)
-		want := "--target " + targets[0]
-		if multi {
-			want += " --target " + targets[1]
-		}
-		if runs := strings.Split(strings.TrimSpace(log), "\n"); len(runs) != 1 || !strings.HasSuffix(runs[0], want) {
-			t.Errorf("multi %v: cargo ran %q, want once, ending %q", multi, runs, want)
-		}
-		var names []string
-		if multi {
-			names = targets
-		}
-		files := handedOver(t, stdout, tmpimage.CollectedFiles("app", names...))
-		wantFiles := map[string]string{"app": "binary for " + targets[0]}
-		for _, tg := range names {
-			wantFiles[tmpimage.TargetBinary(tg, "app")] = "binary for " + tg
-		}
-		for name, content := range wantFiles {
-			if string(files[name]) != content {
-				t.Errorf("multi %v: handed over %s = %q, want %q", multi, name, files[name], content)
+	tests := []struct {
+		name  string
+		multi bool
+		fails string // FAKE_METADATA_FAILS
+	}{
+		{"multi-platform", true, ""},
+		{"single-platform", false, ""},
+		{"dev-dependencies not fetched", false, "offline"},
+		{"metadata fails", false, "always"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			log, stdout, stderr := runAssemble(t, t.TempDir(), tc.multi, tc.fails, targets)
+			var names []string
+			if tc.multi {
+				names = targets
 			}
-		}
-		if len(files) != len(wantFiles)+len(tmpimage.TimingFiles) {
-			t.Errorf("multi %v: handed over %d files, want %d", multi, len(files), len(wantFiles)+len(tmpimage.TimingFiles))
+			checkCargoRuns(t, log, targets[:max(1, len(names))], tc.fails != "")
+			files := handedOver(t, stdout, tmpimage.CollectedFiles("app", names...))
+			want := wantHandedOver(targets[0], names, tc.fails != "always", tc.fails == "")
+			for name, content := range want {
+				if string(files[name]) != content {
+					t.Errorf("handed over %s = %q, want %q", name, files[name], content)
+				}
+			}
+			if len(files) != len(want)+len(tmpimage.TimingFiles) {
+				t.Errorf("handed over %d files, want %d", len(files), len(want)+len(tmpimage.TimingFiles))
+			}
+			if tc.fails == "always" && !strings.Contains(stderr, "cargo metadata for "+targets[0]+" failed") {
+				t.Errorf("a failed cargo metadata is not said:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// checkCargoRuns checks cargo's log: one build with a --target for each of
+// targets, then a metadata run for each with the build's flags, offline, and
+// when that fails (retried) once more online.
+func checkCargoRuns(t *testing.T, log string, targets []string, retried bool) {
+	t.Helper()
+	var builds, metadata []string
+	for _, run := range strings.Split(strings.TrimSpace(log), "\n") {
+		switch {
+		case strings.HasPrefix(run, "build "):
+			builds = append(builds, run)
+		case strings.HasPrefix(run, "metadata "):
+			metadata = append(metadata, run)
 		}
 	}
+	wantBuild := "--target " + strings.Join(targets, " --target ")
+	if len(builds) != 1 || !strings.HasSuffix(builds[0], wantBuild) {
+		t.Errorf("cargo built %q, want once, ending %q", builds, wantBuild)
+	}
+	var want []string
+	for _, tg := range targets {
+		want = append(want, metadataArgs(tg, true))
+		if retried {
+			want = append(want, metadataArgs(tg, false))
+		}
+	}
+	if !slices.Equal(metadata, want) {
+		t.Errorf("cargo ran\n %q\nwant\n %q", metadata, want)
+	}
+}
+
+// metadataArgs are the arguments of assemble's cargo metadata for target.
+func metadataArgs(target string, offline bool) string {
+	mode := ""
+	if offline {
+		mode = " --offline"
+	}
+	return "metadata --format-version 1" + mode + " --filter-platform " + target + " --locked --features loud,tls --no-default-features"
+}
+
+// wantHandedOver are the files assemble hands over, by name, with their content:
+// with metadata, the offline run's output, else the online one's.
+func wantHandedOver(primary string, targets []string, metadata, offline bool) map[string]string {
+	want := map[string]string{"app": "binary for " + primary,
+		tmpimage.LockFile:  "# lock\n",
+		tmpimage.RustcFile: "rustc 1.85.0 (4d91de4e4 2025-02-17)\nhost: x86_64-unknown-linux-gnu\n",
+	}
+	meta := func(tg string) string { return metadataArgs(tg, offline) + "\n" }
+	if metadata && len(targets) == 0 {
+		want[tmpimage.MetadataFile] = meta(primary)
+	}
+	for _, tg := range targets {
+		want[tmpimage.TargetBinary(tg, "app")] = "binary for " + tg
+		if metadata {
+			want[tmpimage.TargetFile(tg, tmpimage.MetadataFile)] = meta(tg)
+		}
+	}
+	return want
 }
 
 // runAssemble runs s2i/bin/assemble in dir with the fake cargo, and returns
 // cargo's log and assemble's stdout.
-func runAssemble(t *testing.T, dir string, multi bool, targets []string) (cargoLog, stdout string) {
+func runAssemble(t *testing.T, dir string, multi bool, metadataFails string, targets []string) (cargoLog, stdout, stderr string) {
 	t.Helper()
 	script, err := fs.ReadFile(builderimage.Files, "bin/assemble")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for path, data := range map[string]string{
-		"assemble": string(script), "fake/cargo": fakeCargo, "dest/src/Cargo.toml": "[package]\n", "dest/.token": "TOKEN123",
+		"assemble": string(script), "fake/cargo": fakeCargo, "fake/rustc": fakeRustc,
+		"dest/src/Cargo.toml": "[package]\n", "dest/src/Cargo.lock": "# lock\n", "dest/.token": "TOKEN123",
 	} {
 		p := filepath.Join(dir, path)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -173,21 +256,25 @@ func runAssemble(t *testing.T, dir string, multi bool, targets []string) (cargoL
 		"RUST_S2I_BIN_DIR=" + filepath.Join(dir, "home", "bin"), "RUST_S2I_SECRETS_FILE=" + filepath.Join(dir, "no-secrets"),
 		"RUST_S2I_COLLECT_TOKEN=" + filepath.Join(dir, "dest", ".token"),
 		"RUST_S2I_CARGO_MS_FILE=" + tmpimage.CargoTimeFile, "RUST_S2I_TIMES_FILE=" + tmpimage.TimesFile,
+		"RUST_S2I_METADATA_FILE=" + tmpimage.MetadataFile, "RUST_S2I_LOCK_FILE=" + tmpimage.LockFile,
+		"RUST_S2I_RUSTC_FILE=" + tmpimage.RustcFile,
+		"RUST_S2I_FEATURES=loud,tls", "RUST_S2I_NO_DEFAULT_FEATURES=true",
 	}
+	cmd.Env = append(cmd.Env, "FAKE_METADATA_FAILS="+metadataFails)
 	if multi {
 		cmd.Env = append(cmd.Env, "RUST_S2I_TARGETS="+strings.Join(targets, " "))
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var errs strings.Builder
+	cmd.Stderr = &errs
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("assemble: %v\n%s%s", err, out, stderr.String())
+		t.Fatalf("assemble: %v\n%s%s", err, out, errs.String())
 	}
 	logged, err := os.ReadFile(filepath.Join(dir, "cargo.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(logged), string(out)
+	return string(logged), string(out), errs.String()
 }
 
 // handedOver decodes the files between assemble's token lines, as the collector

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -82,8 +83,10 @@ func (s *checkStage) check(ctx context.Context, pl *plan.Plan, st *State) (Resul
 func inputsDigest(pl *plan.Plan, target, toolchainKey, runtimeID string, created time.Time, labels map[string]string) (string, error) {
 	h := sha256.New()
 	field := func(k, v string) { fmt.Fprintf(h, "%s=%q\n", k, v) }
-	field("version", "2")
+	// 3: the binary carries its crate list (auditable), which changes the image.
+	field("version", "3")
 	field("binary", pl.Binary)
+	field("auditable", strconv.FormatBool(pl.Auditable))
 	field("target", target)
 	if pl.MultiPlatform() { // the single-platform digest stays as it was
 		field("platforms", platformNames(pl.Platforms))

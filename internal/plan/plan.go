@@ -7,8 +7,10 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -78,6 +80,28 @@ type Plan struct {
 
 	// Naming names settings in errors as the front end does.
 	Naming config.Naming
+
+	// Supply chain (docs/supply-chain.md): embed the crate list in the binary,
+	// write and attach the SBOM, attach the provenance.
+	Auditable, SBOM, Provenance bool
+	// SBOMDir is where the SBOM files go: RUNNER_TEMP, else the system's
+	// temporary directory. Nothing written into them depends on it.
+	SBOMDir string
+	// ToolVersion is this program's version, a creator of the SBOM and part of
+	// the provenance's builder id.
+	ToolVersion string
+	// Cargo are the cargo options as given, for the crate list (the features the
+	// resolve must have) and the provenance (the settings the build used).
+	Cargo Cargo
+}
+
+// Cargo are the build's cargo options (config.Config's).
+type Cargo struct {
+	Features          []string // split, as cargo reads --features
+	AllFeatures       bool
+	NoDefaultFeatures bool
+	Profile           string
+	Locked            bool
 }
 
 // Source is where the build's source comes from, and what is known of it before
@@ -105,6 +129,8 @@ type Options struct {
 	Getenv   func(string) string // the process environment, read here and nowhere below
 	Annotate bool                // the front end is GitHub Actions
 	Naming   config.Naming       // nil: flags
+	// Version is this program's version, for the SBOM and the provenance.
+	Version string
 }
 
 // New resolves the build of cfg, which must be valid. It reads the CI's variables
@@ -130,6 +156,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Plan, error) {
 		Labels: cfg.Labels, Clean: cfg.Clean, Push: cfg.Push,
 		CacheKeyPrefix: cfg.Cache.KeyPrefix, CacheSave: cfg.Cache.Save,
 		Annotate: o.Annotate, Naming: o.Naming,
+		Auditable: cfg.Auditable, SBOM: cfg.SBOM, Provenance: cfg.Provenance,
+		SBOMDir: cmp.Or(getenv("RUNNER_TEMP"), os.TempDir()), ToolVersion: o.Version,
+		Cargo: Cargo{
+			Features: cfg.FeatureList(), AllFeatures: cfg.AllFeatures, NoDefaultFeatures: cfg.NoDefaultFeatures,
+			Profile: cmp.Or(cfg.Profile, config.DefaultProfile), Locked: cfg.Locked,
+		},
 	}
 	if p.Naming == nil {
 		p.Naming = config.FlagNaming

@@ -72,7 +72,7 @@ func TestDockerfileSetsScriptEnv(t *testing.T) {
 // ownedPaths are the paths and names the Go side owns, which a script must take
 // from its environment rather than spell out.
 func ownedPaths() []string {
-	return []string{AppRoot, SecretsDir, CollectTokenFile, CargoTimeFile, TimesFile, Destination + "/src", Destination + "/artifacts", "cargo/registry"}
+	return []string{AppRoot, SecretsDir, CollectTokenFile, CargoTimeFile, TimesFile, MetadataFile, LockFile, RustcFile, Destination + "/src", Destination + "/artifacts", "cargo/registry"}
 }
 
 // No script spells out a path that ScriptEnv owns (comments aside), and no line of

@@ -70,6 +70,18 @@ const CargoTimeFile = ".cargo-ms"
 // its start, the steps before cargo, cargo, and its exit.
 const TimesFile = ".times"
 
+// The crate list's inputs, which assemble leaves beside the binary in BinDir when
+// it can (scripts protocol 4): MetadataFile is `cargo metadata --format-version 1
+// --filter-platform TARGET` run with the build's feature flags (a multi-platform
+// build has one per target, TargetFile(TRIPLE, MetadataFile)), LockFile the
+// workspace's Cargo.lock, RustcFile `rustc -vV`. The pipeline makes the binary's
+// embedded crate list and its SBOM of them.
+const (
+	MetadataFile = ".cargo-metadata.json"
+	LockFile     = ".Cargo.lock"
+	RustcFile    = ".rustc-vV"
+)
+
 // BinaryPath is where the -tmp image holds the built binary.
 func BinaryPath(binary string) string { return path.Join(BinDir, binary) }
 
@@ -79,15 +91,34 @@ var TimingFiles = []string{CargoTimeFile, TimesFile}
 // TargetBinary is the name, relative to BinDir, of the binary a multi-platform
 // build makes for target: TRIPLE/BINARY. (BINARY itself is the primary target's,
 // as in a single-platform build.)
-func TargetBinary(target, binary string) string { return path.Join(target, binary) }
+func TargetBinary(target, binary string) string { return TargetFile(target, binary) }
+
+// TargetFile is the name, relative to BinDir, of a file a multi-platform build
+// keeps per target: TRIPLE/NAME.
+func TargetFile(target, name string) string { return path.Join(target, name) }
+
+// MetadataOf is the name of the cargo metadata of target's resolve among the
+// collected files: TargetFile(target, MetadataFile) in a multi-platform build
+// (multi), MetadataFile in a single-platform one.
+func MetadataOf(target string, multi bool) string {
+	if multi {
+		return TargetFile(target, MetadataFile)
+	}
+	return MetadataFile
+}
 
 // CollectedFiles are the files of BinDir a build collects from its container: the
-// binary, the TimingFiles, and the TargetBinary of each of targets (those of a
-// multi-platform build; none for a single-platform one).
+// binary, the TimingFiles, the crate list's inputs, and the TargetBinary and
+// metadata of each of targets (those of a multi-platform build; none for a
+// single-platform one). A file the build did not leave is simply not collected.
 func CollectedFiles(binary string, targets ...string) []string {
 	files := append([]string{binary}, TimingFiles...)
+	files = append(files, LockFile, RustcFile)
+	if len(targets) == 0 {
+		files = append(files, MetadataFile)
+	}
 	for _, t := range targets {
-		files = append(files, TargetBinary(t, binary))
+		files = append(files, TargetBinary(t, binary), TargetFile(t, MetadataFile))
 	}
 	return files
 }
@@ -116,6 +147,9 @@ func ScriptEnv() map[string]string {
 		"RUST_S2I_SECRETS_FILE":  path.Join(SecretsDir, SecretsFile),
 		"RUST_S2I_CARGO_MS_FILE": CargoTimeFile,
 		"RUST_S2I_TIMES_FILE":    TimesFile,
+		"RUST_S2I_METADATA_FILE": MetadataFile,
+		"RUST_S2I_LOCK_FILE":     LockFile,
+		"RUST_S2I_RUSTC_FILE":    RustcFile,
 	}
 }
 

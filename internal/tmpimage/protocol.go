@@ -28,8 +28,10 @@ const LabelScriptsProtocol = "io.rust-s2i.scripts-protocol"
 //
 // 1 is every builder from before the label, which has none; 2 added the label; 3
 // added RUST_S2I_TARGETS, the targets of a multi-platform build, whose binaries
-// assemble hands over as TargetBinary beside the primary one.
-const ScriptsProtocol = 3
+// assemble hands over as TargetBinary beside the primary one; 4 added the crate
+// list's inputs beside the binary (MetadataFile per target, LockFile, RustcFile),
+// for the embedded crate list and the SBOM.
+const ScriptsProtocol = 4
 
 // legacyProtocol is the protocol of a builder without LabelScriptsProtocol.
 const legacyProtocol = 1

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/attest"
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
@@ -95,11 +97,12 @@ func pushedIndex(t *testing.T, ref, binary string) (v1.Hash, []pushedImage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(im.Manifests) != len(wantPlatforms) {
-		t.Fatalf("%s holds %d manifests, want exactly %d: %+v", ref, len(im.Manifests), len(wantPlatforms), im.Manifests)
+	manifests := imageManifests(t, ref, im.Manifests)
+	if len(manifests) != len(wantPlatforms) {
+		t.Fatalf("%s holds %d images, want exactly %d: %+v", ref, len(manifests), len(wantPlatforms), im.Manifests)
 	}
 	var images []pushedImage
-	for i, desc := range im.Manifests {
+	for i, desc := range manifests {
 		want := wantPlatforms[i]
 		if desc.Platform == nil || desc.Platform.OS != "linux" || desc.Platform.Architecture != want.arch {
 			t.Errorf("%s: manifest %d is for %v, want %s", ref, i, desc.Platform, want.platform)
@@ -114,6 +117,30 @@ func pushedIndex(t *testing.T, ref, binary string) (v1.Hash, []pushedImage) {
 		images = append(images, pushedImage{platform: *desc.Platform, digest: desc.Digest, binary: binaryInImage(t, img, binary)})
 	}
 	return digest, images
+}
+
+// imageManifests are an index's image manifests, without the attestation
+// manifests BuildKit's layout puts after them (sbom and provenance are on by
+// default), each of which must come after the images and point at one of them.
+func imageManifests(t *testing.T, ref string, all []v1.Descriptor) []v1.Descriptor {
+	t.Helper()
+	var images []v1.Descriptor
+	for _, d := range all {
+		if d.Annotations[attest.RefTypeAnnotation] != attest.AttestationManifestType {
+			images = append(images, d)
+		}
+	}
+	for i, d := range all {
+		if d.Annotations[attest.RefTypeAnnotation] != attest.AttestationManifestType {
+			continue
+		}
+		if i < len(images) || !slices.ContainsFunc(images, func(img v1.Descriptor) bool {
+			return img.Digest.String() == d.Annotations[attest.RefDigestAnnotation]
+		}) {
+			t.Errorf("%s: attestation manifest %d (%v) is before an image or about none of them", ref, i, d.Annotations)
+		}
+	}
+	return images
 }
 
 // binaryInImage is /usr/local/bin/NAME from the image's last layer, the one that
@@ -332,7 +359,7 @@ func layoutIndex(t *testing.T, dir string) v1.Hash {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, err := inner.IndexManifest(); err != nil || len(m.Manifests) != len(wantPlatforms) {
+	if m, err := inner.IndexManifest(); err != nil || len(imageManifests(t, dir, m.Manifests)) != len(wantPlatforms) {
 		t.Errorf("the layout's index holds %+v (%v), want the two platforms", m, err)
 	}
 	return im.Manifests[0].Digest

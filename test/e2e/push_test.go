@@ -38,7 +38,11 @@ func registryGet(t *testing.T, url, user, pass string) (*http.Response, string) 
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	req.SetBasicAuth(user, pass)
-	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+	// An index too: a push with attestations (sbom, provenance: the default) is an
+	// OCI index of the image and its attestation manifest, as BuildKit pushes it.
+	req.Header.Set("Accept", strings.Join([]string{"application/vnd.docker.distribution.manifest.v2+json",
+		"application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.oci.image.index.v1+json",
+		"application/vnd.oci.image.manifest.v1+json"}, ", "))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,4 @@
+/// What only the tests use.
+pub fn answer() -> u32 {
+    42
+}
