@@ -3,6 +3,8 @@
 // with --tlsverify on tcp://127.0.0.1:2376 inside a network namespace of its own
 // (DOCKER_HOST with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, and a Docker context),
 // and the local daemon through an sshd on loopback (DOCKER_HOST=ssh://…).
+// TestTwoEnginesOneDigest builds one commit on the local daemon and on that second
+// one, pushes both to one registry, and compares what they pushed.
 //
 // Both peers are real and started by the tests; hack/remote-engine.sh installs
 // them (sshd, ip, nsenter). They need root, or passwordless sudo. The tests skip
