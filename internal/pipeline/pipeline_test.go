@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/auditable"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
@@ -126,8 +127,24 @@ func TestS2IStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(inTmp, inFinal) {
-		t.Errorf("the final image's binary (%d bytes) is not the -tmp image's (%d bytes)", len(inFinal), len(inTmp))
+	// With the crate list embedded (auditable, the default), it is the -tmp image's
+	// binary plus the list's section, and nothing else.
+	want := inTmp
+	if pl.Auditable {
+		file := filepath.Join(t.TempDir(), "hello")
+		if err := os.WriteFile(file, inFinal, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		list, err := auditable.Read(file)
+		if err != nil {
+			t.Fatalf("the final image's binary has no crate list: %v", err)
+		}
+		if want, err = auditable.Embed(inTmp, list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(want, inFinal) {
+		t.Errorf("the final image's binary (%d bytes) is not the -tmp image's (%d bytes, %d with the crate list)", len(inFinal), len(inTmp), len(want))
 	}
 
 	before, err := c.ImageInspect(ctx, cfg.Image)
