@@ -119,14 +119,16 @@ func (s *buildStage) carryState(ctx context.Context, pl *plan.Plan, st State) (t
 func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Request {
 	env := append([]string{"BINARY=" + pl.Binary, "RUST_TARGET=" + st.Target}, pl.Env...)
 	env = append(env, pl.CargoEnv...) // after env: the settings win over a stray RUST_S2I_PROFILE
-	if len(st.Targets) > 0 {
-		// One cargo run for every platform's target; RUST_TARGET, the first, stays
-		// the primary one for the scripts' other uses.
-		env = append(env, "RUST_S2I_TARGETS="+strings.Join(st.Targets, " "))
-	}
+	// One cargo run for every platform's target; RUST_TARGET, the first, stays the
+	// primary one for the scripts' other uses. Set on every build, empty ones too:
+	// S2I commits a build's environment into the -tmp image, and a build on top of it
+	// would otherwise inherit the last one's targets and annotation settings.
+	annotate, prefix := "", ""
 	if pl.Annotate {
-		env = append(env, "RUST_S2I_ANNOTATE=github", "RUST_S2I_SOURCE_PREFIX="+pl.SourcePrefix)
+		annotate, prefix = "github", pl.SourcePrefix
 	}
+	env = append(env, "RUST_S2I_TARGETS="+strings.Join(st.Targets, " "),
+		"RUST_S2I_ANNOTATE="+annotate, "RUST_S2I_SOURCE_PREFIX="+prefix)
 	req := s2i.Request{
 		Source:   pl.Source.Location,
 		Copy:     !pl.Source.Git, // a local checkout's uncommitted files count

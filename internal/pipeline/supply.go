@@ -14,6 +14,8 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -174,9 +176,12 @@ func newSupply(pl *plan.Plan, files map[string][]byte, created time.Time, labels
 	return sup, sup.writeSBOMs(pl)
 }
 
-// writeSBOMs writes each part's SBOM to a directory of its own under pl.SBOMDir
-// (builds running side by side never share one): BINARY.spdx.json, or with
-// platforms BINARY.OS-ARCH.spdx.json each. SBOMPath is the first one's.
+// writeSBOMs writes each part's SBOM to the directory of this image under
+// pl.SBOMDir: BINARY.spdx.json, or with platforms BINARY.OS-ARCH.spdx.json each.
+// SBOMPath is the first one's. The directory is named for the image and -tmp image,
+// so a rebuild reports the same path (an unchanged rebuild's outputs are the
+// first's); a file goes in by rename, so a build of the same image side by side
+// never leaves half of one.
 func (sup *Supply) writeSBOMs(pl *plan.Plan) error {
 	var dir string
 	for _, p := range sup.Parts {
@@ -184,8 +189,9 @@ func (sup *Supply) writeSBOMs(pl *plan.Plan) error {
 			continue
 		}
 		if dir == "" {
-			var err error
-			if dir, err = os.MkdirTemp(pl.SBOMDir, "rust-s2i-sbom-"); err != nil {
+			sum := sha256.Sum256([]byte(pl.Image + "\x00" + pl.TmpImage))
+			dir = filepath.Join(pl.SBOMDir, "rust-s2i-sbom-"+hex.EncodeToString(sum[:6]))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("writing the SBOM: %w", err)
 			}
 		}
@@ -194,7 +200,7 @@ func (sup *Supply) writeSBOMs(pl *plan.Plan) error {
 			name = pl.Binary + "." + strings.ReplaceAll(p.Platform, "/", "-") + ".spdx.json"
 		}
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, p.SBOM, 0o644); err != nil {
+		if err := writeByRename(path, p.SBOM); err != nil {
 			return fmt.Errorf("writing the SBOM: %w", err)
 		}
 		if sup.SBOMPath == "" {
@@ -291,4 +297,25 @@ func imageDigest(ref string, repoDigests []string, id string) string {
 		any = cmp.Or(any, digest)
 	}
 	return cmp.Or(any, id)
+}
+
+// writeByRename writes data to path through a temporary file beside it.
+func writeByRename(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".sbom-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

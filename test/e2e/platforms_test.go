@@ -457,12 +457,13 @@ func containersOf(t *testing.T, image string, since time.Time) string {
 
 // A builder without the arm64 target asked for linux/arm64 is bad input (exit 2)
 // naming the builder and the targets it has, found before any container is
-// made. Not parallel: it counts the daemon's containers before and after.
+// made: no container of that builder exists, and the daemon's events name none.
+// (The whole daemon's container list is no measure: the other tests build in
+// parallel.)
 func TestPlatformsBuilderLacksTarget(t *testing.T) {
 	needDocker(t)
 	b := x86OnlyBuilder(t)
 	final, tmp := names(t)
-	before, _ := command("docker", "ps", "-aq")
 	start := time.Now()
 	r := runCmd(t, nil, "build", "--source", copyTree(t, crate("hello")), "--binary", "hello", "--builder", b,
 		"--runtime-image", testenv.MultiArchBase(t), "--image", final, "--tmp-image", tmp, "--platform", "linux/arm64")
@@ -474,9 +475,6 @@ func TestPlatformsBuilderLacksTarget(t *testing.T) {
 	}
 	if made := containersOf(t, b, start); made != "" {
 		t.Errorf("containers of the refused builder: %s", made)
-	}
-	if after, _ := command("docker", "ps", "-aq"); after != before {
-		t.Errorf("docker ps -aq before:\n%s\nafter:\n%s", before, after)
 	}
 }
 
@@ -650,6 +648,9 @@ func TestPlatformsReadmeSnippet(t *testing.T) {
 	}
 	im, _ := idx.IndexManifest()
 	for _, desc := range im.Manifests {
+		if desc.Platform == nil || desc.Platform.OS == "unknown" {
+			continue // an attestation manifest
+		}
 		img, err := idx.Image(desc.Digest)
 		if err != nil {
 			t.Fatal(err)
