@@ -5,31 +5,13 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"github.com/rust-s2i/rust-s2i-musl/internal/platform/platformtest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"testing"
 )
-
-// testBinary copies the running test binary (a static Go ELF when CGO_ENABLED=0,
-// dynamic otherwise: either is an ELF64 executable) for Embed to work on.
-func testBinary(t *testing.T) []byte {
-	t.Helper()
-	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
-		t.Skip("needs a linux/amd64 or linux/arm64 test binary")
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
 
 // systemBinary is a binary linked by ld, whose section header table ends the
 // file (Go's linker puts it near the start): Embed then drops the old table.
@@ -53,7 +35,7 @@ func TestEmbedRoundTrip(t *testing.T) {
 		bin  func(*testing.T) []byte
 		args []string
 	}{
-		{"go test binary", testBinary, []string{"-test.run=^$"}},
+		{"go test binary", func(t *testing.T) []byte { return platformtest.ThisBinary(t) }, []string{"-test.run=^$"}},
 		{"ld-linked true", systemBinary, nil},
 	}
 	for _, tt := range tests {
@@ -141,7 +123,7 @@ func checkSectionsKept(t *testing.T, orig []byte, path string) {
 
 func TestEmbedDeterministic(t *testing.T) {
 	t.Parallel()
-	bin := testBinary(t)
+	bin := platformtest.ThisBinary(t)
 	v := fixtureInfo(t)
 	a, err := Embed(bin, v)
 	if err != nil {
@@ -160,7 +142,7 @@ func TestEmbedDeterministic(t *testing.T) {
 
 func TestEmbedRefuses(t *testing.T) {
 	t.Parallel()
-	bin := testBinary(t)
+	bin := platformtest.ThisBinary(t)
 	patch := func(off int, b ...byte) []byte {
 		out := bytes.Clone(bin)
 		copy(out[off:], b)

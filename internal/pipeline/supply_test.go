@@ -3,11 +3,11 @@ package pipeline
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/rust-s2i/rust-s2i-musl/internal/platform/platformtest"
 	"io"
 	"log"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -64,24 +64,6 @@ checksum = "49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b"
 
 const helloRustc = "rustc 1.85.0 (4d91de4e4 2025-02-17)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\n"
 
-// elfBinary is an ELF executable auditable.Embed works on: the running test
-// binary.
-func elfBinary(t *testing.T) []byte {
-	t.Helper()
-	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
-		t.Skip("needs a linux/amd64 or linux/arm64 test binary")
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
 // supplyPlan is a single-platform plan of hello with the supply settings as
 // given, from a CI checkout of a known repository and commit.
 func supplyPlan(t *testing.T, auditableOn, sbomOn, provenanceOn bool) *plan.Plan {
@@ -118,7 +100,7 @@ func crateNames(g *cratedeps.Graph) []string {
 // without metadata (then saying why), and changes nothing in the files given.
 func TestWithCrates(t *testing.T) {
 	t.Parallel()
-	bin := elfBinary(t)
+	bin := platformtest.ThisBinary(t)
 	tests := []struct {
 		name               string
 		auditable, sbom    bool
@@ -182,7 +164,7 @@ func checkEmbedded(t *testing.T, bin []byte, want []string) {
 // helloSupply is the Supply of a single-platform hello image built at created.
 func helloSupply(t *testing.T, pl *plan.Plan, created time.Time) *Supply {
 	t.Helper()
-	files := helloFiles(elfBinary(t), true)
+	files := helloFiles(platformtest.ThisBinary(t), true)
 	g, err := resolveCrates(pl, files, x86Target, false)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,9 @@ package platformtest
 import (
 	"debug/elf"
 	"encoding/binary"
+	"os"
+	"runtime"
+	"testing"
 )
 
 // Header is the 64-byte ELF header of an executable (ET_EXEC, ELFOSABI_NONE, as a
@@ -29,4 +32,23 @@ func Header(machine elf.Machine, class elf.Class, data elf.Data) []byte {
 // followed by body, so that two binaries of one machine can differ.
 func Binary(machine elf.Machine, body string) []byte {
 	return append(Header(machine, elf.ELFCLASS64, elf.ELFDATA2LSB), body...)
+}
+
+// ThisBinary is the running test binary's own bytes: a real, runnable ELF of the
+// host, for tests that change a binary and need a whole one (not just a header).
+// It skips the test on hosts other than linux/amd64 and linux/arm64.
+func ThisBinary(t testing.TB) []byte {
+	t.Helper()
+	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+		t.Skip("needs a linux/amd64 or linux/arm64 test binary")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
