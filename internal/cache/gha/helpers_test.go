@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -77,13 +76,10 @@ func randomBytes(t *testing.T, n int) []byte {
 // closedURL is an http URL on loopback where nothing listens.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr + "/"
+	// Port 1 (tcpmux), which nothing on these machines serves and no test binds: a
+	// port freed by closing a listener could be taken by a parallel test's server
+	// in between, which then resets the connection instead of refusing it.
+	return "http://127.0.0.1:1/"
 }
 
 // newServer is an httptest server on 127.0.0.1 with the handler that mk makes.
