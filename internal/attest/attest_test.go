@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -81,9 +79,8 @@ func statementsFor(t *testing.T, d v1.Hash, target string) []intoto.Statement {
 
 func TestAttachPushAndReadBack(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/test/app:1", name.Insecure)
+	host := testenv.Registry(t)
+	ref, err := name.ParseReference(host+"/test/app:1", name.Insecure)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 package image
 
 import (
-	"os"
+	"github.com/rust-s2i/rust-s2i-musl/internal/platform/platformtest"
 	"runtime"
 	"testing"
 )
@@ -25,15 +25,7 @@ func TestTargetArch(t *testing.T) {
 func TestBinaryArch(t *testing.T) {
 	t.Parallel()
 	// This test's own executable is an ELF file of the machine it runs on.
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := binaryArch(data)
+	got, err := binaryArch(platformtest.ThisBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,15 +6,13 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -57,9 +55,8 @@ type world struct {
 
 func newWorld(t *testing.T) world {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	w := world{host: strings.TrimPrefix(srv.URL, "http://"), baseImages: map[string]v1.Image{}}
+	host := testenv.Registry(t)
+	w := world{host: host, baseImages: map[string]v1.Image{}}
 	w.base, w.amd64Only, w.single = w.host+"/library/base:3", w.host+"/library/amd64-only:1", w.host+"/library/single:1"
 	plats := map[string]v1.Platform{
 		"amd64": {OS: "linux", Architecture: "amd64"},

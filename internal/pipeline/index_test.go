@@ -4,16 +4,14 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -72,9 +70,7 @@ type indexWorld struct {
 
 func newIndexWorld(t *testing.T, push bool, ociOutput string) indexWorld {
 	t.Helper()
-	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := testenv.Registry(t)
 	cfg := config.Defaults()
 	cfg.Binary, cfg.Source, cfg.RuntimeImage = "hello", t.TempDir(), "example.org/base:1"
 	cfg.Image, cfg.Tags, cfg.Push, cfg.OCIOutput = host+"/o/hello:1", []string{host + "/o/hello:latest"}, push, ociOutput

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"github.com/rust-s2i/rust-s2i-musl/internal/platform/platformtest"
-	"io"
-	"log"
-	"net/http/httptest"
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 	"os"
 	"slices"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -278,9 +275,7 @@ func checkStatementText(t *testing.T, text string, withSBOM, withProvenance bool
 // the same name; the digest is the index's. Without statements the image stays.
 func TestAttachPushed(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := testenv.Registry(t)
 	for _, attach := range []bool{true, false} {
 		pl := supplyPlan(t, true, attach, attach)
 		ref := host + "/o/hello:" + map[bool]string{true: "attached", false: "plain"}[attach]

@@ -4,7 +4,6 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -159,15 +158,7 @@ func TestFromELF(t *testing.T) {
 // This test's own executable is an ELF file of the machine it runs on.
 func TestFromELFOfThisTest(t *testing.T) {
 	t.Parallel()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := FromELF(data)
+	p, err := FromELF(platformtest.ThisBinary(t))
 	if err != nil {
 		t.Skipf("this machine is no supported platform: %v", err)
 	}

@@ -33,7 +33,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -48,7 +47,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/moby/client"
@@ -127,7 +125,7 @@ func startSharedRegistry(t *testing.T) *sharedRegistry {
 		tl.Close()
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
+	srv := &http.Server{Handler: testenv.RegistryHandler()}
 	go func() { _ = srv.Serve(tl) }()
 	go func() { _ = srv.Serve(ul) }()
 	t.Cleanup(func() { srv.Close() })

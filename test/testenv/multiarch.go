@@ -2,8 +2,6 @@ package testenv
 
 import (
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -72,7 +69,7 @@ func ServeMultiArchBase() (host, ref string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv := httptest.NewUnstartedServer(RegistryHandler())
 	srv.Listener = l
 	srv.Start()
 	host = l.Addr().String()
