@@ -106,12 +106,8 @@ func (c *Copier) entry(hdr *tar.Header, content io.Reader, parent, dir string) e
 			return fmt.Errorf("%w: hard link to %q, which is not a file passed on earlier", errUnsafe, hdr.Linkname)
 		}
 		out.Linkname = t
-	case tar.TypeChar, tar.TypeBlock:
-		return fmt.Errorf("%w: device file", errUnsafe)
-	case tar.TypeFifo:
-		return fmt.Errorf("%w: fifo", errUnsafe)
 	default:
-		return fmt.Errorf("%w: unsupported entry type %q", errUnsafe, hdr.Typeflag)
+		return unsupported(hdr.Typeflag)
 	}
 	return c.pass(out, content)
 }

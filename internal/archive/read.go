@@ -131,13 +131,21 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		return x.symlink(name, hdr.Linkname)
 	case tar.TypeLink:
 		return x.hardlink(name, hdr.Linkname)
+	default:
+		return unsupported(hdr.Typeflag)
+	}
+}
+
+// unsupported is the error for an entry of a type neither extraction nor copying
+// passes on: devices, fifos and anything else that is no file, directory or link.
+func unsupported(typ byte) error {
+	switch typ {
 	case tar.TypeChar, tar.TypeBlock:
 		return fmt.Errorf("%w: device file", errUnsafe)
 	case tar.TypeFifo:
 		return fmt.Errorf("%w: fifo", errUnsafe)
-	default:
-		return fmt.Errorf("%w: unsupported entry type %q", errUnsafe, hdr.Typeflag)
 	}
+	return fmt.Errorf("%w: unsupported entry type %q", errUnsafe, typ)
 }
 
 func (x *extractor) file(name string, mode fs.FileMode, hdr *tar.Header, r io.Reader) error {
