@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // systemBinary is a binary linked by ld, whose section header table ends the
@@ -51,6 +53,20 @@ func TestEmbedRoundTrip(t *testing.T) {
 	}
 }
 
+// run runs the program at path. A file just written may be held open for writing
+// by a child that another goroutine of this test binary forked meanwhile, and exec
+// then fails with ETXTBSY (golang/go#22315) until that child has exec'd: it is
+// tried again, a few times.
+func run(path string, args ...string) ([]byte, error) {
+	for i := 0; ; i++ {
+		out, err := exec.Command(path, args...).CombinedOutput()
+		if !errors.Is(err, syscall.ETXTBSY) || i == 20 {
+			return out, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func roundTrip(t *testing.T, bin []byte, path string, args []string) {
 	t.Helper()
 	v := fixtureInfo(t)
@@ -69,7 +85,7 @@ func roundTrip(t *testing.T, bin []byte, path string, args []string) {
 	checkSectionsKept(t, bin, path)
 
 	// The loader's view: the binary still runs.
-	if out, err := exec.Command(path, args...).CombinedOutput(); err != nil {
+	if out, err := run(path, args...); err != nil {
 		t.Fatalf("modified binary does not run: %v\n%s", err, out)
 	}
 
