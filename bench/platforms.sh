@@ -10,19 +10,32 @@
 #   1 platform     one-line change of src/main.rs, -tmp image in place: --platform linux/amd64
 #   2 platforms    the same change: --platform linux/amd64,linux/arm64 (one cargo run)
 #
+# and against the anchor, what a build-push-action user gets for linux/arm64: BuildKit
+# (Docker's, DOCKER_BUILDKIT=1) building bench/Dockerfile.buildkit (the B system of
+# bench/run.sh: cache mounts for the registry and target/) with --platform linux/arm64
+# on the arm64 toolchain image of bench/arm64-toolchain.sh, every rustc under qemu-user:
+#   arm64 cold     this project cross-compiling (the arm64 cold above) against BuildKit +
+#                  QEMU with fresh cache mounts (a new mount id) and no layer cache
+#   arm64 change   the one-line change for linux/arm64 alone, -tmp image in place,
+#                  against BuildKit + QEMU with its warm cache mounts
+#
 # The runtime base is a two-platform index (rust-s2i-test/busybox + busybox-arm64) in a
 # go-containerregistry registry on loopback, as the e2e tests use it (testenv).
-# Writes bench/results-platforms.md. RUNS=3 by default.
+# Writes bench/results-platforms.md and the same table into bench/results.md. RUNS=3 by
+# default; ANCHOR=0 leaves the (slow) QEMU anchor out.
 #   make bench-platforms
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}
+ANCHOR=${ANCHOR:-1}
+ARM64_IMAGE=${BENCH_ARM64_IMAGE:-rust-s2i-bench/rust-deps-arm64:1.96}
+ARM64_BASE=${BENCH_ARM64_BASE:-rust-s2i-bench/busybox-arm64:platform}
 OUT=${BENCH_OUT:-bench/results-platforms.md}
 BIN=${BIN:-bin/rust-s2i-musl}
 BUILDER=${BENCH_DEPS_BUILDER:-rust-s2i-bench/builder-deps:latest}
 WORK=$(mktemp -d /var/tmp/rust-s2i-bench-platforms.XXXXXX)
-trap 'rm -rf "$WORK"; docker rmi -f rs2i-bench-plat rs2i-bench-plat-tmp-1 rs2i-bench-plat-tmp-2 >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$WORK"; docker rmi -f rs2i-bench-plat rs2i-bench-plat-tmp-1 rs2i-bench-plat-tmp-2 rs2i-bench-qemu >/dev/null 2>&1 || true' EXIT
 
 # The base's registry serves while its stdin (a pipe this script holds) is open.
 go build -o "$WORK/multiarchbase" ./bench/multiarchbase
@@ -46,7 +59,14 @@ build() {
 }
 
 cold() { docker rmi -f "$2" >/dev/null 2>&1 || true; build "$1" "$2" --clean; }
-change() { echo "// change $RANDOM" >>"$WORK/heavy/src/main.rs"; build "$1" "$2"; }
+# change PLATFORMS TMP: a one-line change built; its phases (the `<== PHASE (DURATION)`
+# lines, and the indented parts below them) go to $WORK/phases-PLATFORMS.tsv.
+change() {
+  echo "// change $RANDOM" >>"$WORK/heavy/src/main.rs"
+  build "$1" "$2"
+  sed -nE 's/^(<== |    )([a-z0-9 :]+) \(([0-9.]+)(ms|s)\)$/\2\t\3\t\4/p' "$WORK/log" |
+    awk -F'\t' '{ printf "%s\t%.3f\n", $1, ($3 == "ms" ? $2 / 1000 : $2) }' >>"$WORK/phases-${1//\//_}.tsv"
+}
 
 cp -r bench/crates/heavy "$WORK/heavy"
 declare -a arm amd one two
@@ -68,6 +88,55 @@ for r in $(seq 1 "$RUNS"); do
   fi
 done
 
+# The anchor. qemu_build TAG [--no-cache]: one BuildKit build for linux/arm64 of the
+# copy in $WORK/heavy-q, its cache mounts named by TAG (a new TAG is an empty cache).
+qemu_build() {
+  local tag=$1 start
+  shift
+  sed -e "s|@TOOLCHAIN@|$ARM64_IMAGE|; s|@RUNTIME@|$ARM64_BASE|; s|@RUSTFLAGS@||" \
+    -e "s|@TARGET@|aarch64-unknown-linux-musl|g; s|@BINARY@|heavy|g" \
+    -e "s|id=rust-s2i-bench-heavy-|id=rust-s2i-bench-qemu-$tag-|g" bench/Dockerfile.buildkit >"$WORK/Dockerfile.qemu"
+  start=$(now)
+  DOCKER_BUILDKIT=1 /usr/bin/docker build --platform linux/arm64 "$@" -q -t rs2i-bench-qemu \
+    -f "$WORK/Dockerfile.qemu" "$WORK/heavy-q" >/dev/null 2>"$WORK/qlog" || { tail -n 30 "$WORK/qlog" >&2; exit 1; }
+  secs "$start" "$(now)"
+}
+declare -a pcold qcold pchange qchange
+if [[ $ANCHOR == 1 ]]; then
+  bash bench/arm64-toolchain.sh
+  cp -r bench/crates/heavy "$WORK/heavy-q"
+  for r in $(seq 1 "$RUNS"); do
+    tag=$(date +%s%N)
+    if ((r % 2)); then
+      qcold[r]=$(qemu_build "$tag" --no-cache); pcold[r]=$(cold linux/arm64 rs2i-bench-plat-tmp-1)
+    else
+      pcold[r]=$(cold linux/arm64 rs2i-bench-plat-tmp-1); qcold[r]=$(qemu_build "$tag" --no-cache)
+    fi
+    echo "// change $RANDOM" >>"$WORK/heavy-q/src/main.rs"
+    if ((r % 2)); then
+      pchange[r]=$(change linux/arm64 rs2i-bench-plat-tmp-1); qchange[r]=$(qemu_build "$tag")
+    else
+      qchange[r]=$(qemu_build "$tag"); pchange[r]=$(change linux/arm64 rs2i-bench-plat-tmp-1)
+    fi
+  done
+  # the cache mounts of the anchor runs: gigabytes of arm64 target/ directories
+  DOCKER_BUILDKIT=1 /usr/bin/docker builder prune -f --filter type=exec.cachemount >/dev/null 2>&1 || true
+fi
+
+# phase_medians ONE TWO: per phase or part (in the order first seen), the median seconds
+# in each file of `name<TAB>seconds` lines.
+phase_medians() {
+  local name
+  cut -f1 "$1" "$2" | awk '!seen[$0]++' | while IFS= read -r name; do
+    echo "| $name | $(median_of "$1" "$name") | $(median_of "$2" "$name") |"
+  done
+}
+median_of() { # median_of FILE NAME: "-" when NAME has no line in FILE
+  local v
+  v=$(awk -F'\t' -v n="$2" '$1 == n { print $2 }' "$1")
+  if [[ -n $v ]]; then median $v; else echo -; fi
+}
+
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratios() { # ratios A[] B[]: per-run A/B
   local -n a=$1 b=$2
@@ -83,6 +152,26 @@ ratios() { # ratios A[] B[]: per-run A/B
   echo "|---|---|---|---|---|---|"
   echo "| cold | arm64 (cross-compiled) | amd64 (native) | $(median "${arm[@]}") | $(median "${amd[@]}") | $(median $(ratios arm amd)) |"
   echo "| one-line change | 2 platforms | 1 platform | $(median "${two[@]}") | $(median "${one[@]}") | $(median $(ratios two one)) |"
+  if [[ $ANCHOR == 1 ]]; then
+    echo "| cold, arm64 | this project (cross-compiled) | BuildKit + QEMU | $(median "${pcold[@]}") | $(median "${qcold[@]}") | $(median $(ratios pcold qcold)) |"
+    echo "| one-line change, arm64 | this project (cross-compiled) | BuildKit + QEMU | $(median "${pchange[@]}") | $(median "${qchange[@]}") | $(median $(ratios pchange qchange)) |"
+  fi
+  echo
+  echo "Where the second platform's time goes on the one-line change (median seconds of the phases and parts P prints):"
+  echo
+  echo "| phase or part | 1 platform | 2 platforms |"
+  echo "|---|---|---|"
+  phase_medians "$WORK/phases-linux_amd64.tsv" "$WORK/phases-linux_amd64,linux_arm64.tsv"
   echo
   echo "Samples (s): arm64 cold ${arm[*]}; amd64 cold ${amd[*]}; 2 platforms ${two[*]}; 1 platform ${one[*]}."
+  if [[ $ANCHOR == 1 ]]; then
+    echo "Anchor samples (s): this project arm64 cold ${pcold[*]}, BuildKit + QEMU cold ${qcold[*]}; this project arm64 change ${pchange[*]}, BuildKit + QEMU change ${qchange[*]}."
+  fi
 } | tee "$OUT"
+# bench/results.md carries the same table between its platforms markers.
+if grep -q '^<!-- platforms -->$' bench/results.md; then
+  sed 's/^# /## /' "$OUT" >"$WORK/section.md"
+  awk -v f="$WORK/section.md" '/^<!-- platforms -->$/ { print; while ((getline l < f) > 0) print l; skip = 1; next }
+    /^<!-- \/platforms -->$/ { skip = 0 } !skip' bench/results.md >"$WORK/results.md"
+  cp "$WORK/results.md" bench/results.md
+fi

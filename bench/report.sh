@@ -189,3 +189,12 @@ cat <<EOF
 
 Every sample is in [results.tsv](results.tsv); the build logs stay in \`$WORK/logs\`.
 EOF
+
+# The multi-platform table (bench/platforms.sh, which rewrites what is between the
+# markers when it runs) belongs to this report too.
+if [[ -f bench/results-platforms.md ]]; then
+  echo
+  echo '<!-- platforms -->'
+  sed 's/^# /## /' bench/results-platforms.md
+  echo '<!-- /platforms -->'
+fi
