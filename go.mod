@@ -19,6 +19,7 @@ require (
 	github.com/nektos/act v0.2.89
 	github.com/openshift/source-to-image v1.6.3
 	github.com/pelletier/go-toml/v2 v2.4.3
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/sethvargo/go-githubactions v1.4.0
 	github.com/spdx/tools-golang v0.5.7
 	github.com/tonistiigi/go-actions-cache v0.0.0-20260930145529-afe8013b5ac4
