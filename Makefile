@@ -70,6 +70,8 @@ test-clean:
 # the supply-chain tests read the final image with) built first (minutes each on
 # a fresh machine, then reused), so the tests themselves stay on loopback and fail,
 # not skip, without them; a failed install stops the run before the tests.
+# SPDX_SCHEMA is the SPDX 2.3 JSON schema from syft's module at the same version,
+# which the SBOM tests validate our documents against.
 # The -gnu builder is for the e2e test of a -gnu target with +crt-static.
 test-all: test-images test-builder-gnu
 	$(GO) vet ./...
@@ -78,7 +80,8 @@ test-all: test-images test-builder-gnu
 	@# QEMU for running the arm64 results (never for building); the world unregisters it.
 	bash hack/qemu.sh
 	set -e; azurite=$$(bash hack/azurite.sh); weed=$$(bash hack/seaweedfs.sh); syft=$$(bash hack/syft.sh); \
-	  AZURITE_BLOB=$$azurite WEED=$$weed SYFT=$$syft $(GO) test -count=1 -timeout 40m ./...
+	  spdx=$$(bash hack/syft.sh spdx-schema); \
+	  AZURITE_BLOB=$$azurite WEED=$$weed SYFT=$$syft SPDX_SCHEMA=$$spdx $(GO) test -count=1 -timeout 40m ./...
 	@# Once more on a failure: go's fuzz coordinator sometimes ends a run with "context
 	@# deadline exceeded" and no input at fault. A real crasher is kept in testdata/fuzz
 	@# and fails the second run too.

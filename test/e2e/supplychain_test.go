@@ -5,6 +5,8 @@ package e2e
 // names an SPDX file of the same crates, and a push carries the SBOM and the
 // provenance in BuildKit's attestation layout. syft, built from its Go module
 // (hack/syft.sh, $SYFT), reads the crates out of the image as a scanner does.
+// Every SPDX document read here, file or attestation, must validate against the
+// SPDX 2.3 JSON schema that syft's module ships (test/spdxschema, $SPDX_SCHEMA).
 
 import (
 	"encoding/json"
@@ -25,6 +27,7 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/intoto"
 	"github.com/rust-s2i/rust-s2i-musl/internal/provenance"
 	"github.com/rust-s2i/rust-s2i-musl/internal/sbom"
+	"github.com/rust-s2i/rust-s2i-musl/test/spdxschema"
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
@@ -64,9 +67,13 @@ func sbomCrates(t *testing.T, path string) (crates []string, purls map[string]st
 	return spdxCrates(t, raw)
 }
 
-// spdxCrates reads an SPDX document's packages.
+// spdxCrates reads an SPDX document's packages, once it validates against the
+// SPDX 2.3 JSON schema.
 func spdxCrates(t *testing.T, raw []byte) (crates []string, purls map[string]string) {
 	t.Helper()
+	if err := spdxschema.ForTest(t).Validate(raw); err != nil {
+		t.Errorf("the SBOM: %v", err)
+	}
 	var doc sbom.Document
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("the SBOM is no SPDX JSON: %v", err)
