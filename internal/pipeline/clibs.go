@@ -27,3 +27,16 @@ func withCLibsHint(err error, builder string, have clibs.Set) error {
 	}
 	return fmt.Errorf("%w\n%s", err, hint)
 }
+
+// cLibs are the builder's C libraries that the binaries of sup link between
+// them, each once (clibs.Merge); none for a nil Supply.
+func (sup *Supply) cLibs() []clibs.Link {
+	if sup == nil {
+		return nil
+	}
+	lists := make([][]clibs.Link, len(sup.Parts))
+	for i, p := range sup.Parts {
+		lists[i] = p.CLibs
+	}
+	return clibs.Merge(lists...)
+}

@@ -2,15 +2,20 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/s2i"
+	"github.com/rust-s2i/rust-s2i-musl/internal/sbom"
+	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
 )
 
@@ -56,5 +61,95 @@ func TestBuildFailureCLibsHint(t *testing.T) {
 				t.Errorf("after the error: %q, want one line starting %q", hint, tc.want)
 			}
 		})
+	}
+}
+
+// sysMetadata is cargo metadata of a crate hello that links zlib and SQLite
+// through libz-sys and libsqlite3-sys (pkg-config in their build scripts), as
+// testdata/crates/zsqlite does.
+const sysMetadata = `{"version":1,
+ "workspace_members":["path+file:///src#hello@0.1.0"],
+ "packages":[
+  {"id":"path+file:///src#hello@0.1.0","name":"hello","version":"0.1.0","source":null,"license":"MIT",
+   "targets":[{"name":"hello","kind":["bin"]}]},
+  {"id":"registry+https://github.com/rust-lang/crates.io-index#libz-sys@1.1.8","name":"libz-sys","version":"1.1.8",
+   "source":"registry+https://github.com/rust-lang/crates.io-index","license":"MIT OR Apache-2.0","targets":[{"name":"libz_sys","kind":["lib"]}]},
+  {"id":"registry+https://github.com/rust-lang/crates.io-index#libsqlite3-sys@0.25.1","name":"libsqlite3-sys","version":"0.25.1",
+   "source":"registry+https://github.com/rust-lang/crates.io-index","license":"MIT","targets":[{"name":"libsqlite3_sys","kind":["lib"]}]},
+  {"id":"registry+https://github.com/rust-lang/crates.io-index#pkg-config@0.3.25","name":"pkg-config","version":"0.3.25",
+   "source":"registry+https://github.com/rust-lang/crates.io-index","license":"MIT OR Apache-2.0","targets":[{"name":"pkg_config","kind":["lib"]}]}],
+ "resolve":{"root":"path+file:///src#hello@0.1.0","nodes":[
+  {"id":"path+file:///src#hello@0.1.0","features":[],"deps":[
+   {"name":"libz_sys","pkg":"registry+https://github.com/rust-lang/crates.io-index#libz-sys@1.1.8","dep_kinds":[{"kind":null,"target":null}]},
+   {"name":"libsqlite3_sys","pkg":"registry+https://github.com/rust-lang/crates.io-index#libsqlite3-sys@0.25.1","dep_kinds":[{"kind":null,"target":null}]}]},
+  {"id":"registry+https://github.com/rust-lang/crates.io-index#libz-sys@1.1.8","features":["default","libc","stock-zlib"],"deps":[
+   {"name":"pkg_config","pkg":"registry+https://github.com/rust-lang/crates.io-index#pkg-config@0.3.25","dep_kinds":[{"kind":"build","target":null}]}]},
+  {"id":"registry+https://github.com/rust-lang/crates.io-index#libsqlite3-sys@0.25.1","features":["default","min_sqlite_version_3_6_8","pkg-config"],"deps":[
+   {"name":"pkg_config","pkg":"registry+https://github.com/rust-lang/crates.io-index#pkg-config@0.3.25","dep_kinds":[{"kind":"build","target":null}]}]},
+  {"id":"registry+https://github.com/rust-lang/crates.io-index#pkg-config@0.3.25","features":[],"deps":[]}]}}`
+
+// outputReport keeps the outputs it is given.
+type outputReport struct {
+	memReport
+	out map[string]string
+}
+
+func (r *outputReport) Output(k, v string) { r.out[k] = v }
+
+// A two-platform build's binaries link the builder's zlib and SQLite: each
+// platform's part of the Supply says so, each SBOM lists them as packages, and
+// the c-libraries output names each library once with the crates that link it;
+// a build whose crates are not known has an empty one.
+func TestBuildCLibraries(t *testing.T) {
+	t.Parallel()
+	w := newIndexWorld(t, false, "")
+	w.pl.SBOMDir = t.TempDir()
+	w.st.CLibs = clibs.Set{clibs.OpenSSL: "3.0.17", clibs.Zlib: "1.3.1", clibs.SQLite: "3.46.1"}
+	for _, tg := range w.st.Targets {
+		w.built.Collected[tmpimage.TargetFile(tg, tmpimage.MetadataFile)] = []byte(sysMetadata)
+	}
+	w.built.Collected[tmpimage.RustcFile] = []byte(helloRustc)
+	out, err := w.pkg.Package(t.Context(), w.pl, w.st, nil, w.built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "zlib 1.3.1 (libz-sys); sqlite 3.46.1 (libsqlite3-sys)"
+	for _, p := range out.Supply.Parts {
+		var got []string
+		for _, l := range p.CLibs {
+			got = append(got, l.String())
+		}
+		if strings.Join(got, "; ") != want {
+			t.Errorf("%s links %q, want %q", p.Platform, got, want)
+		}
+		var doc sbom.Document
+		if err := json.Unmarshal(p.SBOM, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var purls []string
+		for _, pkg := range doc.Packages {
+			if r := pkg.ExternalRefs[0].ReferenceLocator; strings.HasPrefix(r, "pkg:generic/") {
+				purls = append(purls, r)
+			}
+		}
+		if !slices.Equal(purls, []string{"pkg:generic/zlib@1.3.1", "pkg:generic/sqlite@3.46.1"}) {
+			t.Errorf("the %s SBOM lists the C libraries %q", p.Platform, purls)
+		}
+	}
+	if data, err := os.ReadFile(out.Supply.SBOMPath); err != nil || !strings.Contains(string(data), "pkg:generic/sqlite@3.46.1") {
+		t.Errorf("the SBOM file %s lacks sqlite (%v)", out.Supply.SBOMPath, err)
+	}
+	for _, tc := range []struct {
+		supply *Supply
+		want   string
+	}{
+		{out.Supply, "zlib 1.3.1 libz-sys\nsqlite 3.46.1 libsqlite3-sys"},
+		{nil, ""},
+	} {
+		rep := &outputReport{out: map[string]string{}}
+		(&Pipeline{Report: rep}).outputs(Result{Supply: tc.supply}, Restored{})
+		if got, ok := rep.out["c-libraries"]; !ok || got != tc.want {
+			t.Errorf("c-libraries output %q (given: %v), want %q", got, ok, tc.want)
+		}
 	}
 }

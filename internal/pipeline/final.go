@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cratedeps"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
@@ -129,7 +130,7 @@ func (s *packageStage) packageAfter(ctx context.Context, pl *plan.Plan, st State
 // failed to make, never the build.
 func (s *packageStage) singleSupply(ctx context.Context, pl *plan.Plan, st State, fi finalImage) *Supply {
 	part := SupplyPart{Platform: "linux/" + image.TargetArch(st.Target), Target: st.Target, Graph: fi.graph,
-		Runtime: provenance.Image{Ref: pl.RuntimeImage}}
+		Runtime: provenance.Image{Ref: pl.RuntimeImage}, CLibs: clibs.Linked(fi.graph, st.CLibs)}
 	if in, err := s.e.ImageInspect(ctx, pl.RuntimeImage); err == nil {
 		part.Runtime.Digest = imageDigest(pl.RuntimeImage, in.RepoDigests, in.ID)
 	}
