@@ -143,17 +143,17 @@ func summary(bk book) string {
 }
 
 // cLibraries is the c-libraries output (a line per library: NAME VERSION
-// CRATE,CRATE) for the summary's table: "openssl 3.0.17 (openssl-sys, pq-sys),
+// CRATE...) for the summary's table: "openssl 3.0.17 (openssl-sys, pq-sys),
 // zlib 1.3.1 (libz-sys)"; "" when the binary links none. A builder's label is
 // its own text: a "|" in it must not end the table's cell.
 func cLibraries(v string) string {
 	var libs []string
 	for _, line := range strings.Split(v, "\n") {
 		f := strings.Fields(line)
-		if len(f) != 3 {
+		if len(f) < 3 {
 			continue
 		}
-		libs = append(libs, fmt.Sprintf("%s %s (%s)", f[0], f[1], strings.ReplaceAll(f[2], ",", ", ")))
+		libs = append(libs, fmt.Sprintf("%s %s (%s)", f[0], f[1], strings.Join(f[2:], ", ")))
 	}
 	return strings.ReplaceAll(strings.Join(libs, ", "), "|", "\\|")
 }

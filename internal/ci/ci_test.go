@@ -250,7 +250,7 @@ func TestSummarySBOM(t *testing.T) {
 func TestSummaryCLibraries(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ libs, want string }{
-		{"openssl 3.0.17 openssl-sys,pq-sys\nlibpq 15.14 pq-sys\nzlib 1.3.1 libz-sys",
+		{"openssl 3.0.17 openssl-sys pq-sys\nlibpq 15.14 pq-sys\nzlib 1.3.1 libz-sys",
 			"| C libraries from the builder | openssl 3.0.17 (openssl-sys, pq-sys), libpq 15.14 (pq-sys), zlib 1.3.1 (libz-sys) |\n"},
 		{"sqlite 3.46|1 libsqlite3-sys", "| C libraries from the builder | sqlite 3.46\\|1 (libsqlite3-sys) |\n"},
 		{"", ""},

@@ -127,12 +127,14 @@ func Merge(lists ...[]Link) []Link {
 	return out
 }
 
-// Output is the c-libraries output of links: one line per library, NAME VERSION
-// CRATE[,CRATE...], as the platforms output writes a line's fields.
+// Output is the c-libraries output of links: one line per library, its fields
+// separated by spaces as the platforms output's are: NAME VERSION CRATE... No
+// field holds a comma, so the KEY=VALUE form on stdout, which joins a value's
+// lines with commas, stays unambiguous.
 func Output(links []Link) string {
 	lines := make([]string, len(links))
 	for i, l := range links {
-		lines[i] = l.Name + " " + l.Version + " " + strings.Join(l.Crates, ",")
+		lines[i] = strings.Join(append([]string{l.Name, l.Version}, l.Crates...), " ")
 	}
 	return strings.Join(lines, "\n")
 }

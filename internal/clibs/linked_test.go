@@ -89,7 +89,7 @@ func TestMergeAndOutput(t *testing.T) {
 	if !reflect.DeepEqual(merged, want) {
 		t.Errorf("Merge = %+v, want %+v", merged, want)
 	}
-	if got, want := Output(merged), "openssl 3.0.17 openssl-sys,pq-sys\nlibpq 15.14 pq-sys\nzlib 1.3.1 libz-sys"; got != want {
+	if got, want := Output(merged), "openssl 3.0.17 openssl-sys pq-sys\nlibpq 15.14 pq-sys\nzlib 1.3.1 libz-sys"; got != want {
 		t.Errorf("Output = %q, want %q", got, want)
 	}
 	if Merge() != nil || Output(nil) != "" {
