@@ -1,7 +1,7 @@
 // Prints the version of the OpenSSL it was linked with; given HOST:PORT and a CA
-// file (PEM), it then connects with native-tls trusting only what the system and
-// that CA trust, sends a line, and prints the server's answer. Any failure exits
-// non-zero.
+// file (PEM), it then connects with native-tls, trusting that CA besides the
+// system's, checks the server's certificate for HOST, sends a line, and prints the
+// server's answer. Any failure exits non-zero.
 use std::error::Error;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
