@@ -153,3 +153,39 @@ func TestBuildCLibraries(t *testing.T) {
 		}
 	}
 }
+
+// An up-to-date image's Supply is read for what its first build made: the SBOM,
+// the provenance of a push, and the c-libraries output when the builder brings a
+// library and the crates are known (auditable alone will do); else not at all.
+func TestDescribes(t *testing.T) {
+	t.Parallel()
+	zlib := State{CLibs: clibs.Set{clibs.Zlib: "1.3.1"}}
+	tests := []struct {
+		name                        string
+		auditable, sbom, provenance bool
+		push                        bool
+		st                          State
+		want                        bool
+	}{
+		{"the defaults", true, true, true, false, zlib, true},
+		{"auditable alone, a builder with C libraries", true, false, false, false, zlib, true},
+		{"auditable alone, a builder with none", true, false, false, false, State{}, false},
+		{"provenance without a push", false, false, true, false, zlib, false},
+		{"provenance with a push", false, false, true, true, State{}, true},
+		{"nothing on", false, false, false, true, zlib, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pl := supplyPlan(t, tc.auditable, tc.sbom, tc.provenance)
+			pl.Push = tc.push
+			if got := describes(pl, tc.st); got != tc.want {
+				t.Errorf("describes = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	multi := platformsPlan(t)
+	if describes(multi, zlib) {
+		t.Error("a multi-platform image is described as up to date")
+	}
+}
