@@ -7,7 +7,8 @@
 #   rust-s2i-test/rust-musl:1.96   debian + bookworm-security's rustc-web/cargo-web 1.96 with
 #                                  the x86_64-unknown-linux-musl target built offline
 #                                  (hack/rust-musl/), and Debian's ring crate (a
-#                                  dependency with C code, for the e2e tests); the base
+#                                  dependency with C code) and the -sys crates of the
+#                                  builder's C libraries (for the e2e tests); the base
 #                                  of the test builders
 #   rust-s2i-test/busybox:latest   busybox-static rootfs, a small stand-in for Alpine
 #   rust-s2i-test/busybox-arm64:latest  the same from busybox-static:arm64, the arm64
@@ -142,7 +143,8 @@ EOF
 # The recipe lives in hack/rust-musl/ (Dockerfile, build-musl-std.sh and what it
 # compiles); its comments say why each step is there. Once per machine it costs about
 # 4 minutes on 2 cores (the std compile: 70 s, 105 s of CPU; Debian's ring crate: under
-# a minute, 44 MB) and 1.2 GB. The image
+# a minute, 44 MB) and 1.2 GB, before the layer of the -sys crates' packages (not yet
+# measured; roughly 600 MB by apt's installed sizes, mostly clang). The image
 # carries a hash of the recipe, so an edit to it is rebuilt on the next run instead of
 # leaving a stale toolchain.
 musl_dir=$(cd "$(dirname "$0")" && pwd)/rust-musl

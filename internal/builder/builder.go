@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	builderimage "github.com/rust-s2i/rust-s2i-musl/s2i"
 )
@@ -28,6 +29,12 @@ type Options struct {
 	// alone for any other.
 	Targets []string
 	Tag     string
+	// CLibs are the C libraries the builder builds for musl (the CLIBS build
+	// argument): nil keeps the Dockerfile's default, an empty set builds none.
+	CLibs clibs.Set
+	// CLibsSource is where their sources come from (CLIBS_SOURCE): upstream or
+	// debian; "" keeps the Dockerfile's default.
+	CLibsSource string
 }
 
 // Engine is the part of the Docker client that building an image needs.
@@ -44,15 +51,9 @@ func Build(ctx context.Context, e Engine, o Options, out io.Writer) error {
 	if targets == "" && o.Target != "" && DefaultTarget("x86_64") != o.Target && DefaultTarget("aarch64") != o.Target {
 		targets = o.Target // a target of its own (-gnu, another architecture): that one alone
 	}
-	args := map[string]*string{}
-	for k, v := range map[string]string{"BASE_IMAGE": o.Base, "TOOLCHAIN": o.Toolchain, "TARGET": o.Target, "TARGETS": targets} {
-		if v != "" {
-			args[k] = &v
-		}
-	}
 	res, err := e.ImageBuild(ctx, pr, client.ImageBuildOptions{
 		Tags:        []string{o.Tag},
-		BuildArgs:   args,
+		BuildArgs:   buildArgs(o, targets),
 		Remove:      true,
 		ForceRemove: true,
 		Dockerfile:  "Dockerfile",
@@ -66,6 +67,23 @@ func Build(ctx context.Context, e Engine, o Options, out io.Writer) error {
 		return fmt.Errorf("building builder image %s: %w", o.Tag, err)
 	}
 	return nil
+}
+
+// buildArgs are the Dockerfile's build arguments for o: the settings that are
+// set, each else left to the Dockerfile's default. CLIBS is set when CLibs is
+// not nil, empty ones too: an empty CLIBS builds no C library.
+func buildArgs(o Options, targets string) map[string]*string {
+	args := map[string]*string{}
+	for k, v := range map[string]string{"BASE_IMAGE": o.Base, "TOOLCHAIN": o.Toolchain, "TARGET": o.Target, "TARGETS": targets, "CLIBS_SOURCE": o.CLibsSource} {
+		if v != "" {
+			args[k] = &v
+		}
+	}
+	if o.CLibs != nil {
+		v := o.CLibs.String()
+		args["CLIBS"] = &v
+	}
+	return args
 }
 
 // streamBuildLog copies the daemon's build messages to out as plain text and

@@ -99,7 +99,7 @@ func (a actions) outputs(b book) {
 }
 
 // summary is the job summary: the image, the phases with their durations, the
-// cache result and the sizes.
+// cache result, the sizes, and the C libraries from the builder the binary links.
 func summary(bk book) string {
 	var b strings.Builder
 	out := bk.outputs
@@ -135,8 +135,27 @@ func summary(bk book) string {
 	if f := out["sbom"]; f != "" { // for actions/attest-sbom's sbom-path
 		fmt.Fprintf(&b, "| SBOM | `%s` |\n", f)
 	}
+	if libs := cLibraries(out["c-libraries"]); libs != "" {
+		fmt.Fprintf(&b, "| C libraries from the builder | %s |\n", libs)
+	}
 	b.WriteString(platformTable(out["platforms"]))
 	return b.String()
+}
+
+// cLibraries is the c-libraries output (a line per library: NAME VERSION
+// CRATE...) for the summary's table: "openssl 3.0.17 (openssl-sys, pq-sys),
+// zlib 1.3.1 (libz-sys)"; "" when the binary links none. A builder's label is
+// its own text: a "|" in it must not end the table's cell.
+func cLibraries(v string) string {
+	var libs []string
+	for _, line := range strings.Split(v, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		libs = append(libs, fmt.Sprintf("%s %s (%s)", f[0], f[1], strings.Join(f[2:], ", ")))
+	}
+	return strings.ReplaceAll(strings.Join(libs, ", "), "|", "\\|")
 }
 
 // platformTable is the summary's table of a multi-platform build's images, from

@@ -243,3 +243,22 @@ func TestSummarySBOM(t *testing.T) {
 		}
 	}
 }
+
+// The c-libraries output is a row of the summary: each library with its version
+// and the crates that link it; none when the binary links none. A "|" in a
+// builder's label stays inside the cell.
+func TestSummaryCLibraries(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ libs, want string }{
+		{"openssl 3.0.17 openssl-sys pq-sys\nlibpq 15.14 pq-sys\nzlib 1.3.1 libz-sys",
+			"| C libraries from the builder | openssl 3.0.17 (openssl-sys, pq-sys), libpq 15.14 (pq-sys), zlib 1.3.1 (libz-sys) |\n"},
+		{"sqlite 3.46|1 libsqlite3-sys", "| C libraries from the builder | sqlite 3.46\\|1 (libsqlite3-sys) |\n"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		got := summary(book{outputs: map[string]string{"image": "x", "c-libraries": tc.libs}})
+		if tc.want != "" && !strings.Contains(got, tc.want) || tc.want == "" && strings.Contains(got, "C libraries") {
+			t.Errorf("c-libraries %q: summary\n%s\nwant %q", tc.libs, got, tc.want)
+		}
+	}
+}

@@ -24,7 +24,8 @@ func runBuilder(ctx context.Context, args []string, sys IO) error {
 		return err
 	}
 	defer c.Close()
-	o := builder.Options{Base: b.Base, Toolchain: b.Toolchain, Target: b.Target, Tag: b.ImageTag()}
+	libs, _ := b.CLibSet() // valid: Validate said so
+	o := builder.Options{Base: b.Base, Toolchain: b.Toolchain, Target: b.Target, Tag: b.ImageTag(), CLibs: libs, CLibsSource: b.CLibsSource}
 	if o.Target == "" {
 		// The builder's target follows the daemon it is built on: an arm64 runner
 		// makes an aarch64 builder.

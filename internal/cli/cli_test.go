@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,6 +30,24 @@ func TestUsageNamesEveryBuildFlag(t *testing.T) {
 	}
 }
 
+// The same for builder's flags, read from its help.
+func TestUsageNamesEveryBuilderFlag(t *testing.T) {
+	t.Parallel()
+	var help bytes.Buffer
+	if _, err := config.ParseBuilderFlags([]string{"-h"}, &help); err == nil {
+		t.Fatal("-h gave no error")
+	}
+	flags := regexp.MustCompile(`(?m)^  -(\S+)`).FindAllStringSubmatch(help.String(), -1)
+	if len(flags) < 6 {
+		t.Fatalf("only %d builder flags in its help:\n%s", len(flags), help.String())
+	}
+	for _, f := range flags {
+		if !strings.Contains(usage, "--"+f[1]+" ") {
+			t.Errorf("usage leaves out builder's --%s", f[1])
+		}
+	}
+}
+
 // Bad input to any subcommand exits 2 before anything runs (no daemon is reached:
 // DOCKER_HOST points nowhere) and names every bad flag.
 func TestBadInputExitsTwo(t *testing.T) {
@@ -37,7 +56,8 @@ func TestBadInputExitsTwo(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"builder", "--toolchain", "latest", "--tag", "A B"}, []string{"--toolchain:", "--tag:"}},
+		{[]string{"builder", "--toolchain", "latest", "--tag", "A B", "--c-libs", "openssl=3,libssh2=1.11", "--c-libs-source", "git"},
+			[]string{"--toolchain:", "--tag:", `--c-libs: "libssh2=1.11"`, "--c-libs-source:"}},
 		{[]string{"bootstrap", "--binary", "a/b"}, []string{"--cargo-home: is required", "--binary:"}},
 		{[]string{"build", "--source", "/does/not/exist", "--image", "A B"}, []string{"--binary: is required", "--source:", "--image:"}},
 		{[]string{"nope"}, []string{`unknown command "nope"`}},

@@ -112,9 +112,15 @@ func TestSubcommandSettings(t *testing.T) {
 			return errors.Join(err, b.Validate())
 		}, nil},
 		{"builder, every problem", func() error {
-			b, err := ParseBuilderFlags([]string{"--toolchain", "latest", "--base", "A B", "--tag", "x:y:z", "--target", "x86 64"}, io.Discard)
+			b, err := ParseBuilderFlags([]string{"--toolchain", "latest", "--base", "A B", "--tag", "x:y:z", "--target", "x86 64",
+				"--c-libs", "openssl=3.0.17,curl=8.0,zlib", "--c-libs-source", "fedora"}, io.Discard)
 			return errors.Join(err, b.Validate())
-		}, []string{"--toolchain:", "--base:", "--tag:", "--target:"}},
+		}, []string{"--toolchain:", "--base:", "--tag:", "--target:",
+			`--c-libs: "curl=8.0": "curl" is not a library`, `--c-libs: "zlib" has no version`, `--c-libs-source: "fedora" is not upstream or debian`}},
+		{"builder with C libraries", func() error {
+			b, err := ParseBuilderFlags([]string{"--c-libs", "openssl=3.0.17 libpq=15.14", "--c-libs-source", "debian"}, io.Discard)
+			return errors.Join(err, b.Validate())
+		}, nil},
 		{"builder, stray argument", func() error {
 			_, err := ParseBuilderFlags([]string{"stable"}, io.Discard)
 			return err

@@ -7,7 +7,10 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 )
 
 // These are the settings of the subcommands other than build, which only the
@@ -22,6 +25,30 @@ type Builder struct {
 	Base      string // Rust base image; "" keeps the Dockerfile's default
 	Target    string // target triple; "" is the daemon's architecture's (see builderTargetUsage)
 	Tag       string // "" names the default builder for the toolchain
+	// CLibs are the C libraries to build for musl as the user wrote them (see
+	// CLibSet): "" keeps the Dockerfile's default, "none" builds none.
+	CLibs string
+	// CLibsSource is where their sources come from: upstream's releases or
+	// Debian's source packages; "" keeps the Dockerfile's default.
+	CLibsSource string
+}
+
+// NoCLibs is the --c-libs value that builds no C library.
+const NoCLibs = "none"
+
+// cLibsSources are the values of --c-libs-source (s2i/Dockerfile's CLIBS_SOURCE).
+func cLibsSources() []string { return []string{"upstream", "debian"} }
+
+// CLibSet is the C libraries to build: nil keeps the Dockerfile's default, an
+// empty set builds none. The problems are those of Validate.
+func (b Builder) CLibSet() (clibs.Set, []error) {
+	switch strings.TrimSpace(b.CLibs) {
+	case "":
+		return nil, nil
+	case NoCLibs:
+		return clibs.Set{}, nil
+	}
+	return clibs.ParseList(b.CLibs)
 }
 
 // ImageTag is the image name to build: Tag, else the default builder's name with
@@ -50,6 +77,10 @@ func ParseBuilderFlags(args []string, usage io.Writer) (Builder, error) {
 	fs.StringVar(&b.Base, "base", "", "Rust base image (default: the Dockerfile's)")
 	fs.StringVar(&b.Target, "target", "", builderTargetUsage)
 	fs.StringVar(&b.Tag, "tag", "", "image name (default: the default builder for the toolchain)")
+	fs.StringVar(&b.CLibs, "c-libs", "", "C libraries to build for musl, NAME=VERSION separated by commas or spaces "+
+		"(names: "+strings.Join(clibs.Names(), ", ")+"), or "+NoCLibs+" (default: the Dockerfile's, which builds all four)")
+	fs.StringVar(&b.CLibsSource, "c-libs-source", "", "where the C libraries' sources come from: "+
+		strings.Join(cLibsSources(), " or ")+" (default: the Dockerfile's, upstream)")
 	return b, parse(fs, args)
 }
 
@@ -63,6 +94,13 @@ func (b Builder) Validate() error {
 		errs = append(errs, &InputError{Name: "--target", Problem: fmt.Sprintf("%q is not a target triple such as x86_64-unknown-linux-musl", b.Target)})
 	}
 	errs = append(errs, checkRef(FlagNaming, "base", b.Base, false), checkRef(FlagNaming, "tag", b.ImageTag(), true))
+	_, problems := b.CLibSet()
+	for _, p := range problems {
+		errs = append(errs, &InputError{Name: "--c-libs", Problem: p.Error(), Err: p})
+	}
+	if b.CLibsSource != "" && !slices.Contains(cLibsSources(), b.CLibsSource) {
+		errs = append(errs, &InputError{Name: "--c-libs-source", Problem: fmt.Sprintf("%q is not %s", b.CLibsSource, strings.Join(cLibsSources(), " or "))})
+	}
 	return errors.Join(errs...)
 }
 

@@ -48,6 +48,11 @@ type Crate struct {
 	License string
 	Kind    Kind
 	Root    bool
+	// Features are the crate's features that cargo metadata's resolve enabled,
+	// sorted: whether a -sys crate builds its own copy of a C library (openssl-sys
+	// with vendored, libsqlite3-sys with bundled) shows here. The resolve unifies
+	// them over the target and the host, as a build with resolver 1 does.
+	Features []string
 	// Deps are the crate's dependencies that are part of this build, sorted by
 	// index and kind. A crate declared both as a normal and as a build dependency
 	// has two edges.
@@ -138,6 +143,7 @@ func (w *walker) graph(sums map[lockKey]string, opt Options) (*Graph, error) {
 		if p.License != nil {
 			c.License = strings.TrimSpace(*p.License)
 		}
+		c.Features = slices.Sorted(slices.Values(w.nodes[id].Features))
 		g.Crates[i] = c
 	}
 	for e := range w.edges {

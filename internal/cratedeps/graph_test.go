@@ -203,3 +203,28 @@ func TestResolveFeatureEnabled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Each crate carries the features its resolve node enabled, sorted, for the
+// callers that judge what a crate builds (a -sys crate's bundled C library).
+func TestResolveCrateFeatures(t *testing.T) {
+	t.Parallel()
+	meta, lock := readFixture(t)
+	g, err := Resolve(meta, lock, Options{Binary: "app", Target: "x86_64-unknown-linux-musl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"serde":  {"default", "derive", "serde_derive", "std"},
+		"cc":     {"parallel"},
+		"gitdep": nil,
+	}
+	for _, c := range g.Crates {
+		if w, ok := want[c.Name]; ok && !reflect.DeepEqual(c.Features, w) {
+			t.Errorf("%s: features %q, want %q", c.Name, c.Features, w)
+		}
+		delete(want, c.Name)
+	}
+	for name := range want {
+		t.Errorf("%s missing from the graph", name)
+	}
+}

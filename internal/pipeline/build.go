@@ -78,7 +78,7 @@ func (s *buildStage) Build(ctx context.Context, pl *plan.Plan, st State, collect
 	var err error
 	b.Result, err = s.runS2I(ctx, req)
 	if err != nil {
-		return b, err
+		return b, withCLibsHint(err, pl.Builder, st.CLibs)
 	}
 	if carried > 0 {
 		if b.Stages == nil {

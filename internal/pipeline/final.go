@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cratedeps"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
@@ -129,7 +130,7 @@ func (s *packageStage) packageAfter(ctx context.Context, pl *plan.Plan, st State
 // failed to make, never the build.
 func (s *packageStage) singleSupply(ctx context.Context, pl *plan.Plan, st State, fi finalImage) *Supply {
 	part := SupplyPart{Platform: "linux/" + image.TargetArch(st.Target), Target: st.Target, Graph: fi.graph,
-		Runtime: provenance.Image{Ref: pl.RuntimeImage}}
+		Runtime: provenance.Image{Ref: pl.RuntimeImage}, CLibs: clibs.Linked(fi.graph, st.CLibs)}
 	if in, err := s.e.ImageInspect(ctx, pl.RuntimeImage); err == nil {
 		part.Runtime.Digest = imageDigest(pl.RuntimeImage, in.RepoDigests, in.ID)
 	}
@@ -149,8 +150,8 @@ func builderImage(pl *plan.Plan, st State) provenance.Image {
 // from the files its build left in the -tmp image (its binary already carries
 // its crate list).
 func (s *packageStage) Describe(ctx context.Context, pl *plan.Plan, st State) *Supply {
-	if pl.MultiPlatform() || !(pl.SBOM || (pl.Provenance && attaches(pl))) {
-		return nil // never up to date (see checkStage), or nothing to make
+	if !describes(pl, st) {
+		return nil
 	}
 	files, err := engine.ReadFiles(ctx, s.e, pl.TmpImage, tmpimage.BinDir, tmpimage.CollectedFiles(pl.Binary)...)
 	if err != nil {
@@ -164,6 +165,15 @@ func (s *packageStage) Describe(ctx context.Context, pl *plan.Plan, st State) *S
 		warnCrates(s.Report, pl, st.Target, fi.problem)
 	}
 	return s.singleSupply(ctx, pl, st, fi)
+}
+
+// describes reports whether the Supply of an up-to-date final image is worth
+// reading its build's files for: a multi-platform image is never up to date (see
+// checkStage), and a single one's Supply makes its SBOM, its provenance where
+// that goes with it, and the c-libraries output, as its first build did (its
+// crates are known with auditable too, and the builder must bring a library).
+func describes(pl *plan.Plan, st State) bool {
+	return !pl.MultiPlatform() && (pl.SBOM || (pl.Provenance && attaches(pl)) || (wantsCrates(pl) && len(st.CLibs) > 0))
 }
 
 // s2iLabels are the -tmp image's labels for a git URL's build, which hold its

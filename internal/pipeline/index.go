@@ -18,6 +18,7 @@ import (
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/attest"
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/index"
@@ -133,7 +134,8 @@ func (s *packageStage) indexParts(pl *plan.Plan, st State, files map[string][]by
 			return nil, nil, fmt.Errorf("the build left no %s binary for %s (%s) in %s", pl.Binary, p, p.Target, pl.TmpImage)
 		}
 		parts[i] = index.Part{Platform: p, Base: st.Bases[i], Binary: bin}
-		supply[i] = SupplyPart{Platform: p.String(), Target: p.Target, Graph: g, Runtime: provenance.Image{Ref: pl.RuntimeImage}}
+		supply[i] = SupplyPart{Platform: p.String(), Target: p.Target, Graph: g, Runtime: provenance.Image{Ref: pl.RuntimeImage},
+			CLibs: clibs.Linked(g, st.CLibs)}
 		if d, err := st.Bases[i].Digest(); err == nil {
 			supply[i].Runtime.Digest = d.String()
 		}

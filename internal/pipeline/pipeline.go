@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/index"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
@@ -226,6 +227,7 @@ func (p *Pipeline) outputs(res Result, r Restored) {
 	p.Report.Output("tags", strings.Join(res.Tags, "\n"))
 	p.Report.Output("metadata", metadata(res))
 	p.Report.Output("sbom", res.Supply.sbomPath())
+	p.Report.Output("c-libraries", clibs.Output(res.Supply.cLibs()))
 	if res.Index != nil {
 		p.Report.Output("platforms", platformsOutput(res.Index))
 	}

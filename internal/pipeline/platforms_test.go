@@ -74,8 +74,9 @@ func platformsPlan(t *testing.T) *plan.Plan {
 // A builder without a platform's target is bad input naming the builder and the
 // targets it has, found before any container is created or image pulled; a base
 // without a platform is found in the same run and reported with it. A builder
-// with every target goes on with the targets, the primary one first, and the
-// bases read from the registry, none pulled into the daemon.
+// with every target goes on with the targets, the primary one first, the bases
+// read from the registry, none pulled into the daemon, and the C libraries its
+// label names.
 func TestPreparePlatforms(t *testing.T) {
 	t.Parallel()
 	protocol := strconv.Itoa(tmpimage.ScriptsProtocol)
@@ -98,7 +99,8 @@ func TestPreparePlatforms(t *testing.T) {
 			""},
 		{"base without arm64 alone", map[string]string{tmpimage.LabelTarget: x86Target, tmpimage.LabelTargets: x86Target + " " + armTarget},
 			[]string{"linux/amd64"}, []string{"--runtime-image: example.org/base:1 has no image for linux/arm64"}, "--builder"},
-		{"builder with both", map[string]string{tmpimage.LabelTarget: x86Target, tmpimage.LabelTargets: x86Target + " " + armTarget},
+		{"builder with both", map[string]string{tmpimage.LabelTarget: x86Target, tmpimage.LabelTargets: x86Target + " " + armTarget,
+			tmpimage.LabelCLibs: "zlib=1.3.1 openssl=3.0.17"},
 			[]string{"linux/amd64", "linux/arm64"}, nil, ""},
 	}
 	for _, tc := range tests {
@@ -119,6 +121,9 @@ func TestPreparePlatforms(t *testing.T) {
 				if st.Target != armTarget || !slices.Equal(st.Targets, []string{armTarget, x86Target}) ||
 					len(st.Bases) != 2 || !strings.Contains(st.RuntimeID, "linux/arm64=sha256:") {
 					t.Errorf("state: target %q, targets %q, %d bases, runtime %q", st.Target, st.Targets, len(st.Bases), st.RuntimeID)
+				}
+				if got := st.CLibs.String(); got != "openssl=3.0.17 zlib=1.3.1" {
+					t.Errorf("state: C libraries %q, want the builder's label's", got)
 				}
 				if len(e.pulls) != 0 {
 					t.Errorf("pulled %q into the daemon, want the bases read from the registry", e.pulls)

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
@@ -41,6 +42,10 @@ type State struct {
 	Prev      client.ImageInspectResult // the -tmp image to build on; zero when none is usable
 	Foreign   string                    // the ID of another source's -tmp image under this name
 	Digest    string                    // of a local source's inputs; "" when unknown
+	// CLibs are the C libraries the builder brings built for musl (its
+	// io.rust-s2i.clibs label): what the binaries may link, and what the hint
+	// after a failed -sys build script names.
+	CLibs clibs.Set
 }
 
 // prepareEngine is the part of the Docker client the prepare stage uses.
@@ -81,6 +86,7 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 	}
 	st.BuilderID, st.BuilderLayers = b.ID, len(b.RootFS.Layers)
 	st.BuilderDigest = imageDigest(pl.Builder, b.RepoDigests, b.ID)
+	st.CLibs = tmpimage.BuilderCLibs(b)
 	if pl.MultiPlatform() {
 		err = s.preparePlatforms(ctx, pl, b, &st)
 	} else {

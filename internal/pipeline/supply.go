@@ -29,6 +29,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/auditable"
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cratedeps"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/intoto"
@@ -60,6 +61,9 @@ type SupplyPart struct {
 	Graph    *cratedeps.Graph // its binary's crates; nil when they are not known
 	Runtime  provenance.Image // its runtime base, by digest
 	SBOM     []byte           // its SPDX document; nil without sbom or a Graph
+	// CLibs are the builder's C libraries its binary links (clibs.Linked); none
+	// when its crates are not known.
+	CLibs []clibs.Link
 }
 
 // sbomPath is the sbom output; "" for a nil Supply.
@@ -167,7 +171,7 @@ func newSupply(pl *plan.Plan, files map[string][]byte, created time.Time, labels
 		if pl.MultiPlatform() {
 			name += " (" + p.Platform + ")"
 		}
-		doc, err := sbom.SPDX(p.Graph, sbom.Info{Name: name, Image: repo, ToolVersion: pl.ToolVersion, Rustc: sup.Rustc, Created: created})
+		doc, err := sbom.SPDX(p.Graph, sbom.Info{Name: name, Image: repo, ToolVersion: pl.ToolVersion, Rustc: sup.Rustc, Created: created, CLibraries: p.CLibs})
 		if err != nil {
 			return sup, fmt.Errorf("the SBOM of the %s image: %w", p.Platform, err)
 		}

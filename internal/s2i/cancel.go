@@ -37,7 +37,9 @@ type tracker struct {
 	collect *collector
 	// notes are the annotations assemble marked with the collect token.
 	notes annotations
-	times timeline
+	// scripts are the packages whose build script failed, from assemble's output.
+	scripts buildScripts
+	times   timeline
 	// assemble is the ID of the container that runs assemble: the one whose stdout
 	// carries the collected files. Set under mu.
 	assemble string

@@ -38,6 +38,8 @@ type childResult struct {
 	Error     string // any other failure
 	// Annotations are the compile errors of a failed assemble, for the CI.
 	Annotations []Annotation `json:",omitempty"`
+	// BuildScripts are the packages whose build script failed (FailedError).
+	BuildScripts []string `json:",omitempty"`
 }
 
 // containersEnv names, in the child's environment, the file where the child writes
@@ -102,7 +104,7 @@ func RunChild(ctx context.Context, getenv func(string) string, r io.Reader, w io
 	var failed *FailedError
 	switch {
 	case errors.As(err, &failed):
-		out.ExitCode, out.Annotations = failed.ExitCode, failed.Annotations
+		out.ExitCode, out.Annotations, out.BuildScripts = failed.ExitCode, failed.Annotations, failed.BuildScripts
 	case err != nil:
 		out.Error = err.Error()
 	}
@@ -190,7 +192,7 @@ func (i Isolated) Build(ctx context.Context, req Request) (Result, error) {
 	}
 	switch {
 	case res.ExitCode != 0:
-		return Result{}, &FailedError{ExitCode: res.ExitCode, Err: errors.New("assemble failed"), Annotations: res.Annotations}
+		return Result{}, &FailedError{ExitCode: res.ExitCode, Err: errors.New("assemble failed"), Annotations: res.Annotations, BuildScripts: res.BuildScripts}
 	case res.Error != "":
 		return Result{}, errors.New(res.Error)
 	}

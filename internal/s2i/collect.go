@@ -180,20 +180,25 @@ func buildContainerOptions(opts client.ContainerCreateOptions) client.ContainerC
 	return opts
 }
 
-// ContainerAttach takes the collected files out of the container's stdout.
+// ContainerAttach takes the collected files out of assemble's stdout, and reads
+// the lines that pass on for build scripts that failed.
 func (t *tracker) ContainerAttach(ctx context.Context, id string, opts client.ContainerAttachOptions) (client.ContainerAttachResult, error) {
 	res, err := t.Client.ContainerAttach(ctx, id, opts)
 	t.mu.Lock()
 	isAssemble := id == t.assemble
 	t.mu.Unlock()
-	if err != nil || !isAssemble || t.collect == nil || t.collect.token == "" || res.Reader == nil {
+	if err != nil || !isAssemble || res.Reader == nil {
 		return res, err
 	}
-	d := newDivert(res.Reader, t.collect.token, func() io.WriteCloser {
-		return t.collect.fromStream(func() { t.times.mark(MarkCollected) })
-	})
-	d.annotate = t.notes.add
-	res.Reader = bufio.NewReader(d)
+	var out io.Reader = res.Reader
+	if t.collect != nil && t.collect.token != "" {
+		d := newDivert(out, t.collect.token, func() io.WriteCloser {
+			return t.collect.fromStream(func() { t.times.mark(MarkCollected) })
+		})
+		d.annotate = t.notes.add
+		out = d
+	}
+	res.Reader = bufio.NewReader(&lineTap{src: out, line: t.scripts.add})
 	return res, nil
 }
 

@@ -80,6 +80,9 @@ type FailedError struct {
 	// Annotations are the compile errors assemble marked for the CI's annotations
 	// (see Annotation); none outside GitHub Actions.
 	Annotations []Annotation
+	// BuildScripts are the packages whose build script failed, as cargo's output
+	// named them (FailedBuildScripts).
+	BuildScripts []string
 }
 
 func (e *FailedError) Error() string {
@@ -186,7 +189,7 @@ func buildTracked(ctx context.Context, c *client.Client, req Request, record fun
 	if err != nil {
 		var ce s2ierr.ContainerError
 		if errors.As(err, &ce) {
-			return Result{}, &FailedError{ExitCode: ce.ExitCode, Err: err, Annotations: tr.notes.list()}
+			return Result{}, &FailedError{ExitCode: ce.ExitCode, Err: err, Annotations: tr.notes.list(), BuildScripts: tr.scripts.list()}
 		}
 		return Result{}, fmt.Errorf("s2i build: %w", err)
 	}

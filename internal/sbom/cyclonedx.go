@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cratedeps"
 )
 
@@ -98,6 +99,7 @@ func CycloneDX(g *cratedeps.Graph, info Info) ([]byte, error) {
 		}
 		bom.Dependencies = append(bom.Dependencies, dep)
 	}
+	addCLibs(&bom, g, refs, info.CLibraries)
 	body, err := json.Marshal(bom)
 	if err != nil {
 		return nil, fmt.Errorf("sbom: %w", err)
@@ -109,6 +111,19 @@ func CycloneDX(g *cratedeps.Graph, info Info) ([]byte, error) {
 		return nil, fmt.Errorf("sbom: %w", err)
 	}
 	return append(out, '\n'), nil
+}
+
+// addCLibs puts the builder's C libraries the binary links into bom: each a
+// component, which the binary and the crates that link it depend on.
+func addCLibs(bom *cdxBOM, g *cratedeps.Graph, refs []string, libs []clibs.Link) {
+	for _, l := range libs {
+		ref := cdxCLibRef(l)
+		bom.Components = append(bom.Components, cdxCLib(l))
+		for _, i := range append([]int{g.Root}, linkers(g, l)...) {
+			bom.Dependencies[i].DependsOn = append(bom.Dependencies[i].DependsOn, ref)
+		}
+		bom.Dependencies = append(bom.Dependencies, cdxDependency{Ref: ref, DependsOn: []string{}})
+	}
 }
 
 func tools(info Info) []cdxComponent {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cratedeps"
 )
 
@@ -47,6 +48,10 @@ type Info struct {
 	// Created is when the document counts as made: SOURCE_DATE_EPOCH or the
 	// commit time, so that rebuilds give the same document. Required.
 	Created time.Time
+	// CLibraries are the builder's C libraries the binary links statically
+	// (clibs.Linked): packages of their own, which the binary STATIC_LINKs and the
+	// crates that link them DEPEND_ON.
+	CLibraries []clibs.Link
 }
 
 // Document is an SPDX 2.3 document, with the fields this package fills.
@@ -136,7 +141,10 @@ func NewDocument(g *cratedeps.Graph, info Info) (*Document, error) {
 	for i, c := range g.Crates {
 		doc.Packages = append(doc.Packages, spdxPackage(c, ids[i]))
 	}
-	doc.Relationships = relationships(g, ids)
+	for _, l := range info.CLibraries {
+		doc.Packages = append(doc.Packages, spdxCLib(l))
+	}
+	doc.Relationships = relationships(g, ids, info.CLibraries)
 	ns, err := namespace(doc, cmp.Or(info.Image, info.Name, g.Crates[g.Root].Name))
 	if err != nil {
 		return nil, err
@@ -169,8 +177,9 @@ func namespace(doc *Document, image string) (string, error) {
 	return NamespaceBase + url.PathEscape(image) + "-" + hex.EncodeToString(sum[:]), nil
 }
 
-func relationships(g *cratedeps.Graph, ids []string) []Relationship {
+func relationships(g *cratedeps.Graph, ids []string, libs []clibs.Link) []Relationship {
 	rels := []Relationship{{"SPDXRef-DOCUMENT", "DESCRIBES", ids[g.Root]}}
+	rels = append(rels, cLibRelationships(g, ids, libs)...)
 	for i, c := range g.Crates {
 		for _, d := range c.Deps {
 			if d.Kind == cratedeps.BuildDep {

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/moby/moby/client"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 )
 
 // LabelTarget, on the builder image, is the target triple it builds for.
@@ -25,6 +27,16 @@ func BuilderTargets(img client.ImageInspectResult) []string {
 		return []string{t}
 	}
 	return nil
+}
+
+// LabelCLibs, on the builder image, is the C libraries it brings built for musl
+// as NAME=VERSION pairs (clibs.Label): exactly what its CLIBS build argument built.
+const LabelCLibs = clibs.Label
+
+// BuilderCLibs are the C libraries the builder img brings: empty for one that
+// brings none, or was made before builders brought any (it has no label).
+func BuilderCLibs(img client.ImageInspectResult) clibs.Set {
+	return clibs.ParseLabel(Label(img, LabelCLibs))
 }
 
 // LabelBuilderToolchain, on the builder image, is the rustup toolchain it was

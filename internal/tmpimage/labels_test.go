@@ -67,3 +67,30 @@ func TestBuilderTargets(t *testing.T) {
 		t.Errorf("an image without a config: %q", got)
 	}
 }
+
+// A builder's C libraries are its clibs label's pairs; one without the label (made
+// before builders brought any) or with an empty one brings none.
+func TestBuilderCLibs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   string // clibs.Set.String()
+	}{
+		{"the default builder", map[string]string{LabelCLibs: "openssl=3.0.17 libpq=15.14 zlib=1.3.1 sqlite=3.46.1"},
+			"openssl=3.0.17 libpq=15.14 zlib=1.3.1 sqlite=3.46.1"},
+		{"built with --c-libs none", map[string]string{LabelCLibs: ""}, ""},
+		{"a builder from before the label", map[string]string{LabelTarget: "x"}, ""},
+	}
+	for _, tc := range tests {
+		cfg := &dockerspec.DockerOCIImageConfig{}
+		cfg.Labels = tc.labels
+		img := client.ImageInspectResult{InspectResponse: image.InspectResponse{Config: cfg}}
+		if got := BuilderCLibs(img).String(); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := BuilderCLibs(client.ImageInspectResult{}); len(got) != 0 {
+		t.Errorf("an image without a config: %v", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,4 +292,18 @@ func ownBack(t *testing.T, dir string) {
 			t.Logf("giving %s back: %v\n%s", dir, err, out)
 		}
 	})
+}
+
+// relabelledBuilder is the test builder with label (KEY=VALUE) set over its own, as
+// a builder made another way would say it: an image of its own, named for kind and
+// the test, removed when the test ends.
+func relabelledBuilder(t *testing.T, kind, label string) string {
+	t.Helper()
+	tag := "rust-s2i-e2e-" + kind + "-builder:" + strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-"))
+	key, value, _ := strings.Cut(label, "=")
+	if err := testenv.DockerBuild(tag, "FROM "+builderImage+"\nLABEL "+key+"="+strconv.Quote(value)+"\n", map[string][]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { command("docker", "rmi", "-f", tag) })
+	return tag
 }

@@ -192,15 +192,25 @@ func checkStaticFor(t *testing.T, bin []byte, machine elf.Machine) {
 }
 
 // runPlatform runs ref on platform (arm64 through binfmt QEMU) with args, and
-// returns what it printed. The image it pulls goes when the test ends.
+// returns what it printed; the test fails if it fails.
 func runPlatform(t *testing.T, platform, ref string, args ...string) string {
 	t.Helper()
-	t.Cleanup(func() { command("docker", "rmi", "-f", ref) })
-	out, err := exec.Command("docker", append([]string{"run", "--rm", "--platform", platform, ref}, args...)...).CombinedOutput()
+	out, err := dockerRunPlatform(t, platform, ref, nil, args...)
 	if err != nil {
 		t.Fatalf("docker run --platform %s %s: %v\n%s", platform, ref, err, out)
 	}
-	return string(out)
+	return out
+}
+
+// dockerRunPlatform runs ref on platform with docker run's flags opts and args,
+// and returns what it printed and how it ended. The image it pulls goes when the
+// test ends.
+func dockerRunPlatform(t *testing.T, platform, ref string, opts []string, args ...string) (string, error) {
+	t.Helper()
+	t.Cleanup(func() { command("docker", "rmi", "-f", ref) })
+	run := append(append([]string{"run", "--rm", "--platform", platform}, opts...), ref)
+	out, err := exec.Command("docker", append(run, args...)...).CombinedOutput()
+	return string(out), err
 }
 
 // ringLine is what ringdigest prints for no argument: the SHA-256 of
@@ -431,12 +441,7 @@ func TestPlatformsWithoutPush(t *testing.T) {
 // builder without the aarch64 std is; removed when the test ends.
 func x86OnlyBuilder(t *testing.T) string {
 	t.Helper()
-	tag := "rust-s2i-e2e-x86-only-builder:" + strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-"))
-	if err := testenv.DockerBuild(tag, "FROM "+builderImage+"\nLABEL io.rust-s2i.targets=x86_64-unknown-linux-musl\n", map[string][]byte{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { command("docker", "rmi", "-f", tag) })
-	return tag
+	return relabelledBuilder(t, "x86-only", "io.rust-s2i.targets=x86_64-unknown-linux-musl")
 }
 
 // containersOf lists the containers, running or not, of image, and the

@@ -1,0 +1,39 @@
+package builder
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
+)
+
+// The build arguments name only what was set: an unset setting keeps the
+// Dockerfile's default. CLIBS is the exception that proves it: nil keeps the
+// default, and an empty set is CLIBS="", which builds no C library.
+func TestBuildArgs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		o    Options
+		want map[string]string
+	}{
+		{"defaults", Options{Tag: "b"}, map[string]string{}},
+		{"C libraries and their source", Options{CLibs: clibs.Set{"libpq": "15.14", "openssl": "3.0.17"}, CLibsSource: "debian"},
+			map[string]string{"CLIBS": "openssl=3.0.17 libpq=15.14", "CLIBS_SOURCE": "debian"}},
+		{"none", Options{CLibs: clibs.Set{}}, map[string]string{"CLIBS": ""}},
+		{"the toolchain settings", Options{Base: "rust:1", Toolchain: "1.85.0", Target: "x86_64-unknown-linux-musl"},
+			map[string]string{"BASE_IMAGE": "rust:1", "TOOLCHAIN": "1.85.0", "TARGET": "x86_64-unknown-linux-musl", "TARGETS": "x86_64-unknown-linux-musl"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := map[string]string{}
+			for k, v := range buildArgs(tt.o, tt.o.Target) {
+				got[k] = *v
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("buildArgs = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
