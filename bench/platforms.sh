@@ -89,17 +89,70 @@ for r in $(seq 1 "$RUNS"); do
 done
 
 # The anchor. qemu_build TAG [--no-cache]: one BuildKit build for linux/arm64 of the
-# copy in $WORK/heavy-q, its cache mounts named by TAG (a new TAG is an empty cache).
+# copy in $WORK/heavy-q, its cache mounts named by TAG (a new TAG is an empty cache);
+# its wall seconds on stdout, those of an attempt that ran to the end.
+#
+# Debian bookworm's qemu-user (7.2) now and then deadlocks a multithreaded program that
+# forks: cargo's child, before it becomes rustc, sleeps on a futex for ever. An attempt
+# in which BuildKit's emulated processes get no CPU for 60 s is such a hang: they are
+# killed (by PID), the hang is counted in $WORK/hangs, and the build runs again from the
+# same start (a cold one with a new, empty cache).
 qemu_build() {
-  local tag=$1 start
+  local tag=$1 start rc
   shift
-  sed -e "s|@TOOLCHAIN@|$ARM64_IMAGE|; s|@RUNTIME@|$ARM64_BASE|; s|@RUSTFLAGS@||" \
-    -e "s|@TARGET@|aarch64-unknown-linux-musl|g; s|@BINARY@|heavy|g" \
-    -e "s|id=rust-s2i-bench-heavy-|id=rust-s2i-bench-qemu-$tag-|g" bench/Dockerfile.buildkit >"$WORK/Dockerfile.qemu"
-  start=$(now)
+  while :; do
+    sed -e "s|@TOOLCHAIN@|$ARM64_IMAGE|; s|@RUNTIME@|$ARM64_BASE|; s|@RUSTFLAGS@||" \
+      -e "s|@TARGET@|aarch64-unknown-linux-musl|g; s|@BINARY@|heavy|g" \
+      -e "s|id=rust-s2i-bench-heavy-|id=rust-s2i-bench-qemu-$tag-|g" bench/Dockerfile.buildkit >"$WORK/Dockerfile.qemu"
+    start=$(now)
+    rc=0
+    qemu_attempt "$@" || rc=$?
+    case $rc in
+      0) secs "$start" "$(now)"; return ;;
+      2) echo hang >>"$WORK/hangs"
+         echo "platforms.sh: BuildKit + QEMU hung (qemu-user fork deadlock); again" >&2
+         [[ $* != *--no-cache* ]] || tag=$(date +%s%N) ;;
+      *) tail -n 30 "$WORK/qlog" >&2; exit 1 ;;
+    esac
+  done
+}
+qemu_attempt() {
+  local pid last=none idle=0 ticks
   DOCKER_BUILDKIT=1 /usr/bin/docker build --platform linux/arm64 "$@" -q -t rs2i-bench-qemu \
-    -f "$WORK/Dockerfile.qemu" "$WORK/heavy-q" >/dev/null 2>"$WORK/qlog" || { tail -n 30 "$WORK/qlog" >&2; exit 1; }
-  secs "$start" "$(now)"
+    -f "$WORK/Dockerfile.qemu" "$WORK/heavy-q" >/dev/null 2>"$WORK/qlog" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    ticks=$(executor_ticks)
+    if [[ -z $ticks || $ticks != "$last" ]]; then idle=0 last=$ticks; else idle=$((idle + 5)); fi
+    if ((idle >= 60)); then
+      kill -KILL $(executor_pids) 2>/dev/null || true
+      wait "$pid" || true
+      return 2
+    fi
+  done
+  wait "$pid" || return 1
+}
+# executor_pids: the processes a BuildKit RUN step runs (every descendant of its runc).
+executor_pids() {
+  local roots
+  roots=$(pgrep -f '^runc .*/buildkit/executor/' || true)
+  [[ -n $roots ]] || return 0
+  ps -eo pid=,ppid= | awk -v roots="$roots" '
+    BEGIN { n = split(roots, r, "\n"); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
+    { parent[$1] = $2 }
+    END { do { grew = 0; for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; grew = 1 } } while (grew)
+          for (i = 1; i <= n; i++) delete keep[r[i]]; for (p in keep) print p }'
+}
+# executor_ticks: their CPU time so far (user + system clock ticks), empty when none run.
+executor_ticks() {
+  local p total=0 any=
+  for p in $(executor_pids); do
+    [[ -r /proc/$p/stat ]] || continue
+    any=1
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  [[ -z $any ]] || echo "$total"
 }
 declare -a pcold qcold pchange qchange
 if [[ $ANCHOR == 1 ]]; then
@@ -166,6 +219,7 @@ ratios() { # ratios A[] B[]: per-run A/B
   echo "Samples (s): arm64 cold ${arm[*]}; amd64 cold ${amd[*]}; 2 platforms ${two[*]}; 1 platform ${one[*]}."
   if [[ $ANCHOR == 1 ]]; then
     echo "Anchor samples (s): this project arm64 cold ${pcold[*]}, BuildKit + QEMU cold ${qcold[*]}; this project arm64 change ${pchange[*]}, BuildKit + QEMU change ${qchange[*]}."
+    echo "BuildKit + QEMU attempts stopped as hung (Debian's qemu-user 7.2 deadlocking a forked cargo child) and run again: $(wc -l <"$WORK/hangs" 2>/dev/null || echo 0)."
   fi
 } | tee "$OUT"
 # bench/results.md carries the same table between its platforms markers.
