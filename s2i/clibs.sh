@@ -108,12 +108,28 @@ host=$(uname -m)
 work=$(mktemp -d /tmp/clibs.XXXXXX)
 export DEBIAN_FRONTEND=noninteractive
 
+# On the way out, whether the build worked or not: no sources, build trees or added
+# apt sources stay, and exactly the packages installed for the build (not
+# pkg-config) go again.
+cleanup() {
+  cd /
+  rm -rf "$work"
+  rm -f /etc/apt/sources.list.d/rust-s2i-clibs-src.list /etc/apt/sources.list.d/rust-s2i-clibs-src.sources
+  if [ -s "$work.before" ] && [ -s "$work.after" ]; then
+    new=$(comm -13 "$work.before" "$work.after")
+    [ -z "$new" ] || apt-get purge -y $new
+  fi
+  rm -f "$work.before" "$work.after"
+  rm -rf /var/lib/apt/lists/*
+}
+trap cleanup EXIT
+
 # --- packages ---------------------------------------------------------------------
 installed() { dpkg-query -W -f '${db:Status-Abbrev} ${binary:Package}\n' | awk '$1 == "ii" { print $2 }' | sort; }
 apt-get update
 # pkg-config stays: it is how libz-sys, libsqlite3-sys and others find the libraries.
 apt-get install -y --no-install-recommends pkg-config
-installed >"$work/before"
+installed >"$work.before"
 # Build-only: make and perl (OpenSSL's Configure wants more than perl-base), bzip2
 # for PostgreSQL's tarball, Linux's userspace headers for each target (below), and
 # what fetches the sources.
@@ -134,21 +150,11 @@ else
   # dpkg-source unpacks and patches; tclsh makes SQLite's amalgamation from its tree.
   build_pkgs="$build_pkgs dpkg-dev tcl"
 fi
-apt-get install -y --no-install-recommends $build_pkgs
-installed >"$work/after"
-
-cleanup() {
-  cd /
-  rm -rf "$work"
-  rm -f /etc/apt/sources.list.d/rust-s2i-clibs-src.list /etc/apt/sources.list.d/rust-s2i-clibs-src.sources
-  # Exactly the packages this script installed for the build, not pkg-config.
-  new=$(comm -13 "$work.before" "$work.after" 2>/dev/null || true)
-  [ -z "$new" ] || apt-get purge -y $new
-  rm -f "$work.before" "$work.after"
-  rm -rf /var/lib/apt/lists/*
-}
-mv "$work/before" "$work.before"; mv "$work/after" "$work.after"
-trap cleanup EXIT
+# (The list after is written before the install, then again after it: a failed
+# install still has what it installed purged.)
+cp "$work.before" "$work.after"
+apt-get install -y --no-install-recommends $build_pkgs || { installed >"$work.after"; exit 1; }
+installed >"$work.after"
 
 # --- sources ----------------------------------------------------------------------
 mkdir -p "$work/src" "$work/dl"
