@@ -459,7 +459,10 @@ EOF
   cat >"$d/bin/pg_config" <<EOF
 #!/bin/sh
 # pg_config for the static musl libpq $libpq_v of $target (rust-s2i-musl's clibs.sh).
-[ \$# -gt 0 ] || set -- --libdir
+if [ \$# -eq 0 ]; then
+  printf '%s\n' "INCLUDEDIR = $prefix/include" "LIBDIR = $prefix/lib" "VERSION = PostgreSQL $libpq_v"
+  exit 0
+fi
 for a; do
   case \$a in
     --libdir | --pkglibdir) echo "$prefix/lib" ;;
