@@ -27,14 +27,21 @@ example: build test-images
 	docker run --rm rust-musl-hello
 
 # The first run on a machine builds the musl toolchain image: a few minutes, once.
+# The test builder brings the C libraries as the default builder does, built from the
+# toolchain image's own Debian sources (no upstream site is reachable offline), at
+# the versions hack/clibs-versions.sh reads there; read once the image exists, and a
+# failure to read them stops here rather than building a builder without them.
 test-images: build
 	bash hack/test-images.sh
 	@# The daemon's build cache makes this a no-op when s2i/ is unchanged.
-	./$(BIN) builder --base $(TEST_RUST_IMAGE) --tag $(TEST_BUILDER_IMAGE) >/dev/null
+	set -e; clibs=$$(bash hack/clibs-versions.sh $(TEST_RUST_IMAGE)); \
+	  ./$(BIN) builder --base $(TEST_RUST_IMAGE) --tag $(TEST_BUILDER_IMAGE) \
+	    --c-libs "$$clibs" --c-libs-source debian >/dev/null
 
+# The C libraries are musl builds: a -gnu builder has none.
 test-builder-gnu: test-images
 	./$(BIN) builder --base $(TEST_GNU_RUST_IMAGE) --target x86_64-unknown-linux-gnu \
-	  --tag $(TEST_GNU_BUILDER_IMAGE) >/dev/null
+	  --c-libs none --tag $(TEST_GNU_BUILDER_IMAGE) >/dev/null
 
 test-unit:
 	$(GO) vet ./...

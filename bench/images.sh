@@ -33,7 +33,9 @@ LABEL io.rust-s2i.bench.deps=$want
 DOCKERFILE
 fi
 log=$(mktemp)
-"$BIN" builder --base "$DEPS_IMAGE" --target "$TARGET" --tag "$DEPS_BUILDER" >"$log" 2>&1 || {
+# No C libraries (s2i/clibs.sh): the benchmarks' crates link none, a -gnu TEST_TARGET
+# could not have them, and their default source is upstream, out of reach offline.
+"$BIN" builder --base "$DEPS_IMAGE" --target "$TARGET" --c-libs none --tag "$DEPS_BUILDER" >"$log" 2>&1 || {
   cat "$log" >&2; rm -f "$log"; exit 1; }
 rm -f "$log"
 echo "bench-images: $DEPS_IMAGE and $DEPS_BUILDER ready" >&2

@@ -7,7 +7,8 @@ package builderimage
 
 import "embed"
 
-// Files is the builder image's build context: Dockerfile, bin/ and cross.sh.
+// Files is the builder image's build context: Dockerfile, bin/, cross.sh, and
+// clibs.sh with the checksums it builds from, clibs.sums.
 //
-//go:embed Dockerfile bin cross.sh
+//go:embed Dockerfile bin cross.sh clibs.sh clibs.sums
 var Files embed.FS
