@@ -71,8 +71,14 @@ func Build(ctx context.Context, e Engine, o Options, out io.Writer) error {
 
 // buildArgs are the Dockerfile's build arguments for o: the settings that are
 // set, each else left to the Dockerfile's default. CLIBS is set when CLibs is
-// not nil, empty ones too: an empty CLIBS builds no C library.
+// not nil, empty ones too: an empty CLIBS builds no C library. A builder none of
+// whose targets is musl (-gnu) gets none unless asked: the libraries are built for
+// musl targets only, and the recipe refuses to label a builder with libraries it
+// would not have.
 func buildArgs(o Options, targets string) map[string]*string {
+	if o.CLibs == nil && targets != "" && !strings.Contains(targets, "-musl") {
+		o.CLibs = clibs.Set{}
+	}
 	args := map[string]*string{}
 	for k, v := range map[string]string{"BASE_IMAGE": o.Base, "TOOLCHAIN": o.Toolchain, "TARGET": o.Target, "TARGETS": targets, "CLIBS_SOURCE": o.CLibsSource} {
 		if v != "" {
