@@ -373,17 +373,60 @@ func syftBinary(t *testing.T) string {
 }
 
 // syft scans the final image, saved with docker save (no daemon access for
-// syft), and lists as rust-crate packages exactly the crates the binary carries.
+// syft), and lists as rust-crate packages exactly the crates the binary carries:
+// gitdep's git dependency; ringdigest's crates.io dependencies from Debian's
+// packages, whose Cargo.lock also holds crates for other platforms (winapi,
+// wasm-bindgen) that a Linux binary does not contain; and sbomfeat without its
+// feature, which leaves out an optional dependency, and whose dev-dependency no
+// build compiles.
 func TestSyftListsCrates(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
 	syft := syftBinary(t)
-	src := withGitDep(t)
-	final, tmp := names(t)
-	mustBuild(t, src, "gitdep", final, tmp)
-	want := embeddedCrates(t, binaryOf(t, final, "gitdep"))
+	tests := []struct {
+		crate       string
+		src         func(t *testing.T) string
+		has, hasNot []string
+	}{
+		{"gitdep", withGitDep, []string{"greet"}, nil},
+		{"ringdigest", func(t *testing.T) string { return copyTree(t, crate("ringdigest")) },
+			[]string{"ring", "spin", "untrusted"}, []string{"winapi", "wasm-bindgen", "web-sys"}},
+		{"sbomfeat", func(t *testing.T) string { return copyTree(t, crate("sbomfeat")) }, nil, []string{"shout", "devonly"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.crate, func(t *testing.T) {
+			t.Parallel()
+			final, tmp := names(t)
+			mustBuild(t, tt.src(t), tt.crate, final, tmp)
+			want := embeddedCrates(t, binaryOf(t, final, tt.crate))
+			got := syftCrates(t, syft, final)
+			if !slices.Equal(got, want) {
+				t.Errorf("syft lists the crates %q, the binary carries %q", got, want)
+			}
+			listed := map[string]bool{}
+			for _, c := range got {
+				listed[strings.SplitN(c, "@", 2)[0]] = true
+			}
+			for _, n := range tt.has {
+				if !listed[n] {
+					t.Errorf("syft does not list %s: %q", n, got)
+				}
+			}
+			for _, n := range tt.hasNot {
+				if listed[n] {
+					t.Errorf("syft lists %s, which the binary does not contain: %q", n, got)
+				}
+			}
+		})
+	}
+}
+
+// syftCrates are the rust-crate packages (NAME@VERSION, sorted) syft finds in the
+// image ref, saved with docker save.
+func syftCrates(t *testing.T, syft, ref string) []string {
+	t.Helper()
 	archive := filepath.Join(t.TempDir(), "image.tar")
-	if out, err := command("docker", "save", "-o", archive, final); err != nil {
+	if out, err := command("docker", "save", "-o", archive, ref); err != nil {
 		t.Fatalf("docker save: %v\n%s", err, out)
 	}
 	cmd := exec.Command(syft, "docker-archive:"+archive, "-o", "json", "-q")
@@ -408,7 +451,5 @@ func TestSyftListsCrates(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	if !slices.Equal(got, want) {
-		t.Errorf("syft lists the crates %q, the binary carries %q", got, want)
-	}
+	return got
 }
