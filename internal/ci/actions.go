@@ -2,10 +2,13 @@ package ci
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/human"
 )
 
 // actions writes for GitHub Actions: what plain writes, with phases as groups,
@@ -194,17 +197,12 @@ func phaseTable(phases []phase) string {
 	return b.String()
 }
 
-// size prints a byte count for people.
+// size prints a byte count, an output's value, for people; a value that is no
+// count is printed as it is.
 func size(v string) string {
-	var n float64
-	if _, err := fmt.Sscan(v, &n); err != nil {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
 		return v
 	}
-	units := []string{"B", "KiB", "MiB", "GiB"}
-	i := 0
-	for n >= 1024 && i < len(units)-1 {
-		n /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", n, units[i])
+	return human.Bytes(n)
 }
