@@ -233,7 +233,8 @@ func (s *prepareStage) pull(ctx context.Context, pl *plan.Plan, ref string) erro
 	if err != nil {
 		return err
 	}
-	return registry.Pull(ctx, s.e, ref, auth)
+	_, err = registry.Pull(ctx, s.e, ref, auth)
+	return err
 }
 
 // Toolchain names the builder by what it is (builder.Identity), for cache keys

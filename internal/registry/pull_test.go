@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"io"
 	"iter"
 	"strings"
 	"testing"
@@ -11,10 +12,11 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// fakePuller answers ImagePull with err, or a response whose Wait returns waitErr.
+// fakePuller answers ImagePull with err, or a response that streams msgs.
 type fakePuller struct {
-	err, waitErr error
-	auth         string
+	err  error
+	msgs []jsonstream.Message
+	auth string
 }
 
 func (f *fakePuller) ImagePull(_ context.Context, _ string, o client.ImagePullOptions) (client.ImagePullResponse, error) {
@@ -22,17 +24,24 @@ func (f *fakePuller) ImagePull(_ context.Context, _ string, o client.ImagePullOp
 	if f.err != nil {
 		return nil, f.err
 	}
-	return pullResponse{f.waitErr}, nil
+	return pullResponse{f.msgs}, nil
 }
 
-type pullResponse struct{ err error }
+// pullResponse streams its messages; Wait is not what Pull reads.
+type pullResponse struct{ msgs []jsonstream.Message }
 
-func (pullResponse) Read([]byte) (int, error) { return 0, nil }
+func (pullResponse) Read([]byte) (int, error) { return 0, io.EOF }
 func (pullResponse) Close() error             { return nil }
-func (pullResponse) JSONMessages(context.Context) iter.Seq2[jsonstream.Message, error] {
-	return func(func(jsonstream.Message, error) bool) {}
+func (r pullResponse) JSONMessages(context.Context) iter.Seq2[jsonstream.Message, error] {
+	return func(yield func(jsonstream.Message, error) bool) {
+		for _, m := range r.msgs {
+			if !yield(m, nil) {
+				return
+			}
+		}
+	}
 }
-func (r pullResponse) Wait(context.Context) error { return r.err }
+func (pullResponse) Wait(context.Context) error { panic("Pull reads the messages itself") }
 
 func TestPull(t *testing.T) {
 	t.Parallel()
@@ -45,11 +54,18 @@ func TestPull(t *testing.T) {
 	}{
 		{"pulled", fakePuller{}, "", false},
 		{"refused", fakePuller{err: errors.New("Error response from daemon: unauthorized: password s3cret-pa55 is wrong")}, "unauthorized: password *** is wrong", true},
-		{"missing", fakePuller{waitErr: errors.New("manifest unknown")}, "manifest unknown", false},
+		// In-band, after the HTTP status said 200.
+		{"missing", fakePuller{msgs: []jsonstream.Message{
+			{Status: "Pulling from o/base", ID: "1"},
+			{Error: &jsonstream.Error{Message: "manifest unknown"}},
+		}}, "manifest unknown", false},
+		{"refused in-band", fakePuller{msgs: []jsonstream.Message{
+			{Error: &jsonstream.Error{Code: 401, Message: "unauthorized: authentication required"}},
+		}}, "unauthorized: authentication required", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := Pull(t.Context(), &tc.fake, "ghcr.io/o/base:1", auth)
+			_, err := Pull(t.Context(), &tc.fake, "ghcr.io/o/base:1", auth)
 			if tc.fake.auth == "" {
 				t.Error("the pull went out without the login")
 			}
