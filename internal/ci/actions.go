@@ -102,7 +102,8 @@ func (a actions) outputs(b book) {
 }
 
 // summary is the job summary: the image, the phases with their durations, the
-// cache result, the sizes, and the C libraries from the builder the binary links.
+// facts (how the build got its images), the cache result, the sizes, and the C
+// libraries from the builder the binary links.
 func summary(bk book) string {
 	var b strings.Builder
 	out := bk.outputs
@@ -130,7 +131,11 @@ func summary(bk book) string {
 	case out["cache-matched-key"] != "":
 		cache = "partial, from `" + out["cache-matched-key"] + "`"
 	}
-	fmt.Fprintf(&b, "| | |\n|---|---|\n| cache | %s |\n| binary | %s |\n| image | %s |\n| image ID | `%s` |\n",
+	b.WriteString("| | |\n|---|---|\n")
+	for _, f := range bk.facts {
+		fmt.Fprintf(&b, "| %s | %s |\n", cell(f.name), cell(f.text))
+	}
+	fmt.Fprintf(&b, "| cache | %s |\n| binary | %s |\n| image | %s |\n| image ID | `%s` |\n",
 		cache, size(out["binary-size"]), size(out["image-size"]), out["image-id"])
 	if d := out["digest"]; d != "" {
 		fmt.Fprintf(&b, "| digest | `%s` |\n", d)
@@ -148,7 +153,7 @@ func summary(bk book) string {
 // cLibraries is the c-libraries output (a line per library: NAME VERSION
 // CRATE...) for the summary's table: "openssl 3.0.17 (openssl-sys, pq-sys),
 // zlib 1.3.1 (libz-sys)"; "" when the binary links none. A builder's label is
-// its own text: a "|" in it must not end the table's cell.
+// its own text (see cell).
 func cLibraries(v string) string {
 	var libs []string
 	for _, line := range strings.Split(v, "\n") {
@@ -158,7 +163,13 @@ func cLibraries(v string) string {
 		}
 		libs = append(libs, fmt.Sprintf("%s %s (%s)", f[0], f[1], strings.Join(f[2:], ", ")))
 	}
-	return strings.ReplaceAll(strings.Join(libs, ", "), "|", "\\|")
+	return cell(strings.Join(libs, ", "))
+}
+
+// cell is text for a cell of a summary table: a "|" in it must not end the cell,
+// nor a line break the row.
+func cell(text string) string {
+	return strings.NewReplacer("|", "\\|", "\r\n", " ", "\n", " ", "\r", " ").Replace(text)
 }
 
 // platformTable is the summary's table of a multi-platform build's images, from

@@ -23,12 +23,17 @@ type phase struct {
 	part     bool // a part of the phase before: not counted in the total
 }
 
+// fact is something the build found out that is no output, such as how it got
+// its builder image.
+type fact struct{ name, text string }
+
 // dialect writes a Reporter's events where the build runs. The Reporter has
 // already recorded each one; a dialect only writes.
 type dialect interface {
 	begin(phase string)                // a phase starts
 	end(phase string, d time.Duration) // it ended after d
 	part(name string, d time.Duration) // a part of the phase that ended, timed apart
+	fact(name, text string)            // something found out, no output
 	warn(msg string)
 	notice(msg string)
 	mask(secret string) // never empty
@@ -45,6 +50,7 @@ type book struct {
 	keys    []string // the keys of outputs, sorted: outputs come out in this order
 	outputs map[string]string
 	phases  []phase
+	facts   []fact
 	failed  error  // why the build failed; nil when it did not
 	failIn  string // the phase it failed in, "" before the first
 }
@@ -57,6 +63,7 @@ type Reporter struct {
 
 	mu      sync.Mutex
 	phases  []phase
+	facts   []fact
 	outputs map[string]string
 	started string // the phase that started last: where a failure happened
 	failed  error
@@ -166,6 +173,16 @@ func (r *Reporter) Record(name string, d time.Duration) {
 	r.speak.part(name, d)
 }
 
+// Fact prints something the build found out that is no output, such as how it
+// got the builder image and how long that took, as a "NAME: TEXT" line; in
+// Actions it is also a row of the job summary.
+func (r *Reporter) Fact(name, text string) {
+	r.mu.Lock()
+	r.facts = append(r.facts, fact{name: name, text: text})
+	r.mu.Unlock()
+	r.speak.fact(name, text)
+}
+
 // Notice prints something the user should know that is no problem, such as a name
 // that was changed.
 func (r *Reporter) Notice(format string, args ...any) {
@@ -218,6 +235,7 @@ func (r *Reporter) book() book {
 	b := book{
 		outputs: make(map[string]string, len(r.outputs)),
 		phases:  append([]phase(nil), r.phases...),
+		facts:   append([]fact(nil), r.facts...),
 		failed:  r.failed,
 		failIn:  r.failIn,
 	}

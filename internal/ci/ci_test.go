@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -260,5 +261,42 @@ func TestSummaryCLibraries(t *testing.T) {
 		if tc.want != "" && !strings.Contains(got, tc.want) || tc.want == "" && strings.Contains(got, "C libraries") {
 			t.Errorf("c-libraries %q: summary\n%s\nwant %q", tc.libs, got, tc.want)
 		}
+	}
+}
+
+// A fact is a "NAME: TEXT" line of the log, never taken for a phase's part (the
+// benchmark reads those: "    PART (DURATION)"), and in Actions a row of the
+// summary's table above the cache's, in the order given, its "|" kept in the cell.
+func TestFacts(t *testing.T) {
+	t.Parallel()
+	summaryFile := filepath.Join(t.TempDir(), "summary")
+	var log bytes.Buffer
+	r := NewActions(Options{Log: &log, Out: io.Discard, Now: fakeClock()}, func(k string) string {
+		return map[string]string{"GITHUB_STEP_SUMMARY": summaryFile}[k]
+	})
+	r.Phase("prepare images")()
+	r.Record("prepare images: builder image", 2*time.Second)
+	r.Fact("builder image", "ghcr.io/o/builder:stable, pulled in 2s: 662.8 MiB of compressed layers downloaded")
+	r.Fact("runtime image", "odd|name (1.0s)\nsecond line")
+	if err := r.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	wantLog := "<== prepare images (1s)\n::endgroup::\n    prepare images: builder image (2s)\n" +
+		"builder image: ghcr.io/o/builder:stable, pulled in 2s: 662.8 MiB of compressed layers downloaded\n" +
+		"runtime image: odd|name (1.0s)\nsecond line\n"
+	if !strings.HasSuffix(log.String(), wantLog) {
+		t.Errorf("log\n%s\nwant it to end with\n%s", log.String(), wantLog)
+	}
+	part := regexp.MustCompile(`(?m)^    [a-z0-9 ]+: .+ \([^)]*\)$`) // bench/run.sh's
+	if got := part.FindAllString(log.String(), -1); len(got) != 1 {
+		t.Errorf("the benchmark reads the parts %q, want the one", got)
+	}
+	s, _ := os.ReadFile(summaryFile)
+	want := "| | |\n|---|---|\n" +
+		"| builder image | ghcr.io/o/builder:stable, pulled in 2s: 662.8 MiB of compressed layers downloaded |\n" +
+		"| runtime image | odd\\|name (1.0s) second line |\n" +
+		"| cache | miss |\n"
+	if !strings.Contains(string(s), want) {
+		t.Errorf("summary\n%s\nlacks\n%s", s, want)
 	}
 }

@@ -31,6 +31,8 @@ func (p plain) part(name string, d time.Duration) {
 	fmt.Fprintf(p.Log, "    %s (%s)\n", name, d.Round(time.Millisecond))
 }
 
+func (p plain) fact(name, text string) { fmt.Fprintf(p.Log, "%s: %s\n", name, text) }
+
 func (p plain) warn(msg string) { fmt.Fprintf(p.Log, "warning: %s\n", msg) }
 
 func (p plain) notice(msg string) { fmt.Fprintf(p.Log, "notice: %s\n", msg) }
