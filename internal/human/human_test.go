@@ -1,6 +1,9 @@
 package human
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestBytes(t *testing.T) {
 	t.Parallel()
@@ -20,6 +23,25 @@ func TestBytes(t *testing.T) {
 	for _, tc := range tests {
 		if got := Bytes(tc.n); got != tc.want {
 			t.Errorf("Bytes(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestDuration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{12345 * time.Microsecond, "12ms"},
+		{999 * time.Millisecond, "999ms"},
+		{20512 * time.Millisecond, "20.5s"},
+		{192449 * time.Millisecond, "3m12.4s"},
+	}
+	for _, tc := range tests {
+		if got := Duration(tc.d); got != tc.want {
+			t.Errorf("Duration(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
 }
