@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"io"
 	"iter"
 	"strings"
 	"testing"
@@ -19,12 +20,15 @@ import (
 )
 
 // fakeEngine is an in-memory daemon for the prepare stage: images by reference,
-// and pulls that fail with pullErr. Any other method panics (the nil Engine).
+// and pulls that fail with pullErr, or bring the image of that reference in
+// remote, saying pullMsgs. Any other method panics (the nil Engine).
 type fakeEngine struct {
 	Engine
-	images  map[string]client.ImageInspectResult
-	pullErr error
-	pulls   []string
+	images   map[string]client.ImageInspectResult
+	remote   map[string]client.ImageInspectResult
+	pullErr  error
+	pullMsgs []jsonstream.Message
+	pulls    []string
 }
 
 func (f *fakeEngine) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (client.ImageInspectResult, error) {
@@ -39,17 +43,27 @@ func (f *fakeEngine) ImagePull(_ context.Context, ref string, _ client.ImagePull
 	if f.pullErr != nil {
 		return nil, f.pullErr
 	}
-	return donePull{}, nil
+	if img, ok := f.remote[ref]; ok {
+		f.images[ref] = img
+	}
+	return pullStream(f.pullMsgs), nil
 }
 
-type donePull struct{}
+// pullStream is a pull's response: its progress messages.
+type pullStream []jsonstream.Message
 
-func (donePull) Read([]byte) (int, error) { return 0, nil }
-func (donePull) Close() error             { return nil }
-func (donePull) JSONMessages(context.Context) iter.Seq2[jsonstream.Message, error] {
-	return func(func(jsonstream.Message, error) bool) {}
+func (pullStream) Read([]byte) (int, error) { return 0, io.EOF }
+func (pullStream) Close() error             { return nil }
+func (p pullStream) JSONMessages(context.Context) iter.Seq2[jsonstream.Message, error] {
+	return func(yield func(jsonstream.Message, error) bool) {
+		for _, m := range p {
+			if !yield(m, nil) {
+				return
+			}
+		}
+	}
 }
-func (donePull) Wait(context.Context) error { return nil }
+func (pullStream) Wait(context.Context) error { return nil }
 
 // fakeImage is an image with labels and an architecture.
 func fakeImage(id, arch string, labels map[string]string) client.ImageInspectResult {
@@ -91,7 +105,7 @@ func TestPullAlwaysFailureWarns(t *testing.T) {
 			}
 			rep := &memReport{}
 			s := &prepareStage{logs: logs{Report: rep, Log: &strings.Builder{}}, e: e}
-			_, err := s.ensureRuntime(t.Context(), pl, "x86_64-unknown-linux-musl")
+			_, _, err := s.ensureRuntime(t.Context(), pl, "x86_64-unknown-linux-musl")
 			switch {
 			case tc.err != "" && (err == nil || err.Error() != tc.err):
 				t.Errorf("ensureRuntime = %v, want %q", err, tc.err)

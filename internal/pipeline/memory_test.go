@@ -668,6 +668,7 @@ type memReport struct {
 	mu      sync.Mutex
 	warns   []string
 	records []string // "name duration"
+	facts   []string // "name: text"
 }
 
 func (r *memReport) Phase(string) func()               { return func() {} }
@@ -678,6 +679,11 @@ func (r *memReport) Record(name string, d time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.records = append(r.records, fmt.Sprintf("%s %s", name, d))
+}
+func (r *memReport) Fact(name, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.facts = append(r.facts, name+": "+text)
 }
 func (r *memReport) Warn(format string, args ...any) {
 	r.mu.Lock()

@@ -30,6 +30,9 @@ import (
 type Reporter interface {
 	Phase(name string) (end func())
 	Record(name string, d time.Duration) // a part of the phase just ended
+	// Fact says something the build found out that is no output, such as how it
+	// got the builder image: a line of the log, a row of the job summary.
+	Fact(name, text string)
 	Warn(format string, args ...any)
 	Output(key, value string)
 	// StopCommands has the CI take every log line as text until resume, around the

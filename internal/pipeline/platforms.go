@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -39,11 +40,11 @@ func (s *prepareStage) preparePlatforms(ctx context.Context, pl *plan.Plan, b cl
 	st.Targets = pl.Targets()
 	st.Target = st.Targets[0]
 	targetsErr := checkTargets(pl, b)
-	bases, err := s.runtimeBases(ctx, pl)
+	bases, f, err := s.runtimeBases(ctx, pl)
 	if err := errors.Join(targetsErr, err); err != nil {
 		return err
 	}
-	st.Bases = bases
+	st.Bases, st.fetches = bases, append(st.fetches, f)
 	st.RuntimeID, err = basesID(pl.Platforms, bases)
 	return err
 }
@@ -79,15 +80,20 @@ func checkTargets(pl *plan.Plan, b client.ImageInspectResult) error {
 }
 
 // runtimeBases reads the runtime image's image for each platform from its
-// registry, with the plan's logins.
-func (s *prepareStage) runtimeBases(ctx context.Context, pl *plan.Plan) ([]v1.Image, error) {
-	fmt.Fprintf(s.Log, "reading runtime image %s for %s\n", pl.RuntimeImage, platformNames(pl.Platforms))
+// registry, with the plan's logins, and says how long that took. It reads their
+// manifests and configs: the layers are fetched later, when the index is
+// composed, and only where it is written.
+func (s *prepareStage) runtimeBases(ctx context.Context, pl *plan.Plan) ([]v1.Image, fetch, error) {
+	start := time.Now()
+	names := platformNames(pl.Platforms)
+	fmt.Fprintf(s.Log, "reading runtime image %s for %s\n", pl.RuntimeImage, names)
 	read := s.bases
 	if read == nil {
 		read = index.Bases
 	}
 	bases, err := read(ctx, pl.RuntimeImage, pl.Platforms, index.BaseOptions{Keychain: loginKeychain{pl.Logins}, Naming: pl.Naming})
-	return bases, withLoginHint(err)
+	f := fetch{what: "runtime image", ref: pl.RuntimeImage, how: gotRead, took: time.Since(start), platforms: names}
+	return bases, f, withLoginHint(err)
 }
 
 // withLoginHint adds to err, when a registry refused the credentials or wanted

@@ -111,8 +111,8 @@ func TestPreparePlatforms(t *testing.T) {
 			e := &protocolEngine{fakeEngine: &fakeEngine{images: map[string]client.ImageInspectResult{
 				pl.Builder: fakeImage("sha256:b", "amd64", tc.labels),
 			}}}
-			log := &strings.Builder{}
-			s := &prepareStage{logs: logs{Report: &memReport{}, Log: log}, e: e, bases: fakeBases(t, tc.bases...)}
+			log, rep := &strings.Builder{}, &memReport{}
+			s := &prepareStage{logs: logs{Report: rep, Log: log}, e: e, bases: fakeBases(t, tc.bases...)}
 			st, err := s.Prepare(t.Context(), pl)
 			if tc.want == nil {
 				if err != nil {
@@ -127,6 +127,10 @@ func TestPreparePlatforms(t *testing.T) {
 				}
 				if len(e.pulls) != 0 {
 					t.Errorf("pulled %q into the daemon, want the bases read from the registry", e.pulls)
+				}
+				read := "runtime image: example.org/base:1, read from its registry for linux/arm64,linux/amd64 in "
+				if len(rep.facts) != 2 || !strings.HasPrefix(rep.facts[1], read) || !strings.HasSuffix(rep.facts[1], ", not pulled into the engine") {
+					t.Errorf("facts %q, want the builder's, then the runtime image's, read", rep.facts)
 				}
 				return
 			}

@@ -46,6 +46,9 @@ type State struct {
 	// io.rust-s2i.clibs label): what the binaries may link, and what the hint
 	// after a failed -sys build script names.
 	CLibs clibs.Set
+	// fetches say how the builder and the runtime image(s) came to be there,
+	// for the log and the job summary.
+	fetches []fetch
 }
 
 // prepareEngine is the part of the Docker client the prepare stage uses.
@@ -68,6 +71,8 @@ type prepareStage struct {
 
 // Prepare implements Preparer.
 func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, err error) {
+	// After the phase has ended, as its parts must be; deferred first, run last.
+	defer func() { reportFetches(s.Report, st.fetches) }()
 	defer s.Report.Phase("prepare images")()
 	// What dead builds left goes first thing, beside the image checks: a few list
 	// calls, and nothing this build makes depends on them.
@@ -77,10 +82,11 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 		s.reap(ctx)
 	}()
 	defer func() { <-reaped }()
-	b, err := s.ensureBuilder(ctx, pl)
+	b, f, err := s.ensureBuilder(ctx, pl)
 	if err != nil {
 		return st, err
 	}
+	st.fetches = append(st.fetches, f)
 	if err := checkProtocol(pl, b); err != nil {
 		return st, err
 	}
@@ -111,8 +117,12 @@ func (s *prepareStage) prepareTarget(ctx context.Context, pl *plan.Plan, b clien
 	if st.Target, err = s.target(ctx, pl, b); err != nil {
 		return err
 	}
-	st.RuntimeID, err = s.ensureRuntime(ctx, pl, st.Target)
-	return err
+	id, f, err := s.ensureRuntime(ctx, pl, st.Target)
+	if err != nil {
+		return err
+	}
+	st.RuntimeID, st.fetches = id, append(st.fetches, f)
+	return nil
 }
 
 // reap removes the secrets volumes and build containers that builds killed before
@@ -129,10 +139,11 @@ func (s *prepareStage) reap(ctx context.Context) {
 
 // ensureBuilder makes sure the builder image is in the daemon. The default
 // builder is built from the embedded s2i/ files when it cannot be pulled.
-func (s *prepareStage) ensureBuilder(ctx context.Context, pl *plan.Plan) (client.ImageInspectResult, error) {
-	in, err := s.ensureImage(ctx, pl, pl.Builder, "builder image")
+func (s *prepareStage) ensureBuilder(ctx context.Context, pl *plan.Plan) (client.ImageInspectResult, fetch, error) {
+	start := time.Now()
+	in, f, err := s.ensureImage(ctx, pl, pl.Builder, "builder image")
 	if err == nil || !pl.BuildBuilder {
-		return in, err
+		return in, f, err
 	}
 	s.Report.Warn("%v; building it from the embedded s2i/ files", err)
 	o := builder.Options{Tag: pl.Builder, Target: pl.Target}
@@ -140,12 +151,12 @@ func (s *prepareStage) ensureBuilder(ctx context.Context, pl *plan.Plan) (client
 		o.Target = builder.DefaultTarget(s.daemonArch(ctx))
 	}
 	if err := builder.Build(ctx, s.e, o, s.Log); err != nil {
-		return in, err
+		return in, f, err
 	}
 	if in, err = s.e.ImageInspect(ctx, pl.Builder); err != nil {
-		return in, fmt.Errorf("inspecting builder image %s: %w", pl.Builder, err)
+		return in, f, fmt.Errorf("inspecting builder image %s: %w", pl.Builder, err)
 	}
-	return in, nil
+	return in, fetch{what: "builder image", ref: pl.Builder, how: gotBuilt, took: time.Since(start)}, nil
 }
 
 // target is the triple to build for: the setting, else the builder's label, else
@@ -176,44 +187,50 @@ func (s *prepareStage) daemonArch(ctx context.Context) string {
 // ensureRuntime makes sure the runtime image is in the daemon and can run the
 // target's binaries: a base of another architecture is bad input, refused before
 // anything is built, rather than an image that fails with "exec format error".
-func (s *prepareStage) ensureRuntime(ctx context.Context, pl *plan.Plan, target string) (string, error) {
-	in, err := s.ensureImage(ctx, pl, pl.RuntimeImage, "runtime image")
+func (s *prepareStage) ensureRuntime(ctx context.Context, pl *plan.Plan, target string) (string, fetch, error) {
+	in, f, err := s.ensureImage(ctx, pl, pl.RuntimeImage, "runtime image")
 	if err != nil {
-		return "", err
+		return "", f, err
 	}
 	want := image.TargetArch(target)
 	if want != "" && in.Architecture != "" && in.Architecture != want {
-		return "", &config.InputError{Name: pl.Naming("runtime-image"), Problem: fmt.Sprintf(
+		return "", f, &config.InputError{Name: pl.Naming("runtime-image"), Problem: fmt.Sprintf(
 			"%s is %s/%s but the target %s builds %s binaries: pick a runtime image for %s (or another target)",
 			pl.RuntimeImage, in.Os, in.Architecture, target, want, want)}
 	}
-	return in.ID, nil
+	return in.ID, f, nil
 }
 
 // ensureImage pulls ref when the daemon does not have it (or always, with pull
-// always), with the login for its registry, and returns what the daemon then has.
-// With pull always, a pull that fails costs a warning when the daemon has the
-// image, which is then used.
-func (s *prepareStage) ensureImage(ctx context.Context, pl *plan.Plan, ref, what string) (client.ImageInspectResult, error) {
+// always), with the login for its registry, and returns what the daemon then has
+// and how it got it. With pull always, a pull that fails costs a warning when the
+// daemon has the image, which is then used.
+func (s *prepareStage) ensureImage(ctx context.Context, pl *plan.Plan, ref, what string) (client.ImageInspectResult, fetch, error) {
+	start := time.Now()
+	f := fetch{what: what, ref: ref, how: gotHad}
 	in, err := s.e.ImageInspect(ctx, ref)
 	if err != nil && !cerrdefs.IsNotFound(err) {
-		return in, fmt.Errorf("inspecting %s %s: %w", what, ref, err)
+		return in, f, fmt.Errorf("inspecting %s %s: %w", what, ref, err)
 	}
 	have := err == nil
-	if have && !pl.PullAlways {
-		return in, nil
+	if !needsPull(have, pl.PullAlways) {
+		f.took = time.Since(start)
+		return in, f, nil
 	}
 	fmt.Fprintf(s.Log, "pulling %s %s\n", what, ref)
-	if err := s.pull(ctx, pl, ref); err != nil {
+	f.download, err = s.pull(ctx, pl, ref)
+	if err != nil {
 		if !have {
-			return in, registry.PullError(ref, what, err)
+			return in, f, registry.PullError(ref, what, err)
 		}
 		s.Report.Warn("%s", pullFailedWarning(ref, what, err))
 	}
+	f.how = pulled(have, err)
 	if in, err = s.e.ImageInspect(ctx, ref); err != nil {
-		return in, fmt.Errorf("inspecting %s %s: %w", what, ref, err)
+		return in, f, fmt.Errorf("inspecting %s %s: %w", what, ref, err)
 	}
-	return in, nil
+	f.took = time.Since(start)
+	return in, f, nil
 }
 
 // pullFailedWarning says that a pull failed and the image the daemon has is used,
@@ -227,14 +244,13 @@ func pullFailedWarning(ref, what string, err error) string {
 	return w
 }
 
-// pull pulls ref with the login for its registry.
-func (s *prepareStage) pull(ctx context.Context, pl *plan.Plan, ref string) error {
+// pull pulls ref with the login for its registry, and returns what it downloaded.
+func (s *prepareStage) pull(ctx context.Context, pl *plan.Plan, ref string) (registry.Download, error) {
 	auth, err := pl.Logins.For(ref)
 	if err != nil {
-		return err
+		return registry.Download{}, err
 	}
-	_, err = registry.Pull(ctx, s.e, ref, auth)
-	return err
+	return registry.Pull(ctx, s.e, ref, auth)
 }
 
 // Toolchain names the builder by what it is (builder.Identity), for cache keys
