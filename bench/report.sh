@@ -144,7 +144,9 @@ cat <<EOF
 ## Around cargo on a one-line change (median seconds)
 
 The parts of P's phases in the **change** scenario, from the indented
-\`PART (DURATION)\` lines P prints. The s2i build's parts join the times the Docker
+\`PART (DURATION)\` lines P prints. "prepare images: builder image" and "runtime
+image" are the time to get each image: an inspect here, where the engine has both
+(on a fresh runner, the pull). The s2i build's parts join the times the Docker
 client saw and those assemble wrote, on the same clock (a container's is the
 host's): the child process's start, S2I's own steps (the source placed, the
 scripts), the container's create, its start with the source streamed in, assemble
