@@ -70,6 +70,16 @@ func TestStdOnlyCrate(t *testing.T) {
 			t.Errorf("no timing for %q in the output:\n%s", part, r.stderr)
 		}
 	}
+	// How the images arrived: the test images are on the engine, never pulled.
+	for _, line := range []string{"builder image: " + builderImage + ", already on the engine",
+		"runtime image: " + runtimeImage + ", already on the engine"} {
+		if !strings.Contains(r.stderr, line) {
+			t.Errorf("the log does not say %q:\n%s", line, r.stderr)
+		}
+	}
+	if !regexp.MustCompile(`prepare images: builder image \([0-9.]+m?s\)`).MatchString(r.stderr) {
+		t.Errorf("no timing for getting the builder image in the output:\n%s", r.stderr)
+	}
 	// The binary passes on assemble's stdout, but never into the log.
 	if strings.Contains(r.stderr, "rust-s2i-collect-") {
 		t.Errorf("the binary's hand-over shows in the log:\n%s", r.stderr)
