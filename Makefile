@@ -130,3 +130,10 @@ bench-gnu: build test-builder-gnu
 bench-platforms: build test-images
 	bash bench/images.sh
 	bash bench/platforms.sh
+
+# What the builder's C libraries cost: a one-line change with and without them, and
+# the builder's size (bench/clibs.sh).
+.PHONY: bench-clibs
+bench-clibs: build test-images
+	bash bench/images.sh
+	bash bench/clibs.sh
