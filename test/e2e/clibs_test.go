@@ -155,7 +155,9 @@ func TestCLibsPlatforms(t *testing.T) {
 				want := wantPlatforms[i]
 				checkStaticFor(t, img.binary, want.machine)
 				imgRef := repo + "@" + img.digest.String()
-				tc.check(t, runPlatform(t, want.platform, imgRef), libs, want.platform, imgRef)
+				out := runPlatform(t, want.platform, imgRef)
+				t.Logf("%s on %s printed:\n%s", tc.crate, want.platform, out)
+				tc.check(t, out, libs, want.platform, imgRef)
 			}
 		})
 	}
