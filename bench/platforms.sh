@@ -22,13 +22,16 @@
 # The runtime base is a two-platform index (rust-s2i-test/busybox + busybox-arm64) in a
 # go-containerregistry registry on loopback, as the e2e tests use it (testenv).
 # Writes bench/results-platforms.md and the same table into bench/results.md. RUNS=3 by
-# default; ANCHOR=0 leaves the (slow) QEMU anchor out.
+# default; ANCHOR=0 leaves the (slow) QEMU anchor out, PAIRS=0 runs only the anchor.
 #   make bench-platforms
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}
 ANCHOR=${ANCHOR:-1}
+# PAIRS=0 runs the anchor alone and keeps the table's rows of the two pairs above from
+# the last run that measured them (the anchor's QEMU builds take 20 min each here).
+PAIRS=${PAIRS:-1}
 ARM64_IMAGE=${BENCH_ARM64_IMAGE:-rust-s2i-bench/rust-deps-arm64:1.96}
 ARM64_BASE=${BENCH_ARM64_BASE:-rust-s2i-bench/busybox-arm64:platform}
 OUT=${BENCH_OUT:-bench/results-platforms.md}
@@ -69,24 +72,32 @@ change() {
 }
 
 cp -r bench/crates/heavy "$WORK/heavy"
+if [[ $PAIRS != 1 ]]; then
+  grep -E '^\| (cold|one-line change) \|' "$OUT" >"$WORK/pairs" ||
+    { echo "platforms.sh: PAIRS=0 needs the pair rows of an earlier run in $OUT" >&2; exit 1; }
+  grep -E '^Samples \(s\): arm64 cold' "$OUT" >"$WORK/pairs-samples" || true
+  pairs_from=$(grep -oE '[0-9]{4}-[0-9]{2}-[0-9]{2}\.$' "$OUT" | head -n 1)
+fi
 declare -a arm amd one two
-for r in $(seq 1 "$RUNS"); do
-  if ((r % 2)); then
-    arm[r]=$(cold linux/arm64 rs2i-bench-plat-tmp-1); amd[r]=$(cold linux/amd64 rs2i-bench-plat-tmp-2)
-  else
-    amd[r]=$(cold linux/amd64 rs2i-bench-plat-tmp-2); arm[r]=$(cold linux/arm64 rs2i-bench-plat-tmp-1)
-  fi
-done
-# Warm -tmp images for the change pairs: one per system, each holding its own targets.
-cold linux/amd64 rs2i-bench-plat-tmp-1 >/dev/null
-cold linux/amd64,linux/arm64 rs2i-bench-plat-tmp-2 >/dev/null
-for r in $(seq 1 "$RUNS"); do
-  if ((r % 2)); then
-    one[r]=$(change linux/amd64 rs2i-bench-plat-tmp-1); two[r]=$(change linux/amd64,linux/arm64 rs2i-bench-plat-tmp-2)
-  else
-    two[r]=$(change linux/amd64,linux/arm64 rs2i-bench-plat-tmp-2); one[r]=$(change linux/amd64 rs2i-bench-plat-tmp-1)
-  fi
-done
+if [[ $PAIRS == 1 ]]; then
+  for r in $(seq 1 "$RUNS"); do
+    if ((r % 2)); then
+      arm[r]=$(cold linux/arm64 rs2i-bench-plat-tmp-1); amd[r]=$(cold linux/amd64 rs2i-bench-plat-tmp-2)
+    else
+      amd[r]=$(cold linux/amd64 rs2i-bench-plat-tmp-2); arm[r]=$(cold linux/arm64 rs2i-bench-plat-tmp-1)
+    fi
+  done
+  # Warm -tmp images for the change pairs: one per system, each holding its own targets.
+  cold linux/amd64 rs2i-bench-plat-tmp-1 >/dev/null
+  cold linux/amd64,linux/arm64 rs2i-bench-plat-tmp-2 >/dev/null
+  for r in $(seq 1 "$RUNS"); do
+    if ((r % 2)); then
+      one[r]=$(change linux/amd64 rs2i-bench-plat-tmp-1); two[r]=$(change linux/amd64,linux/arm64 rs2i-bench-plat-tmp-2)
+    else
+      two[r]=$(change linux/amd64,linux/arm64 rs2i-bench-plat-tmp-2); one[r]=$(change linux/amd64 rs2i-bench-plat-tmp-1)
+    fi
+  done
+fi
 
 # The anchor. qemu_build TAG [--no-cache]: one BuildKit build for linux/arm64 of the
 # copy in $WORK/heavy-q, its cache mounts named by TAG (a new TAG is an empty cache);
@@ -200,23 +211,33 @@ ratios() { # ratios A[] B[]: per-run A/B
   echo "# What a second platform costs (bench/platforms.sh)"
   echo
   echo "bench/crates/heavy, $RUNS paired runs, medians; \`make bench-platforms\` on $(nproc) cores, $(date -u +%Y-%m-%d)."
+  [[ $PAIRS == 1 ]] || echo "The first two rows are from the run of ${pairs_from%.} (this one was \`PAIRS=0\`, the anchor alone)."
   echo
   echo "| scenario | A | B | A s (median) | B s (median) | A/B (median of per-run ratios) |"
   echo "|---|---|---|---|---|---|"
-  echo "| cold | arm64 (cross-compiled) | amd64 (native) | $(median "${arm[@]}") | $(median "${amd[@]}") | $(median $(ratios arm amd)) |"
-  echo "| one-line change | 2 platforms | 1 platform | $(median "${two[@]}") | $(median "${one[@]}") | $(median $(ratios two one)) |"
+  if [[ $PAIRS == 1 ]]; then
+    echo "| cold | arm64 (cross-compiled) | amd64 (native) | $(median "${arm[@]}") | $(median "${amd[@]}") | $(median $(ratios arm amd)) |"
+    echo "| one-line change | 2 platforms | 1 platform | $(median "${two[@]}") | $(median "${one[@]}") | $(median $(ratios two one)) |"
+  else
+    cat "$WORK/pairs"
+  fi
   if [[ $ANCHOR == 1 ]]; then
     echo "| cold, arm64 | this project (cross-compiled) | BuildKit + QEMU | $(median "${pcold[@]}") | $(median "${qcold[@]}") | $(median $(ratios pcold qcold)) |"
     echo "| one-line change, arm64 | this project (cross-compiled) | BuildKit + QEMU | $(median "${pchange[@]}") | $(median "${qchange[@]}") | $(median $(ratios pchange qchange)) |"
   fi
-  echo
-  echo "Where the second platform's time goes on the one-line change (median seconds of the phases and parts P prints):"
-  echo
-  echo "| phase or part | 1 platform | 2 platforms |"
-  echo "|---|---|---|"
-  phase_medians "$WORK/phases-linux_amd64.tsv" "$WORK/phases-linux_amd64,linux_arm64.tsv"
-  echo
-  echo "Samples (s): arm64 cold ${arm[*]}; amd64 cold ${amd[*]}; 2 platforms ${two[*]}; 1 platform ${one[*]}."
+  if [[ $PAIRS == 1 ]]; then
+    echo
+    echo "Where the second platform's time goes on the one-line change (median seconds of the phases and parts P prints):"
+    echo
+    echo "| phase or part | 1 platform | 2 platforms |"
+    echo "|---|---|---|"
+    phase_medians "$WORK/phases-linux_amd64.tsv" "$WORK/phases-linux_amd64,linux_arm64.tsv"
+    echo
+    echo "Samples (s): arm64 cold ${arm[*]}; amd64 cold ${amd[*]}; 2 platforms ${two[*]}; 1 platform ${one[*]}."
+  else
+    echo
+    cat "$WORK/pairs-samples"
+  fi
   if [[ $ANCHOR == 1 ]]; then
     echo "Anchor samples (s): this project arm64 cold ${pcold[*]}, BuildKit + QEMU cold ${qcold[*]}; this project arm64 change ${pchange[*]}, BuildKit + QEMU change ${qchange[*]}."
     echo "BuildKit + QEMU attempts stopped as hung (Debian's qemu-user 7.2 deadlocking a forked cargo child) and run again: $(wc -l <"$WORK/hangs" 2>/dev/null || echo 0)."
