@@ -240,7 +240,7 @@ ratios() { # ratios A[] B[]: per-run A/B
   fi
   if [[ $ANCHOR == 1 ]]; then
     echo "Anchor samples (s): this project arm64 cold ${pcold[*]}, BuildKit + QEMU cold ${qcold[*]}; this project arm64 change ${pchange[*]}, BuildKit + QEMU change ${qchange[*]}."
-    echo "BuildKit + QEMU attempts stopped as hung (Debian's qemu-user 7.2 deadlocking a forked cargo child) and run again: $(wc -l <"$WORK/hangs" 2>/dev/null || echo 0)."
+    echo "BuildKit + QEMU attempts stopped as hung (Debian's qemu-user 7.2 deadlocking a forked cargo child) and run again: $(cat "$WORK/hangs" 2>/dev/null | wc -l)."
   fi
 } | tee "$OUT"
 # bench/results.md carries the same table between its platforms markers.
