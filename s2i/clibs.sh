@@ -33,6 +33,9 @@
 # and purged at its end with the sources and build trees; pkg-config stays, since
 # the crates run it. An Alpine base has no recipe here: build it with CLIBS= (the
 # CLI's --c-libs none).
+#
+# `clibs.sh debian-versions` only prints the CLIBS of the base's own Debian sources
+# (see debian_versions), which hack/clibs-versions.sh asks for the offline tests.
 set -eu
 
 # One space between entries; anything but names, versions and blanks is refused
@@ -56,6 +59,63 @@ quiet() {
     die "failed in $(pwd): $*"
   fi
 }
+
+# The upstream version in a Debian version: no epoch, no revision, no repack suffix
+# (1:1.2.13.dfsg-1 -> 1.2.13, 1:1.3.dfsg+really1.3.1-1 -> 1.3.1).
+upstream_of() {
+  v=$1
+  case $v in *:*) v=${v#*:} ;; esac
+  case $v in *-*) v=${v%-*} ;; esac
+  case $v in *+really*) v=${v##*+really} ;; esac
+  printf '%s\n' "$v" | sed -E 's/([.+~]dfsg|[+~]ds|[+~]repack)[0-9.]*$//'
+}
+
+deb_src_added=
+add_deb_src() {
+  [ -z "$deb_src_added" ] || return 0
+  deb_src_added=1
+  # The base's own archives, security suite included, as deb-src: one-line and
+  # deb822 sources both.
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] && sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f"
+  done >/etc/apt/sources.list.d/rust-s2i-clibs-src.list
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    case $f in */rust-s2i-clibs-src.sources) continue ;; esac
+    sed 's/^Types:.*/Types: deb-src/' "$f"
+    echo
+  done >/etc/apt/sources.list.d/rust-s2i-clibs-src.sources
+  apt-get update
+}
+
+# debian_versions: the CLIBS of Debian's own sources of the four libraries in this
+# base, for a builder made on it with CLIBS_SOURCE=debian (hack/clibs-versions.sh, the
+# offline test builder). libpq's source is the postgresql-NN that libpq5 comes from.
+# Of each, the newest version whose .dsc downloads: a mirror whose indexes name a
+# newer upload than its pool holds gives the newest one fetch_debian can fetch.
+debian_versions() {
+  add_deb_src >/dev/null 2>&1 || true
+  pq=$(apt-cache show libpq5 2>/dev/null | sed -n 's/^Source: \([^ ]*\).*/\1/p' | head -n 1)
+  [ -n "$pq" ] || die "no libpq5 in the base's Debian archives"
+  out=
+  for pair in openssl:openssl libpq:$pq zlib:zlib sqlite:sqlite3; do
+    name=${pair%%:*} src=${pair#*:} found=
+    for v in $(apt-cache showsrc "$src" 2>/dev/null | sed -n 's/^Version: //p' | sort -u | sort -rV); do
+      d=$(mktemp -d)
+      if (cd "$d" && apt-get source -q --dsc-only -o APT::Sandbox::User=root "$src=$v" >/dev/null 2>&1); then
+        found=$(upstream_of "$v"); rm -rf "$d"; break
+      fi
+      rm -rf "$d"
+    done
+    [ -n "$found" ] || die "no source of $src downloads from the base's Debian archives"
+    out="$out $name=$found"
+  done
+  echo $out
+}
+if [ "${1:-}" = debian-versions ]; then
+  debian_versions
+  exit 0
+fi
 
 if [ -z "$CLIBS" ]; then
   say "CLIBS is empty: no C libraries are built"
@@ -159,16 +219,6 @@ installed >"$work.after"
 # --- sources ----------------------------------------------------------------------
 mkdir -p "$work/src" "$work/dl"
 
-# The upstream version in a Debian version: no epoch, no revision, no repack suffix
-# (1:1.2.13.dfsg-1 -> 1.2.13, 1:1.3.dfsg+really1.3.1-1 -> 1.3.1).
-upstream_of() {
-  v=$1
-  case $v in *:*) v=${v#*:} ;; esac
-  case $v in *-*) v=${v%-*} ;; esac
-  case $v in *+really*) v=${v##*+really} ;; esac
-  printf '%s\n' "$v" | sed -E 's/([.+~]dfsg|[+~]ds|[+~]repack)[0-9.]*$//'
-}
-
 # fetch_upstream FILE URL: the tarball, refused unless clibs.sums pins its SHA-256.
 fetch_upstream() {
   file=$1 url=$2
@@ -182,24 +232,6 @@ fetch_upstream() {
   fi
   echo "$sum  $work/dl/$file" | sha256sum -c - >/dev/null ||
     die "$file does not have the SHA-256 $SUMS pins ($sum): refused"
-}
-
-deb_src_added=
-add_deb_src() {
-  [ -z "$deb_src_added" ] || return 0
-  deb_src_added=1
-  # The base's own archives, security suite included, as deb-src: one-line and
-  # deb822 sources both.
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] && sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f"
-  done >/etc/apt/sources.list.d/rust-s2i-clibs-src.list
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    case $f in */rust-s2i-clibs-src.sources) continue ;; esac
-    sed 's/^Types:.*/Types: deb-src/' "$f"
-    echo
-  done >/etc/apt/sources.list.d/rust-s2i-clibs-src.sources
-  apt-get update
 }
 
 # fetch_debian SOURCE VERSION DIR: Debian's source package SOURCE whose upstream
