@@ -28,7 +28,8 @@ made=$((SECONDS - start))
 "$BIN" builder --base "$DEPS_IMAGE" --c-libs none --tag "$WITHOUT" >"$WORK/builder.log" 2>&1 ||
   { tail -n 30 "$WORK/builder.log" >&2; exit 1; }
 
-now() { date +%s.%N; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 # change N BUILDER: a one-line change of copy N built with BUILDER, its wall seconds.
 change() {
   local start
@@ -37,7 +38,7 @@ change() {
   "$BIN" build --source "$WORK/heavy-$1" --binary heavy --builder "$2" --runtime-image "$RUNTIME" \
     --image "rs2i-bench-clibs-$1" --tmp-image "rs2i-bench-clibs-tmp-$1" >/dev/null 2>"$WORK/log" ||
     { tail -n 30 "$WORK/log" >&2; exit 1; }
-  awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'
+  secs "$start" "$(now)"
 }
 for n in 1 2; do cp -r bench/crates/heavy "$WORK/heavy-$n"; done
 change 1 "$WITH" >/dev/null # warm -tmp images: the cold builds
@@ -51,8 +52,7 @@ for r in $(seq 1 "$RUNS"); do
   fi
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratios=$(for r in "${!with[@]}"; do awk -v x="${with[r]}" -v y="${without[r]}" 'BEGIN { printf "%.2f\n", x / y }'; done)
+ratios=$(ratios with without)
 size() { docker image inspect -f '{{.Size}}' "$1"; }
 {
   echo "# What the builder's C libraries cost (bench/clibs.sh)"

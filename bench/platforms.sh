@@ -47,8 +47,8 @@ for _ in $(seq 1 100); do [[ -s $WORK/base ]] && break; sleep 0.2; done
 base=$(cat "$WORK/base")
 [[ -n $base ]] || { echo "platforms.sh: the two-platform base did not come up" >&2; exit 1; }
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # build PLATFORMS TMP [extra...]: one build of the heavy crate, its wall seconds on stdout.
 build() {
@@ -201,12 +201,6 @@ median_of() { # median_of FILE NAME: "-" when NAME has no line in FILE
   if [[ -n $v ]]; then median $v; else echo -; fi
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratios() { # ratios A[] B[]: per-run A/B
-  local -n a=$1 b=$2
-  local r
-  for r in "${!a[@]}"; do awk -v x="${a[r]}" -v y="${b[r]}" 'BEGIN { printf "%.2f\n", x / y }'; done
-}
 {
   echo "# What a second platform costs (bench/platforms.sh)"
   echo
