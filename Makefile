@@ -14,6 +14,11 @@ TEST_RUNTIME_IMAGE     ?= rust-s2i-test/busybox:latest
 TEST_BUILDER_IMAGE     ?= rust-s2i-test/builder-musl:latest
 TEST_GNU_RUST_IMAGE    ?= $(TEST_RUST_IMAGE)
 TEST_GNU_BUILDER_IMAGE ?= rust-s2i-test/builder-gnu:latest
+# The slim test builder carries no crate sources, as users' builders carry none. The
+# e2e tests of crates that depend on Debian's packaged crates (ring, the -sys crates)
+# build on the same builder with those sources in one layer on top.
+TEST_CRATES_IMAGE         ?= rust-s2i-test/debian-crates:bookworm
+TEST_CRATES_BUILDER_IMAGE ?= rust-s2i-test/builder-crates:latest
 
 .PHONY: build example test test-all test-kept test-clean test-unit test-images test-builder-gnu clean
 
@@ -37,6 +42,9 @@ test-images: build
 	set -e; clibs=$$(bash hack/clibs-versions.sh $(TEST_RUST_IMAGE)); \
 	  ./$(BIN) builder --base $(TEST_RUST_IMAGE) --tag $(TEST_BUILDER_IMAGE) \
 	    --c-libs "$$clibs" --c-libs-source debian >/dev/null
+	printf 'FROM %s\nCOPY --from=%s /usr/share/cargo/registry /usr/share/cargo/registry\n' \
+	  $(TEST_BUILDER_IMAGE) $(TEST_CRATES_IMAGE) | \
+	  DOCKER_BUILDKIT=0 docker build -q -t $(TEST_CRATES_BUILDER_IMAGE) - >/dev/null
 
 # The C libraries are musl builds: a -gnu builder has none.
 test-builder-gnu: test-images
@@ -130,6 +138,14 @@ bench-gnu: build test-builder-gnu
 bench-platforms: build test-images
 	bash bench/images.sh
 	bash bench/platforms.sh
+
+# The first job on a fresh runner: a one-line change with the builder pulled onto an
+# empty engine and the state restored from the cache, against the cargo-chef pattern
+# on standalone BuildKit with its layer cache imported (bench/fresh-runner.sh; needs
+# root). BENCH_BEFORE_BUILDER=IMAGE measures an older builder beside them.
+.PHONY: bench-fresh-runner
+bench-fresh-runner: build test-images
+	bash bench/fresh-runner.sh
 
 # What the builder's C libraries cost: a one-line change with and without them, and
 # the builder's size (bench/clibs.sh).

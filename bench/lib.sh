@@ -1,4 +1,4 @@
-# bench/lib.sh: the timing and statistics the paired benchmarks share (platforms.sh,
+# bench/lib.sh: the timing, statistics and results.md sections the paired benchmarks share (platforms.sh,
 # clibs.sh); sourced, not run.
 
 now() { date +%s.%N; }
@@ -11,4 +11,19 @@ ratios() {
   local -n a=$1 b=$2
   local r
   for r in "${!a[@]}"; do awk -v x="${a[r]}" -v y="${b[r]}" 'BEGIN { printf "%.2f\n", x / y }'; done
+}
+
+# results_section NAME FILE: bench/results.md carries FILE's table between its
+# <!-- NAME --> and <!-- /NAME --> markers (its headings one level down); a
+# results.md without them is left alone.
+results_section() {
+  local tmp
+  grep -q "^<!-- $1 -->\$" bench/results.md || return 0
+  tmp=$(mktemp)
+  sed 's/^# /## /' "$2" >"$tmp.section"
+  awk -v f="$tmp.section" -v open="<!-- $1 -->" -v close="<!-- /$1 -->" \
+    '$0 == open { print; while ((getline l < f) > 0) print l; skip = 1; next }
+     $0 == close { skip = 0 } !skip' bench/results.md >"$tmp"
+  cp "$tmp" bench/results.md
+  rm -f "$tmp" "$tmp.section"
 }

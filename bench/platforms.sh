@@ -238,9 +238,4 @@ median_of() { # median_of FILE NAME: "-" when NAME has no line in FILE
   fi
 } | tee "$OUT"
 # bench/results.md carries the same table between its platforms markers.
-if grep -q '^<!-- platforms -->$' bench/results.md; then
-  sed 's/^# /## /' "$OUT" >"$WORK/section.md"
-  awk -v f="$WORK/section.md" '/^<!-- platforms -->$/ { print; while ((getline l < f) > 0) print l; skip = 1; next }
-    /^<!-- \/platforms -->$/ { skip = 0 } !skip' bench/results.md >"$WORK/results.md"
-  cp "$WORK/results.md" bench/results.md
-fi
+results_section platforms "$OUT"

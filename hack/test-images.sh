@@ -5,11 +5,14 @@
 #
 #   rust-s2i-test/debian:bookworm  debootstrap --variant=minbase, docker import
 #   rust-s2i-test/rust-musl:1.96   debian + bookworm-security's rustc-web/cargo-web 1.96 with
-#                                  the x86_64-unknown-linux-musl target built offline
-#                                  (hack/rust-musl/), and Debian's ring crate (a
-#                                  dependency with C code) and the -sys crates of the
-#                                  builder's C libraries (for the e2e tests); the base
-#                                  of the test builders
+#                                  both musl targets' std built offline
+#                                  (hack/rust-musl/): the base of the test builders
+#   rust-s2i-test/debian-crates:bookworm  Debian's packaged sources of the crates the
+#                                  e2e tests build offline (ring, the C libraries' -sys
+#                                  crates and what they depend on), in
+#                                  /usr/share/cargo/registry and nothing else: the test
+#                                  builder for those crates (Makefile: builder-crates)
+#                                  adds them on top of the slim builder
 #   rust-s2i-test/busybox:latest   busybox-static rootfs, a small stand-in for Alpine
 #   rust-s2i-test/busybox-arm64:latest  the same from busybox-static:arm64, the arm64
 #                                  half of the tests' two-platform runtime base
@@ -18,7 +21,7 @@
 #                                  (and bench/'s default outside make). Only made when
 #                                  asked for: `hack/test-images.sh rust`
 #
-# Arguments name the images to make (debian, rust-musl, busybox, busybox-arm64, rust);
+# Arguments name the images to make (debian, rust-musl, crates, busybox, busybox-arm64, rust);
 # none means all but rust. The Debian base is made first whenever one is asked
 # for that needs it.
 #
@@ -142,9 +145,7 @@ EOF
 # --- rust-s2i-test/rust-musl:1.96 -------------------------------------------------------
 # The recipe lives in hack/rust-musl/ (Dockerfile, build-musl-std.sh and what it
 # compiles); its comments say why each step is there. Once per machine it costs about
-# 4 minutes on 2 cores (the std compile: 70 s, 105 s of CPU; Debian's ring crate: under
-# a minute, 44 MB) and 1.2 GB, before the layer of the -sys crates' packages (not yet
-# measured; roughly 600 MB by apt's installed sizes, mostly clang). The image
+# 5 minutes on 2 cores (the std compile for both musl targets) and 1.3 GB. The image
 # carries a hash of the recipe, so an edit to it is rebuilt on the next run instead of
 # leaving a stale toolchain.
 musl_dir=$(cd "$(dirname "$0")" && pwd)/rust-musl
@@ -183,6 +184,45 @@ ensure_musl() {
   build_rust_musl
   replaced "$MUSL_IMAGE" "$old"
   report "$MUSL_IMAGE" built $((SECONDS - start))
+}
+
+# --- rust-s2i-test/debian-crates:bookworm ----------------------------------------------
+# The crates the e2e tests resolve through a [source] replacement with
+# `directory = "/usr/share/cargo/registry"` (testdata/crates/*/.cargo/config.toml): ring
+# 0.16 (ringdigest: a dependency with C code) and the -sys crates of the builder's C
+# libraries: openssl-sys under openssl and native-tls (tlsconnect), pq-sys (pqversion),
+# libz-sys and libsqlite3-sys (zsqlite), and libdbus-sys, whose library the builder does
+# not bring (missinglib). Only their sources, unpacked by hack/debian-crates.sh without
+# the packages Debian makes them depend on (the -dev packages of glibc's libraries,
+# bindgen's clang: 600 MB), into an image of those files alone, from which the Makefile
+# copies them onto the crates test builder: the slim builder carries no test material.
+# An edit to the list or the script is rebuilt.
+CRATE_PACKAGES="librust-ring-dev librust-openssl-sys-dev librust-openssl-dev librust-native-tls-dev
+  librust-pq-sys-dev librust-libz-sys-dev librust-libsqlite3-sys-dev librust-libdbus-sys-dev"
+CRATES_IMAGE=${CRATES_IMAGE:-rust-s2i-test/debian-crates:bookworm}
+here=$(cd "$(dirname "$0")" && pwd)
+crates_hash() {
+  { echo $CRATE_PACKAGES; cat "$here/debian-crates.sh"; docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"; } |
+    sha256sum | cut -c1-16
+}
+
+build_crates() {
+  docker run --rm -i "$DEBIAN_IMAGE" sh -s $CRATE_PACKAGES <"$here/debian-crates.sh" |
+    docker import --change "LABEL $TEST_LABEL=true" --change "LABEL io.rust-s2i.test.crates=$(crates_hash)" \
+      - "$CRATES_IMAGE" >/dev/null
+}
+
+ensure_crates() {
+  local start=$SECONDS old have
+  have=$(docker image inspect -f '{{index .Config.Labels "io.rust-s2i.test.crates"}}' "$CRATES_IMAGE" 2>/dev/null || true)
+  if [[ $have == "$(crates_hash)" ]]; then
+    report "$CRATES_IMAGE" reused 0
+    return
+  fi
+  old=$(docker image inspect -f '{{.Id}}' "$CRATES_IMAGE" 2>/dev/null || true)
+  build_crates
+  replaced "$CRATES_IMAGE" "$old"
+  report "$CRATES_IMAGE" built $((SECONDS - start))
 }
 
 # --- rust-s2i-test/busybox:latest -------------------------------------------------------
@@ -300,15 +340,16 @@ ensure_debian() {
   have_debian=true
 }
 
-(( $# )) || set -- debian rust-musl busybox busybox-arm64
+(( $# )) || set -- debian rust-musl crates busybox busybox-arm64
 for want in "$@"; do
   case $want in
     debian) ensure_debian ;;
     rust-musl) ensure_debian; ensure_musl_once ;;
     rust) ensure_debian; ensure "$RUST_IMAGE" rust:1-bookworm build_rust ;;
+    crates) ensure_debian; ensure_crates ;;
     busybox) ensure "$BUSYBOX_IMAGE" alpine:3 build_busybox ;;
     busybox-arm64) ensure_debian; ensure_musl_once; ensure "$BUSYBOX_ARM64_IMAGE" arm64v8/alpine:3 build_busybox_arm64 ;;
-    *) echo "test-images: unknown image '$want' (debian, rust-musl, busybox, busybox-arm64, rust)" >&2; exit 2 ;;
+    *) echo "test-images: unknown image '$want' (debian, rust-musl, crates, busybox, busybox-arm64, rust)" >&2; exit 2 ;;
   esac
 done
 remove_in_use

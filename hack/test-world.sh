@@ -44,7 +44,9 @@ kept_images() {
     "${TEST_RUNTIME_IMAGE:-rust-s2i-test/busybox:latest}" \
     "${TEST_RUNTIME_ARM64_IMAGE:-rust-s2i-test/busybox-arm64:latest}" \
     "${TEST_BUILDER_IMAGE:-rust-s2i-test/builder-musl:latest}" \
-    "${TEST_GNU_BUILDER_IMAGE:-rust-s2i-test/builder-gnu:latest}"
+    "${TEST_GNU_BUILDER_IMAGE:-rust-s2i-test/builder-gnu:latest}" \
+    "${TEST_CRATES_IMAGE:-rust-s2i-test/debian-crates:bookworm}" \
+    "${TEST_CRATES_BUILDER_IMAGE:-rust-s2i-test/builder-crates:latest}"
 }
 
 # Directories kept for speed: the TLS daemon's data root (test/remote), the built

@@ -176,7 +176,7 @@ func buildCLibsCrate(t *testing.T, tc clibsCase, ref string) (result, string) {
 	}
 	ws, src := inWorkspace(t, tc.crate, "svc")
 	env, _, summaryFile := actionsEnv(t, ws, map[string]string{
-		"binary": tc.crate, "source": src, "builder": builderImage, "runtime-image": testenv.MultiArchBase(t),
+		"binary": tc.crate, "source": src, "builder": builderFor(src), "runtime-image": testenv.MultiArchBase(t),
 		"image": ref, "tmp-image": tmp, "cache": "none", "platforms": bothPlatforms, "push": "true",
 	})
 	r := runCmd(t, append(env, runnerTemp...), "build")
@@ -311,9 +311,11 @@ func TestCLibsMissingLibrary(t *testing.T) {
 		builder func(t *testing.T) string
 		brings  func(t *testing.T) string
 	}{
-		{"the default builder", func(*testing.T) string { return builderImage },
+		{"the default builder", func(*testing.T) string { return testenv.CratesBuilderImage },
 			func(t *testing.T) string { return "brings static musl C libraries: " + builderCLibs(t).Describe() }},
-		{"a builder that brings none", func(t *testing.T) string { return relabelledBuilder(t, "no-clibs", clibs.Label+"=") },
+		{"a builder that brings none", func(t *testing.T) string {
+			return relabelled(t, testenv.CratesBuilderImage, "no-clibs", clibs.Label+"=")
+		},
 			func(*testing.T) string {
 				return "brings no static musl C libraries (its " + clibs.Label + " label names none)"
 			}},

@@ -135,10 +135,24 @@ func names(t *testing.T) (final, tmp string) {
 	return final, tmp
 }
 
+// builderFor is the test builder for the crate in src: the slim builder, or the
+// one with Debian's crate sources for a crate whose .cargo/config.toml resolves
+// its dependencies from them (ring, the C libraries' -sys crates).
+func builderFor(src string) string {
+	cfg, err := os.ReadFile(filepath.Join(src, ".cargo", "config.toml"))
+	if err == nil && strings.Contains(string(cfg), debianRegistry) {
+		return testenv.CratesBuilderImage
+	}
+	return builderImage
+}
+
+// debianRegistry is where Debian's packaged crates are unpacked.
+const debianRegistry = "/usr/share/cargo/registry"
+
 // buildArgs are the flags every test build uses, plus its own.
 func buildArgs(src, binary, final, tmp string, extra ...string) []string {
 	return append([]string{"build", "--source", src, "--binary", binary,
-		"--builder", builderImage, "--runtime-image", runtimeImage,
+		"--builder", builderFor(src), "--runtime-image", runtimeImage,
 		"--image", final, "--tmp-image", tmp}, extra...)
 }
 
@@ -299,9 +313,15 @@ func ownBack(t *testing.T, dir string) {
 // the test, removed when the test ends.
 func relabelledBuilder(t *testing.T, kind, label string) string {
 	t.Helper()
+	return relabelled(t, builderImage, kind, label)
+}
+
+// relabelled is base with label set, for a test's builder of its own.
+func relabelled(t *testing.T, base, kind, label string) string {
+	t.Helper()
 	tag := "rust-s2i-e2e-" + kind + "-builder:" + strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-"))
 	key, value, _ := strings.Cut(label, "=")
-	if err := testenv.DockerBuild(tag, "FROM "+builderImage+"\nLABEL "+key+"="+strconv.Quote(value)+"\n", map[string][]byte{}); err != nil {
+	if err := testenv.DockerBuild(tag, "FROM "+base+"\nLABEL "+key+"="+strconv.Quote(value)+"\n", map[string][]byte{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { command("docker", "rmi", "-f", tag) })

@@ -52,7 +52,7 @@ var wantPlatforms = []struct {
 // base, plus extra.
 func platformArgs(t *testing.T, src, binary, final, tmp string, extra ...string) []string {
 	t.Helper()
-	return append([]string{"build", "--source", src, "--binary", binary, "--builder", builderImage,
+	return append([]string{"build", "--source", src, "--binary", binary, "--builder", builderFor(src),
 		"--runtime-image", testenv.MultiArchBase(t), "--image", final, "--tmp-image", tmp,
 		"--platform", bothPlatforms}, extra...)
 }

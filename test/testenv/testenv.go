@@ -27,6 +27,10 @@ import (
 // RustImage is the toolchain: Debian's rustc-web with the x86_64-unknown-linux-musl
 // target built offline (hack/rust-musl/), and the host's -gnu std. BuilderImage is
 // our builder on it with the s2i Dockerfile's default target, musl, as users get it.
+// CratesBuilderImage is BuilderImage with Debian's packaged crate sources in
+// /usr/share/cargo/registry, one layer on top (hack/test-images.sh: crates), for the
+// test crates that resolve their dependencies there: BuilderImage is the slim
+// builder, and carries no crate sources, as no user's builder does.
 // GnuBuilderImage is the same toolchain with --target x86_64-unknown-linux-gnu
 // (+crt-static), for the tests of that target; Docker does not require it, so a test
 // that uses it checks it with NeedImage.
@@ -35,6 +39,8 @@ var (
 	RuntimeImage    = envOr("TEST_RUNTIME_IMAGE", "rust-s2i-test/busybox:latest")
 	BuilderImage    = envOr("TEST_BUILDER_IMAGE", "rust-s2i-test/builder-musl:latest")
 	GnuBuilderImage = envOr("TEST_GNU_BUILDER_IMAGE", "rust-s2i-test/builder-gnu:latest")
+
+	CratesBuilderImage = envOr("TEST_CRATES_BUILDER_IMAGE", "rust-s2i-test/builder-crates:latest")
 )
 
 // The targets of BuilderImage and GnuBuilderImage.
