@@ -153,11 +153,12 @@ func cleanName(name string) string {
 
 // skip reports whether an entry of the export stays out of the image: the root
 // itself, and .dockerenv, the marker the daemon adds to every container, which
-// would tell a tool that it runs in Docker wherever the builder runs. The other
-// things the container's init layer adds are harmless: /etc/hosts, /etc/hostname
-// and /etc/resolv.conf (the base image has them; the ones exported are those or
-// empty files) and /dev/console, /dev/pts, /dev/shm, /proc and /sys (empty), which
-// every runtime mounts over when it starts a container.
+// would tell a tool that it runs in Docker wherever the builder runs. The rest of
+// what the container's init layer adds is harmless, and so kept: /etc/hosts,
+// /etc/hostname and /etc/resolv.conf are empty files there (over the image's own,
+// if it had any), and /dev/console, /dev/pts, /dev/shm, /proc and /sys are empty;
+// every runtime mounts its own over all of them when it starts a container, so
+// what the image holds there is never seen.
 func skip(name string) bool { return name == "" || name == ".dockerenv" }
 
 // clamped is h named name, its mtime clamped to Epoch, carrying only what a layer
