@@ -50,7 +50,7 @@ const usage = `usage:
   rust-s2i-musl builder   [--toolchain stable|1.NN.N|nightly-YYYY-MM-DD] [--base IMAGE]
                           [--target TRIPLE] [--tag IMAGE]
                           [--c-libs none|openssl=V,libpq=V,zlib=V,sqlite=V]
-                          [--c-libs-source upstream|debian]
+                          [--c-libs-source upstream|debian] [--push REF]
   rust-s2i-musl bootstrap --cargo-home DIR --binary NAME [--builder IMAGE] [--tmp-image NAME]
   rust-s2i-musl version
 

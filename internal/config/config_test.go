@@ -113,10 +113,19 @@ func TestSubcommandSettings(t *testing.T) {
 		}, nil},
 		{"builder, every problem", func() error {
 			b, err := ParseBuilderFlags([]string{"--toolchain", "latest", "--base", "A B", "--tag", "x:y:z", "--target", "x86 64",
-				"--c-libs", "openssl=3.0.17,curl=8.0,zlib", "--c-libs-source", "fedora"}, io.Discard)
+				"--c-libs", "openssl=3.0.17,curl=8.0,zlib", "--c-libs-source", "fedora", "--push", "reg/X"}, io.Discard)
 			return errors.Join(err, b.Validate())
 		}, []string{"--toolchain:", "--base:", "--tag:", "--target:",
-			`--c-libs: "curl=8.0": "curl" is not a library`, `--c-libs: "zlib" has no version`, `--c-libs-source: "fedora" is not upstream or debian`}},
+			`--c-libs: "curl=8.0": "curl" is not a library`, `--c-libs: "zlib" has no version`, `--c-libs-source: "fedora" is not upstream or debian`,
+			`--push: "reg/X" is not a valid image reference`}},
+		{"builder pushed by digest", func() error {
+			b, err := ParseBuilderFlags([]string{"--push", "127.0.0.1:5000/rs2i/builder@sha256:" + strings.Repeat("a", 64)}, io.Discard)
+			return errors.Join(err, b.Validate())
+		}, []string{"--push:", "names a digest; a tag is needed"}},
+		{"builder pushed to a tag", func() error {
+			b, err := ParseBuilderFlags([]string{"--push", "127.0.0.1:5000/rs2i/builder:stable"}, io.Discard)
+			return errors.Join(err, b.Validate())
+		}, nil},
 		{"builder with C libraries", func() error {
 			b, err := ParseBuilderFlags([]string{"--c-libs", "openssl=3.0.17 libpq=15.14", "--c-libs-source", "debian"}, io.Discard)
 			return errors.Join(err, b.Validate())

@@ -31,6 +31,10 @@ type Builder struct {
 	// CLibsSource is where their sources come from: upstream's releases or
 	// Debian's source packages; "" keeps the Dockerfile's default.
 	CLibsSource string
+	// Push is the registry reference to publish the builder to, flattened and cut
+	// into layers made for pulling, gzip there and zstd at its ZstdVariant; ""
+	// publishes nothing.
+	Push string
 }
 
 // NoCLibs is the --c-libs value that builds no C library.
@@ -81,6 +85,8 @@ func ParseBuilderFlags(args []string, usage io.Writer) (Builder, error) {
 		"(names: "+strings.Join(clibs.Names(), ", ")+"), or "+NoCLibs+" (default: the Dockerfile's, which builds all four)")
 	fs.StringVar(&b.CLibsSource, "c-libs-source", "", "where the C libraries' sources come from: "+
 		strings.Join(cLibsSources(), " or ")+" (default: the Dockerfile's, upstream)")
+	fs.StringVar(&b.Push, "push", "", "after the build, push the builder to this registry tag in layers made for pulling, "+
+		"gzip, and zstd under the tag with "+ZstdSuffix+" (default: push nothing)")
 	return b, parse(fs, args)
 }
 
@@ -100,6 +106,13 @@ func (b Builder) Validate() error {
 	}
 	if b.CLibsSource != "" && !slices.Contains(cLibsSources(), b.CLibsSource) {
 		errs = append(errs, &InputError{Name: "--c-libs-source", Problem: fmt.Sprintf("%q is not %s", b.CLibsSource, strings.Join(cLibsSources(), " or "))})
+	}
+	if err := checkRef(FlagNaming, "push", b.Push, false); err != nil {
+		errs = append(errs, err)
+	} else if b.Push != "" {
+		if _, err := ZstdVariant(b.Push); err != nil {
+			errs = append(errs, &InputError{Name: "--push", Problem: fmt.Sprintf("%q %v", b.Push, err)})
+		}
 	}
 	return errors.Join(errs...)
 }

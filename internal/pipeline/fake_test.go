@@ -21,14 +21,31 @@ import (
 
 // fakeEngine is an in-memory daemon for the prepare stage: images by reference,
 // and pulls that fail with pullErr, or bring the image of that reference in
-// remote, saying pullMsgs. Any other method panics (the nil Engine).
+// remote, saying pullMsgs; with onlyRemote, a pull of a reference remote lacks
+// fails. It speaks the Engine API version apiVersion ("" when unset). Any other
+// method panics (the nil Engine).
 type fakeEngine struct {
 	Engine
-	images   map[string]client.ImageInspectResult
-	remote   map[string]client.ImageInspectResult
-	pullErr  error
-	pullMsgs []jsonstream.Message
-	pulls    []string
+	images     map[string]client.ImageInspectResult
+	remote     map[string]client.ImageInspectResult
+	onlyRemote bool
+	pullErr    error
+	pullMsgs   []jsonstream.Message
+	pulls      []string
+	apiVersion string
+	tags       []string // SOURCE>TARGET
+}
+
+func (f *fakeEngine) ClientVersion() string { return f.apiVersion }
+
+func (f *fakeEngine) ImageTag(_ context.Context, o client.ImageTagOptions) (client.ImageTagResult, error) {
+	img, ok := f.images[o.Source]
+	if !ok {
+		return client.ImageTagResult{}, cerrdefs.ErrNotFound
+	}
+	f.images[o.Target] = img
+	f.tags = append(f.tags, o.Source+">"+o.Target)
+	return client.ImageTagResult{}, nil
 }
 
 func (f *fakeEngine) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (client.ImageInspectResult, error) {
@@ -43,8 +60,11 @@ func (f *fakeEngine) ImagePull(_ context.Context, ref string, _ client.ImagePull
 	if f.pullErr != nil {
 		return nil, f.pullErr
 	}
-	if img, ok := f.remote[ref]; ok {
+	img, ok := f.remote[ref]
+	if ok {
 		f.images[ref] = img
+	} else if f.onlyRemote {
+		return nil, errors.New("manifest unknown")
 	}
 	return pullStream(f.pullMsgs), nil
 }

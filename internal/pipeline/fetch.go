@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/moby/moby/client/pkg/versions"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/human"
 	"github.com/rust-s2i/rust-s2i-musl/internal/registry"
 )
@@ -39,6 +42,28 @@ type fetch struct {
 // needsPull reports whether ensureImage pulls an image: when the engine lacks
 // it, and always with pull always.
 func needsPull(have, pullAlways bool) bool { return !have || pullAlways }
+
+// zstdAPIVersion is the Engine API version of Docker Engine 23, the first to
+// unpack zstd layers. An older engine fails on them ("archive/tar: invalid tar
+// header"), so it gets the gzip ones.
+const zstdAPIVersion = "1.42"
+
+// builderPullRef is where the builder is pulled from: the default builder's zstd
+// variant (config.ZstdVariant: the same image in zstd layers, smaller and faster
+// to unpack) when the engine's API version, as the client negotiated it, is
+// zstdAPIVersion or later, and builder itself otherwise; a builder the user
+// named is pulled as named, since its registry may have no such variant. An
+// unknown version, or one DOCKER_API_VERSION pins lower, gets gzip.
+func builderPullRef(builder string, isDefault bool, apiVersion string) string {
+	if !isDefault || apiVersion == "" || versions.LessThan(apiVersion, zstdAPIVersion) {
+		return builder
+	}
+	z, err := config.ZstdVariant(builder)
+	if err != nil {
+		return builder
+	}
+	return z
+}
 
 // pulled is how an image that was pulled came to be there; pullErr is the pull's
 // error, which with the image on the engine costs only a warning.

@@ -142,3 +142,73 @@ func TestPrepareReportsFetches(t *testing.T) {
 		t.Errorf("reported\n%q\nwant\n%q", got, want)
 	}
 }
+
+// The default builder comes in zstd layers from Engine API 1.42 (Docker Engine
+// 23) on, in gzip ones before or when the version is unknown; a builder the user
+// named comes as named.
+func TestBuilderPullRef(t *testing.T) {
+	t.Parallel()
+	zstd := config.DefaultBuilder + config.ZstdSuffix
+	tests := []struct {
+		builder   string
+		isDefault bool
+		api, want string
+	}{
+		{config.DefaultBuilder, true, "1.41", config.DefaultBuilder},
+		{config.DefaultBuilder, true, "1.9", config.DefaultBuilder},
+		{config.DefaultBuilder, true, "", config.DefaultBuilder},
+		{config.DefaultBuilder, true, "1.42", zstd},
+		{config.DefaultBuilder, true, "1.51", zstd},
+		{"example.org/builder:1", false, "1.51", "example.org/builder:1"},
+		{"example.org/builder:1", false, "1.41", "example.org/builder:1"},
+	}
+	for _, tc := range tests {
+		if got := builderPullRef(tc.builder, tc.isDefault, tc.api); got != tc.want {
+			t.Errorf("builderPullRef(%s, %v, %q) = %s, want %s", tc.builder, tc.isDefault, tc.api, got, tc.want)
+		}
+	}
+}
+
+// A new engine pulls the default builder's zstd variant and names it the default
+// builder, which the build then sees; without that variant, it pulls the default
+// builder itself. An old engine pulls the gzip one alone.
+func TestDefaultBuilderPulledAsZstd(t *testing.T) {
+	t.Parallel()
+	zstd := config.DefaultBuilder + config.ZstdSuffix
+	builderImage := fakeImage("sha256:b", "amd64", map[string]string{tmpimage.LabelTarget: "x86_64-unknown-linux-musl"})
+	tests := []struct {
+		name   string
+		api    string
+		remote []string
+		pulls  []string
+		tags   []string
+	}{
+		{"new engine", "1.47", []string{config.DefaultBuilder, zstd}, []string{zstd}, []string{zstd + ">" + config.DefaultBuilder}},
+		{"no zstd variant", "1.47", []string{config.DefaultBuilder}, []string{zstd, config.DefaultBuilder}, nil},
+		{"old engine", "1.41", []string{config.DefaultBuilder, zstd}, []string{config.DefaultBuilder}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := config.Defaults()
+			cfg.Binary, cfg.Source = "hello", t.TempDir()
+			pl := testPlan(t, cfg)
+			e := &fakeEngine{apiVersion: tc.api, onlyRemote: true, images: map[string]client.ImageInspectResult{}, remote: map[string]client.ImageInspectResult{}}
+			for _, r := range tc.remote {
+				e.remote[r] = builderImage
+			}
+			log := &strings.Builder{}
+			s := &prepareStage{logs: logs{Report: &memReport{}, Log: log}, e: e}
+			in, f, err := s.ensureBuilder(t.Context(), pl)
+			if err != nil {
+				t.Fatalf("ensureBuilder = %v\n%s", err, log)
+			}
+			if in.ID != "sha256:b" || f.ref != config.DefaultBuilder || f.how != gotPulled {
+				t.Errorf("got %s as %s (%v), want the builder pulled, named %s", in.ID, f.ref, f.how, config.DefaultBuilder)
+			}
+			if !slices.Equal(e.pulls, tc.pulls) || !slices.Equal(e.tags, tc.tags) {
+				t.Errorf("pulled %q and tagged %q, want %q and %q", e.pulls, e.tags, tc.pulls, tc.tags)
+			}
+		})
+	}
+}

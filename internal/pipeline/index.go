@@ -171,7 +171,7 @@ func (s *publishStage) publishIndex(ctx context.Context, pl *plan.Plan, res *Res
 		return s.loadOwn(ctx, pl, res)
 	}
 	end := s.Report.Phase("push")
-	err := index.Push(ctx, ix, res.Tags, loginKeychain{pl.Logins})
+	err := index.Push(ctx, ix, res.Tags, pl.Logins.Keychain())
 	end()
 	if err != nil {
 		return withLoginHint(err)

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/moby/moby/client"
@@ -91,7 +90,7 @@ func (s *prepareStage) runtimeBases(ctx context.Context, pl *plan.Plan) ([]v1.Im
 	if read == nil {
 		read = index.Bases
 	}
-	bases, err := read(ctx, pl.RuntimeImage, pl.Platforms, index.BaseOptions{Keychain: loginKeychain{pl.Logins}, Naming: pl.Naming})
+	bases, err := read(ctx, pl.RuntimeImage, pl.Platforms, index.BaseOptions{Keychain: pl.Logins.Keychain(), Naming: pl.Naming})
 	f := fetch{what: "runtime image", ref: pl.RuntimeImage, how: gotRead, took: time.Since(start), platforms: names}
 	return bases, f, withLoginHint(err)
 }
@@ -129,28 +128,4 @@ func platformNames(ps []platform.Platform) string {
 		names[i] = p.String()
 	}
 	return strings.Join(names, ",")
-}
-
-// loginKeychain gives go-containerregistry the plan's logins (registry.Logins.For),
-// for reading the runtime bases and pushing the index as the daemon pulls and
-// pushes: the username and password serve the push registries only, and a
-// registry neither names is asked with the Docker config's login, or none.
-type loginKeychain struct{ logins registry.Logins }
-
-// Resolve implements authn.Keychain.
-func (k loginKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	// For takes an image reference, of which only the registry counts: a
-	// registry alone gets a repository name to parse as one.
-	ref := r.String()
-	if !strings.Contains(ref, "/") {
-		ref = r.RegistryStr() + "/x"
-	}
-	a, err := k.logins.For(ref)
-	if err != nil {
-		return nil, fmt.Errorf("the login for %s: %w", r.RegistryStr(), err)
-	}
-	if a.IsZero() {
-		return authn.Anonymous, nil
-	}
-	return authn.FromConfig(authn.AuthConfig{Username: a.Username, Password: a.Password, IdentityToken: a.IdentityToken}), nil
 }

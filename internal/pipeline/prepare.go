@@ -55,6 +55,12 @@ type State struct {
 type prepareEngine interface {
 	ImageInspect(ctx context.Context, image string, _ ...client.ImageInspectOption) (client.ImageInspectResult, error)
 	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
+	// ClientVersion is the Engine API version the client negotiated with the
+	// daemon: whether it takes zstd layers (builderPullRef).
+	ClientVersion() string
+	// ImageTag names the default builder's zstd variant, once pulled, as the
+	// default builder (pullAs).
+	ImageTag(ctx context.Context, options client.ImageTagOptions) (client.ImageTagResult, error)
 	registry.Puller
 	builder.Engine
 	builder.IdentifyEngine
@@ -138,10 +144,17 @@ func (s *prepareStage) reap(ctx context.Context) {
 }
 
 // ensureBuilder makes sure the builder image is in the daemon. The default
-// builder is built from the embedded s2i/ files when it cannot be pulled.
+// builder is pulled in zstd layers when the engine takes them (builderPullRef),
+// and is built from the embedded s2i/ files when it cannot be pulled.
+//
+// Whichever variant was pulled, the daemon has it under pl.Builder's name, and
+// that name is the one the rest of the build sees (the -tmp image's builder, the
+// provenance, the log and the hints): the variant is how the layers travel, not
+// another builder, and its name would change from one engine to the next.
 func (s *prepareStage) ensureBuilder(ctx context.Context, pl *plan.Plan) (client.ImageInspectResult, fetch, error) {
 	start := time.Now()
-	in, f, err := s.ensureImage(ctx, pl, pl.Builder, "builder image")
+	from := builderPullRef(pl.Builder, pl.BuildBuilder, s.e.ClientVersion())
+	in, f, err := s.ensureImage(ctx, pl, pl.Builder, from, "builder image")
 	if err == nil || !pl.BuildBuilder {
 		return in, f, err
 	}
@@ -188,7 +201,7 @@ func (s *prepareStage) daemonArch(ctx context.Context) string {
 // target's binaries: a base of another architecture is bad input, refused before
 // anything is built, rather than an image that fails with "exec format error".
 func (s *prepareStage) ensureRuntime(ctx context.Context, pl *plan.Plan, target string) (string, fetch, error) {
-	in, f, err := s.ensureImage(ctx, pl, pl.RuntimeImage, "runtime image")
+	in, f, err := s.ensureImage(ctx, pl, pl.RuntimeImage, pl.RuntimeImage, "runtime image")
 	if err != nil {
 		return "", f, err
 	}
@@ -202,10 +215,11 @@ func (s *prepareStage) ensureRuntime(ctx context.Context, pl *plan.Plan, target 
 }
 
 // ensureImage pulls ref when the daemon does not have it (or always, with pull
-// always), with the login for its registry, and returns what the daemon then has
-// and how it got it. With pull always, a pull that fails costs a warning when the
-// daemon has the image, which is then used.
-func (s *prepareStage) ensureImage(ctx context.Context, pl *plan.Plan, ref, what string) (client.ImageInspectResult, fetch, error) {
+// always), from the reference from (see pullAs), with the login for its
+// registry, and returns what the daemon then has and how it got it. With pull
+// always, a pull that fails costs a warning when the daemon has the image, which
+// is then used.
+func (s *prepareStage) ensureImage(ctx context.Context, pl *plan.Plan, ref, from, what string) (client.ImageInspectResult, fetch, error) {
 	start := time.Now()
 	f := fetch{what: what, ref: ref, how: gotHad}
 	in, err := s.e.ImageInspect(ctx, ref)
@@ -217,8 +231,12 @@ func (s *prepareStage) ensureImage(ctx context.Context, pl *plan.Plan, ref, what
 		f.took = time.Since(start)
 		return in, f, nil
 	}
-	fmt.Fprintf(s.Log, "pulling %s %s\n", what, ref)
-	f.download, err = s.pull(ctx, pl, ref)
+	if from == ref {
+		fmt.Fprintf(s.Log, "pulling %s %s\n", what, ref)
+	} else {
+		fmt.Fprintf(s.Log, "pulling %s %s as %s, its zstd layers, which this engine takes\n", what, ref, from)
+	}
+	f.download, err = s.pullAs(ctx, pl, ref, from)
 	if err != nil {
 		if !have {
 			return in, f, registry.PullError(ref, what, err)
@@ -242,6 +260,25 @@ func pullFailedWarning(ref, what string, err error) string {
 		w += " (" + registry.Hint + ")"
 	}
 	return w
+}
+
+// pullAs pulls from, another tag of the image ref (the default builder's zstd
+// variant), and names what it pulled ref. A registry may lack the variant (one
+// that serves builders published before it, a mirror): then ref itself is pulled.
+func (s *prepareStage) pullAs(ctx context.Context, pl *plan.Plan, ref, from string) (registry.Download, error) {
+	if from == ref {
+		return s.pull(ctx, pl, ref)
+	}
+	d, err := s.pull(ctx, pl, from)
+	if err != nil {
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		fmt.Fprintf(s.Log, "pulling %s failed (%s): pulling %s\n", from, msg, ref)
+		return s.pull(ctx, pl, ref)
+	}
+	if _, err := s.e.ImageTag(ctx, client.ImageTagOptions{Source: from, Target: ref}); err != nil {
+		return d, fmt.Errorf("tagging %s as %s: %w", from, ref, err)
+	}
+	return d, nil
 }
 
 // pull pulls ref with the login for its registry, and returns what it downloaded.

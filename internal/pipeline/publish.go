@@ -125,7 +125,7 @@ func (s *publishStage) attachPushed(ctx context.Context, pl *plan.Plan, res *Res
 	if err != nil {
 		return "", fmt.Errorf("image name %q: %w", ref, err)
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(loginKeychain{pl.Logins})}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(pl.Logins.Keychain())}
 	img, err := remote.Image(tag.Context().Digest(digest), opts...)
 	if err != nil {
 		return "", withLoginHint(fmt.Errorf("reading back %s@%s to attach its attestations: %w", tag.Context(), digest, err))
