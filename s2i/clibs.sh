@@ -167,6 +167,12 @@ command -v apt-get >/dev/null 2>&1 ||
 host=$(uname -m)
 work=$(mktemp -d /tmp/clibs.XXXXXX)
 export DEBIAN_FRONTEND=noninteractive
+# The same sources and compilers give the same bytes: OpenSSL writes its build time
+# into libcrypto ("built on: …") unless SOURCE_DATE_EPOCH says otherwise (and takes
+# 0 for unset). With a fixed one, a rebuild of this step after a toolchain bump gives
+# the same libraries, and `builder --push` the same c-libraries layer, which runners
+# that have it do not pull again (docs/builder.md).
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1}"
 
 # On the way out, whether the build worked or not: no sources, build trees or added
 # apt sources stay, and exactly the packages installed for the build (not
