@@ -17,6 +17,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/rust-s2i/rust-s2i-musl/internal/ctxio"
 )
 
 // Epoch is the time every entry's mtime is clamped to, and the image's creation
@@ -309,7 +311,7 @@ func compressFile(ctx context.Context, src string, dst *Blob, enc func(io.Writer
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(cw, ctxReader{ctx, in}); err != nil {
+	if _, err := io.Copy(cw, ctxio.Reader(ctx, in)); err != nil {
 		cw.Close()
 		return fmt.Errorf("%s: %w", filepath.Base(dst.Path), err)
 	}
@@ -322,17 +324,4 @@ func compressFile(ctx context.Context, src string, dst *Blob, enc func(io.Writer
 	}
 	dst.Size = st.Size()
 	return nil
-}
-
-// ctxReader stops a long copy when ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

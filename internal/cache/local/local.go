@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
+	"github.com/rust-s2i/rust-s2i-musl/internal/ctxio"
 )
 
 const (
@@ -171,7 +172,7 @@ func (s *Store) write(ctx context.Context, key string, blob cache.Blob, final st
 		return err
 	}
 	src := io.NewSectionReader(blob, 0, blob.Size())
-	if _, err := io.Copy(tmp, ctxReader{ctx, src}); err != nil {
+	if _, err := io.Copy(tmp, ctxio.Reader(ctx, src)); err != nil {
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -412,18 +413,4 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		_ = d.Close()
 	}
-}
-
-// ctxReader stops a long copy when the build is cancelled, so a cancelled job does
-// not keep writing a temp file that will be thrown away.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
