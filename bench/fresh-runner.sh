@@ -52,6 +52,8 @@ die() { echo "fresh-runner.sh: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "needs root: a network namespace, a second dockerd and buildkitd"
 command -v docker-registry >/dev/null || die "needs Debian's docker-registry (apt-get install docker-registry)"
 
+# nsenter execs what it runs, so a background `nsenter … &` has that program's pid
+# in $!; a function run in the background would give its subshell's instead.
 in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
 ns_docker() { docker -H "unix://$RUN/docker.sock" "$@"; }
 ns_buildctl() { "$BUILDKIT_DIR/buildctl" --addr "unix://$RUN/buildkitd.sock" "$@"; }
@@ -86,7 +88,7 @@ log: { level: error }
 storage: { filesystem: { rootdirectory: $WORK/registry } }
 http: { addr: $REG }
 EOF
-in_ns docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+nsenter --net="/run/netns/$NS" docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 echo $! >"$WORK/registry.pid"
 for _ in $(seq 1 100); do in_ns curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.1; done
 
@@ -98,7 +100,7 @@ start_dockerd() {
   rm -rf --one-file-system "$WORK/docker"
   mkdir -p "$WORK/docker" "$RUN/d"
   echo '{}' >"$WORK/daemon.json"
-  in_ns dockerd --config-file "$WORK/daemon.json" --data-root "$WORK/docker" --exec-root "$RUN/d" \
+  nsenter --net="/run/netns/$NS" dockerd --config-file "$WORK/daemon.json" --data-root "$WORK/docker" --exec-root "$RUN/d" \
     --pidfile "$RUN/docker.pid" -H "unix://$RUN/docker.sock" \
     --containerd-namespace "$NS" --containerd-plugins-namespace "$NS-plugins" \
     --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
@@ -134,7 +136,7 @@ start_buildkitd() {
   stop "$RUN/buildkitd.pid"
   rm -rf --one-file-system "$WORK/buildkit"
   mkdir -p "$WORK/buildkit"
-  in_ns "$BUILDKIT_DIR/buildkitd" --config "$WORK/buildkitd.toml" --root "$WORK/buildkit" \
+  nsenter --net="/run/netns/$NS" "$BUILDKIT_DIR/buildkitd" --config "$WORK/buildkitd.toml" --root "$WORK/buildkit" \
     --addr "unix://$RUN/buildkitd.sock" >"$WORK/buildkitd.log" 2>&1 &
   echo $! >"$RUN/buildkitd.pid"
   for _ in $(seq 1 300); do ns_buildctl debug workers >/dev/null 2>&1 && return 0; sleep 0.2; done
@@ -180,12 +182,16 @@ mv "$WORK/usr/share/cargo/registry" "$WORK/svc/vendor"
 docker run --rm -v "$WORK/svc:/src" -w /src "$TOOLCHAIN" cargo generate-lockfile --offline -q
 deps=$(grep -c '^name = ' "$WORK/svc/Cargo.lock")
 
-# src_copy N: a copy of the source with the one-line change N.
+# src_copy N: the source with the one-line change N, always in the same place, as a
+# runner checks a repository out: this project's cache keys are scoped to it. With
+# the crates' times kept (cp -a): cargo fingerprints a vendored crate by its files'
+# times, and a user's crates come from crates.io into the restored registry, times
+# and all; only the changed file is newer.
 src_copy() {
-  rm -rf "$WORK/src-$1"
-  cp -r "$WORK/svc" "$WORK/src-$1"
-  [[ $1 == 0 ]] || sed -i "s/^const MESSAGE: &str = .*/const MESSAGE: \&str = \"change $1\";/" "$WORK/src-$1/src/main.rs"
-  echo "$WORK/src-$1"
+  rm -rf "$WORK/src"
+  cp -a "$WORK/svc" "$WORK/src"
+  [[ $1 == 0 ]] || sed -i "s/^const MESSAGE: &str = .*/const MESSAGE: \&str = \"change $1\";/" "$WORK/src/src/main.rs"
+  echo "$WORK/src"
 }
 
 # ours BUILDER CACHE N: this project's build of change N; the wall seconds on stdout,
@@ -196,9 +202,10 @@ ours() {
   start=$(now)
   DOCKER_HOST="unix://$RUN/docker.sock" "$BIN" build --source "$src" --binary svc --builder "$1" \
     --runtime-image "$REG/rs2i/busybox:latest" --image svc --tmp-image svc-tmp \
-    --cache local --cache-dir "$2" >/dev/null 2>"$WORK/ours.log" ||
+    --cache local --cache-dir "$2" >"$WORK/ours.out" 2>"$WORK/ours.log" ||
     { tail -n 30 "$WORK/ours.log" >&2; die "this project's build failed"; }
   secs "$start" "$(now)"
+  [[ $3 == 0 ]] || grep -qx 'cache-hit=true' "$WORK/ours.out" || die "change $3 did not restore the state from the cache"
   grep -oE 'builder image: [^,]+, (pulled in [0-9.hms]+ \([0-9.]+ [KMG]i?B|already on the engine)' "$WORK/ours.log" |
     head -n 1 >"$WORK/pull" || true
   [[ $3 == 0 ]] || ns_docker run --rm svc --once | grep -q "change $3" || die "the image of change $3 does not print it"
@@ -219,6 +226,7 @@ chef() {
     { tail -n 30 "$WORK/chef.log" >&2; die "the cargo-chef build failed"; }
   secs "$start" "$(now)"
   grep -q 'Compiling svc' "$WORK/chef.log" || die "the cargo-chef build did not compile svc"
+  ! grep -qE 'Compiling (hyper|tokio|serde) ' "$WORK/chef.log" || [[ $3 == 0 ]] || die "change $3 rebuilt the dependencies: the imported cache missed"
 }
 
 # The caches both systems restore from: what a build of the unchanged source left.
@@ -228,11 +236,23 @@ ours "$REG/rs2i/builder:slim" "$WORK/cache-ours" 0 >/dev/null
 start_buildkitd
 chef "" "$WORK/cache-chef" 0 >/dev/null
 
+# ctr_pull REF: the seconds containerd (the fresh engine's own, through ctr) takes to
+# pull and unpack REF: the same work Docker Engine 23+ does with containerd's image
+# store, and the way to see the zstd variant here, which Docker 20.10 cannot pull.
+ctr_pull() {
+  local start
+  start_dockerd
+  start=$(now)
+  in_ns ctr --address "$RUN/d/containerd/containerd.sock" -n "$NS-pull" image pull --plain-http "$1" >/dev/null ||
+    die "ctr could not pull $1"
+  secs "$start" "$(now)"
+}
+
 # from_log: the seconds and bytes in $WORK/pull ("pulled in 4.2s (301.5 MiB").
 pull_secs() { grep -oE 'pulled in [0-9.]+(ms|s)' "$WORK/pull" | awk '{ v = $3; if (v ~ /ms$/) v = v / 1000; else sub(/s$/, "", v); print v }'; }
 pull_bytes() { grep -oE '\([0-9.]+ [KMG]i?B' "$WORK/pull" | tr -d '('; }
 
-declare -a P B W F PP FB PB
+declare -a P B W F PP FB PB CG CZ
 for r in $(seq 1 "$PAIRS"); do
   run_ours() {
     start_dockerd
@@ -248,17 +268,22 @@ for r in $(seq 1 "$PAIRS"); do
     start_buildkitd
     rm -rf "$WORK/ci" "$WORK/co"; cp -a "$WORK/cache-chef" "$WORK/ci"
     B[r]=$(chef "$WORK/ci" "$WORK/co" "$r")
-    FB[r]=$(awk '/\[[a-z]+ 1\/[0-9]+\] FROM .*rs2i\/toolchain/ { split($1, a, "#"); n = a[2] }
-      n != "" && $1 == "#" n && $2 == "DONE" { v = $3; sub(/s$/, "", v); t += v } END { printf "%.1f", t }' "$WORK/chef.log")
+    # Getting the toolchain base (and the imported cache's layers): BuildKit
+    # pulls them lazily, under whichever step first needs them, and logs each
+    # layer's unpacking as "extracting sha256:… 4.4s done"; the sum of those.
+    FB[r]=$(awk '/ extracting sha256:[0-9a-f]+ [0-9.]+s done$/ { v = $(NF - 1); sub(/s$/, "", v); t += v }
+      END { printf "%.1f", t }' "$WORK/chef.log")
   }
   if ((r % 2)); then run_ours; run_chef; else run_chef; run_ours; fi
+  CG[r]=$(ctr_pull "$REG/rs2i/builder:slim")
+  CZ[r]=$(ctr_pull "$REG/rs2i/builder:slim-zstd")
   if [[ -n $BEFORE ]]; then
     start_dockerd
     rm -rf "$WORK/c"; cp -a "$WORK/cache-ours" "$WORK/c"
     F[r]=$(ours "$REG/rs2i/builder:before" "$WORK/c" "$((r + 200))")
     FP[r]=$(pull_secs)
   fi
-  echo "fresh-runner.sh: pair $r: this project ${P[r]} s (builder pull ${PP[r]} s, ${PB[r]}), cargo-chef ${B[r]} s (base FROM ${FB[r]} s), builder on the engine ${W[r]} s${BEFORE:+, older builder ${F[r]} s (pull ${FP[r]} s)}" >&2
+  echo "fresh-runner.sh: pair $r: this project ${P[r]} s (builder pull ${PP[r]} s, ${PB[r]}), cargo-chef ${B[r]} s (unpacking ${FB[r]} s), builder on the engine ${W[r]} s, containerd pull gzip ${CG[r]} s zstd ${CZ[r]} s${BEFORE:+, older builder ${F[r]} s (pull ${FP[r]} s)}" >&2
 done
 
 slim=$(compressed rs2i/builder:slim); slimz=$(compressed rs2i/builder:slim-zstd)
@@ -273,7 +298,7 @@ base=$(compressed rs2i/toolchain:1.96)
   echo "| system | one-line change on a fresh runner | of which getting the toolchain | bytes pulled for it (compressed) |"
   echo "|---|---|---|---|"
   echo "| this project (slim builder, gzip variant) | $(median "${P[@]}") s | $(median "${PP[@]}") s pulling the builder | $(mb "$slim") |"
-  echo "| cargo-chef pattern on BuildKit, cache exported/imported (mode=max) | $(median "${B[@]}") s | $(median "${FB[@]}") s in the base's FROM step | $(mb "$base") base + the imported cache |"
+  echo "| cargo-chef pattern on BuildKit, cache exported/imported (mode=max) | $(median "${B[@]}") s | $(median "${FB[@]}") s unpacking the base and the cached layers | $(mb "$base") base + the imported cache |"
   if [[ -n $BEFORE ]]; then
     echo "| this project with the older builder ($BEFORE) | $(median "${F[@]}") s | $(median "${FP[@]}") s pulling the builder | $(mb "$(compressed rs2i/builder:before)") |"
   fi
@@ -281,12 +306,13 @@ base=$(compressed rs2i/toolchain:1.96)
   echo
   echo "This project / cargo-chef, per pair: $(ratios P B | tr '\n' ' ')(median $(median $(ratios P B))x)."
   echo "The slim builder's layers: $(mb "$slim") gzip, $(mb "$slimz") zstd (Docker 23+; this machine's 20.10 pulls the gzip variant)."
+  echo "The slim builder's pull alone, by containerd 1.6 (ctr) on the fresh engine: gzip $(median "${CG[@]}") s, zstd $(median "${CZ[@]}") s (samples: gzip ${CG[*]}; zstd ${CZ[*]})."
   echo "Samples (s): this project ${P[*]}; cargo-chef ${B[*]}; builder on the engine ${W[*]}${BEFORE:+; older builder ${F[*]}}."
   echo
   echo "The parts of the published builder, as \`builder --push\` reported them:"
   echo
   echo '```'
-  cat "$WORK/publish.log" | sed -n '/^part/,/^$/p'
+  grep '^|' "$WORK/publish.log"
   echo '```'
 } | tee "$OUT"
 results_section fresh-runner "$OUT"

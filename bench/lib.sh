@@ -21,9 +21,9 @@ results_section() {
   grep -q "^<!-- $1 -->\$" bench/results.md || return 0
   tmp=$(mktemp)
   sed 's/^# /## /' "$2" >"$tmp.section"
-  awk -v f="$tmp.section" -v open="<!-- $1 -->" -v close="<!-- /$1 -->" \
-    '$0 == open { print; while ((getline l < f) > 0) print l; skip = 1; next }
-     $0 == close { skip = 0 } !skip' bench/results.md >"$tmp"
+  awk -v f="$tmp.section" -v from="<!-- $1 -->" -v to="<!-- /$1 -->" \
+    '$0 == from { print; while ((getline l < f) > 0) print l; skip = 1; next }
+     $0 == to { skip = 0 } !skip' bench/results.md >"$tmp"
   cp "$tmp" bench/results.md
   rm -f "$tmp" "$tmp.section"
 }
