@@ -2,14 +2,16 @@ package layers
 
 import (
 	"fmt"
+	"io"
 	"maps"
+	"os"
 	"slices"
 
 	"github.com/google/go-containerregistry/pkg/compression"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -26,20 +28,18 @@ import (
 // diff IDs, so the same config.
 func (s *Set) Image(base v1.ConfigFile, c compression.Compression) (v1.Image, error) {
 	img := empty.Image
-	opts := []tarball.LayerOption{tarball.WithMediaType(types.DockerLayer)}
-	blob := func(l Layer) string { return l.Gzip.Path }
+	blob, mt := func(l Layer) Blob { return l.Gzip }, types.DockerLayer
 	switch c {
 	case compression.GZip:
 	case compression.ZStd:
 		img = mutate.ConfigMediaType(mutate.MediaType(img, types.OCIManifestSchema1), types.OCIConfigJSON)
-		opts = []tarball.LayerOption{tarball.WithCompression(compression.ZStd), tarball.WithMediaType(types.OCILayerZStd)}
-		blob = func(l Layer) string { return l.Zstd.Path }
+		blob, mt = func(l Layer) Blob { return l.Zstd }, types.OCILayerZStd
 	default:
 		return nil, fmt.Errorf("no layers compressed with %s", c)
 	}
 	adds := make([]mutate.Addendum, len(s.Layers))
 	for i, l := range s.Layers {
-		layer, err := tarball.LayerFromFile(blob(l), opts...)
+		layer, err := partial.CompressedToLayer(fileLayer{Blob: blob(l), diffID: l.DiffID, mediaType: mt})
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Part, err)
 		}
@@ -83,3 +83,19 @@ func carried(c v1.Config) v1.Config {
 		StopSignal:   c.StopSignal,
 	}
 }
+
+// fileLayer is a compressed blob whose digests Split took as it wrote the files:
+// go-containerregistry needs nothing else to push it, and reads the file only to
+// upload it, where a tarball layer would read it again to digest it and
+// decompress it to learn its diff ID, once per compression.
+type fileLayer struct {
+	Blob
+	diffID    v1.Hash
+	mediaType types.MediaType
+}
+
+func (l fileLayer) Digest() (v1.Hash, error)            { return l.Blob.Digest, nil }
+func (l fileLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
+func (l fileLayer) Size() (int64, error)                { return l.Blob.Size, nil }
+func (l fileLayer) MediaType() (types.MediaType, error) { return l.mediaType, nil }
+func (l fileLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.Path) }

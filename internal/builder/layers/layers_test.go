@@ -278,7 +278,14 @@ func TestSplit(t *testing.T) {
 	}
 	for _, l := range s.Layers {
 		for _, zst := range []bool{false, true} {
-			hs, bodies := read(t, map[bool]string{false: l.Gzip.Path, true: l.Zstd.Path}[zst], zst)
+			blob := map[bool]Blob{false: l.Gzip, true: l.Zstd}[zst]
+			if got := fileDigest(t, blob.Path, false, zst); got != blob.Digest {
+				t.Errorf("%s (zstd %v): recorded digest %s, the file's %s", l.Part, zst, blob.Digest, got)
+			}
+			if got := fileDigest(t, blob.Path, true, zst); got != l.DiffID {
+				t.Errorf("%s (zstd %v): recorded diff ID %s, the tar's %s", l.Part, zst, l.DiffID, got)
+			}
+			hs, bodies := read(t, blob.Path, zst)
 			var names []string
 			for _, h := range hs {
 				names = append(names, h.Name)
@@ -471,4 +478,36 @@ func TestWriteTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, buf.String())
 		}
 	}
+}
+
+// fileDigest is the digest of the file at p, or of what it decompresses to
+// (zstd when zst, else gzip).
+func fileDigest(t *testing.T, p string, uncompressed, zst bool) v1.Hash {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	switch {
+	case uncompressed && zst:
+		zr, err := zstd.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer zr.Close()
+		r = zr
+	case uncompressed:
+		gr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = gr
+	}
+	h, _, err := v1.SHA256(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

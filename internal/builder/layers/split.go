@@ -4,8 +4,11 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -17,6 +20,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/ctxio"
 )
@@ -38,17 +43,20 @@ type Set struct {
 
 // Layer is one non-empty part.
 type Layer struct {
-	Part  string
-	Files int   // entries other than directories
-	Bytes int64 // the regular files' sizes, unpacked
-	Gzip  Blob
-	Zstd  Blob
+	Part   string
+	Files  int     // entries other than directories
+	Bytes  int64   // the regular files' sizes, unpacked
+	DiffID v1.Hash // the uncompressed tar's digest, the same for both blobs
+	Gzip   Blob
+	Zstd   Blob
 }
 
-// Blob is a compressed layer's file.
+// Blob is a compressed layer's file. Its digest is taken while it is written, so
+// that assembling and pushing the image read each file once, to upload it.
 type Blob struct {
-	Path string
-	Size int64
+	Path   string
+	Size   int64
+	Digest v1.Hash
 }
 
 // Close removes the set's files.
@@ -98,7 +106,8 @@ func Split(ctx context.Context, r io.Reader, parts []Part, tmp string) (_ *Set, 
 			return nil, fmt.Errorf("splitting into layers: %w", err)
 		}
 		if w.files+w.dirs > 0 {
-			s.Layers = append(s.Layers, Layer{Part: parts[i].Name, Files: w.files, Bytes: w.bytes, Gzip: Blob{Path: w.path + ".gz"}, Zstd: Blob{Path: w.path + ".zst"}})
+			s.Layers = append(s.Layers, Layer{Part: parts[i].Name, Files: w.files, Bytes: w.bytes, DiffID: w.diffID(),
+				Gzip: Blob{Path: w.path + ".gz"}, Zstd: Blob{Path: w.path + ".zst"}})
 		}
 	}
 	if err := s.compress(ctx); err != nil {
@@ -202,12 +211,13 @@ func clamped(h *tar.Header, name string) *tar.Header {
 	return out
 }
 
-// partWriter writes one part's tar file.
+// partWriter writes one part's tar file, and its digest.
 type partWriter struct {
 	path  string
 	f     *os.File
 	buf   *bufio.Writer
 	tw    *tar.Writer
+	sum   hash.Hash
 	files int
 	dirs  int
 	bytes int64
@@ -218,8 +228,16 @@ func newPartWriter(path string) (*partWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf := bufio.NewWriterSize(f, 1<<20)
-	return &partWriter{path: path, f: f, buf: buf, tw: tar.NewWriter(buf)}, nil
+	sum := sha256.New()
+	buf := bufio.NewWriterSize(io.MultiWriter(f, sum), 1<<20)
+	return &partWriter{path: path, f: f, buf: buf, tw: tar.NewWriter(buf), sum: sum}, nil
+}
+
+// diffID is the digest of the tar written, once closed.
+func (w *partWriter) diffID() v1.Hash { return sha256Hash(w.sum) }
+
+func sha256Hash(h hash.Hash) v1.Hash {
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
 }
 
 func (w *partWriter) add(h *tar.Header, body io.Reader) error {
@@ -306,7 +324,8 @@ func compressFile(ctx context.Context, src string, dst *Blob, enc func(io.Writer
 		return err
 	}
 	defer func() { err = errors.Join(err, out.Close()) }()
-	buf := bufio.NewWriterSize(out, 1<<20)
+	sum := sha256.New()
+	buf := bufio.NewWriterSize(io.MultiWriter(out, sum), 1<<20)
 	cw, err := enc(buf)
 	if err != nil {
 		return err
@@ -322,6 +341,6 @@ func compressFile(ctx context.Context, src string, dst *Blob, enc func(io.Writer
 	if err != nil {
 		return err
 	}
-	dst.Size = st.Size()
+	dst.Size, dst.Digest = st.Size(), sha256Hash(sum)
 	return nil
 }
