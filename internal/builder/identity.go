@@ -12,11 +12,11 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/engine"
 )
 
-// scriptsDir is where a builder image holds the S2I scripts; every build names it
+// ScriptsDir is where a builder image holds the S2I scripts; every build names it
 // as the scripts URL.
-const scriptsDir = "/usr/libexec/s2i"
+const ScriptsDir = "/usr/libexec/s2i"
 
-// rustcFile, in scriptsDir, holds `rustc -vV` as the image was built: s2i/Dockerfile
+// rustcFile, in ScriptsDir, holds `rustc -vV` as the image was built: s2i/Dockerfile
 // writes it, so that reading it costs no container start.
 const rustcFile = "rustc-vV"
 
@@ -56,25 +56,36 @@ type IdentifyEngine interface {
 // through a container that never starts. A builder without rustcFile (made from
 // another Dockerfile) runs `rustc -vV` instead, which costs a container start.
 func Identify(ctx context.Context, e IdentifyEngine, ref string) (Identity, error) {
-	files, err := engine.ReadFiles(ctx, e, ref, scriptsDir)
+	files, err := engine.ReadFiles(ctx, e, ref, ScriptsDir)
 	if err != nil {
 		return Identity{}, fmt.Errorf("reading the S2I scripts of %s: %w", ref, err)
 	}
-	id := Identity{Rustc: string(files[rustcFile])}
-	delete(files, rustcFile)
-	if len(files) == 0 {
-		return Identity{}, fmt.Errorf("builder %s has no S2I scripts in %s", ref, scriptsDir)
+	id, err := IdentityOf(files)
+	if err != nil {
+		return Identity{}, fmt.Errorf("builder %s %w", ref, err)
 	}
-	h := sha256.New()
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
-		h.Write(files[name])
-	}
-	id.Scripts = hex.EncodeToString(h.Sum(nil))
 	if strings.TrimSpace(id.Rustc) == "" {
 		if id.Rustc, err = engine.Output(ctx, e, ref, "rustc", "-vV"); err != nil {
 			return Identity{}, fmt.Errorf("asking builder %s for its compiler: %w", ref, err)
 		}
 	}
+	return id, nil
+}
+
+// IdentityOf is the Identity of a builder whose ScriptsDir holds files; its Rustc
+// is empty when the builder has no rustcFile (then only running it tells).
+func IdentityOf(files map[string][]byte) (Identity, error) {
+	id := Identity{Rustc: string(files[rustcFile])}
+	scripts := maps.Clone(files)
+	delete(scripts, rustcFile)
+	if len(scripts) == 0 {
+		return Identity{}, fmt.Errorf("has no S2I scripts in %s", ScriptsDir)
+	}
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(scripts)) {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(scripts[name]))
+		h.Write(scripts[name])
+	}
+	id.Scripts = hex.EncodeToString(h.Sum(nil))
 	return id, nil
 }

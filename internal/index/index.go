@@ -74,7 +74,7 @@ func Build(s Spec, parts []Part) (*Index, error) {
 				return nil, fmt.Errorf("platform %s is asked for twice: an index holds one image per platform", part.Platform)
 			}
 		}
-		img, err := compose(s, part)
+		img, err := Compose(s, part)
 		if err != nil {
 			return nil, err
 		}
@@ -96,8 +96,9 @@ func Build(s Spec, parts []Part) (*Index, error) {
 	return ix, nil
 }
 
-// compose is one part's image, its platform checked against its binary.
-func compose(s Spec, part Part) (Image, error) {
+// Compose is one part's image, its platform checked against its binary: the
+// image of a single-platform build that is composed rather than loaded (BuildKit).
+func Compose(s Spec, part Part) (Image, error) {
 	got, err := platform.FromELF(part.Binary)
 	if err != nil {
 		return Image{}, fmt.Errorf("the %s binary for %s: %w", s.Binary, part.Platform, err)

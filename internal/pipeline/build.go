@@ -117,18 +117,7 @@ func (s *buildStage) carryState(ctx context.Context, pl *plan.Plan, st State) (t
 // build runs in a container of the -tmp image, whose state is already in place:
 // the previous one when it can stack on it, else the one carryState just made.
 func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Request {
-	env := append([]string{"BINARY=" + pl.Binary, "RUST_TARGET=" + st.Target}, pl.Env...)
-	env = append(env, pl.CargoEnv...) // after env: the settings win over a stray RUST_S2I_PROFILE
-	// One cargo run for every platform's target; RUST_TARGET, the first, stays the
-	// primary one for the scripts' other uses. Set on every build, empty ones too:
-	// S2I commits a build's environment into the -tmp image, and a build on top of it
-	// would otherwise inherit the last one's targets and annotation settings.
-	annotate, prefix := "", ""
-	if pl.Annotate {
-		annotate, prefix = "github", pl.SourcePrefix
-	}
-	env = append(env, "RUST_S2I_TARGETS="+strings.Join(st.Targets, " "),
-		"RUST_S2I_ANNOTATE="+annotate, "RUST_S2I_SOURCE_PREFIX="+prefix)
+	env := buildEnv(pl, st)
 	req := s2i.Request{
 		Source:   pl.Source.Location,
 		Copy:     !pl.Source.Git, // a local checkout's uncommitted files count
@@ -147,4 +136,20 @@ func (s *buildStage) request(pl *plan.Plan, st State, incremental bool) s2i.Requ
 		fmt.Fprintf(s.Log, "building on top of %s\n", pl.TmpImage)
 	}
 	return req
+}
+
+// buildEnv is the environment the builder's assemble runs with, on either engine.
+func buildEnv(pl *plan.Plan, st State) []string {
+	env := append([]string{"BINARY=" + pl.Binary, "RUST_TARGET=" + st.Target}, pl.Env...)
+	env = append(env, pl.CargoEnv...) // after env: the settings win over a stray RUST_S2I_PROFILE
+	// One cargo run for every platform's target; RUST_TARGET, the first, stays the
+	// primary one for the scripts' other uses. Set on every build, empty ones too:
+	// S2I commits a build's environment into the -tmp image, and a build on top of it
+	// would otherwise inherit the last one's targets and annotation settings.
+	annotate, prefix := "", ""
+	if pl.Annotate {
+		annotate, prefix = "github", pl.SourcePrefix
+	}
+	return append(env, "RUST_S2I_TARGETS="+strings.Join(st.Targets, " "),
+		"RUST_S2I_ANNOTATE="+annotate, "RUST_S2I_SOURCE_PREFIX="+prefix)
 }

@@ -148,14 +148,34 @@ func (r restored) exact(parts cache.KeyParts) bool {
 // incremental from them. Any failure is a warning: the build goes on cold with
 // whatever entries did restore, never with a half-extracted one.
 func (s *cacheStage) restore(ctx context.Context, builderImage, tmpImage string, parts cache.KeyParts, labels map[string]string) restored {
-	found := newRestored()
 	dir, err := os.MkdirTemp(s.tempDir, "rust-s2i-musl-restore-")
 	if err != nil {
 		s.Report.Warn("cache restore skipped: %v", err)
-		return found
+		return newRestored()
 	}
 	defer os.RemoveAll(dir)
+	found, dirs := s.restoreDirs(ctx, dir, parts)
+	if len(dirs) == 0 {
+		return found
+	}
+	if _, err := tmpimage.FromEntries(ctx, s.e, builderImage, tmpImage, labels, dirs...); err != nil {
+		s.Report.Warn("cache restored but not usable, building without it: %v", err)
+		bad := found.bad // still bad: the save replaces them all the same
+		found = newRestored()
+		found.bad = bad
+	}
+	return found
+}
 
+// restoreDirs extracts the cache's entries below dir, one directory each, and
+// returns those that restored whole. Any failure is a warning: the build goes on
+// cold with whatever entries did restore, never with a half-extracted one.
+func (s *cacheStage) restoreDirs(ctx context.Context, dir string, parts cache.KeyParts) (restored, []string) {
+	found := newRestored()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.Report.Warn("cache restore skipped: %v", err)
+		return found, nil
+	}
 	var dirs []string
 	for _, entry := range tmpimage.Entries {
 		// Each entry is staged apart, so a bad one is dropped whole. Its names are
@@ -177,16 +197,7 @@ func (s *cacheStage) restore(ctx context.Context, builderImage, tmpImage string,
 			dirs = append(dirs, dest)
 		}
 	}
-	if len(dirs) == 0 {
-		return found
-	}
-	if _, err := tmpimage.FromEntries(ctx, s.e, builderImage, tmpImage, labels, dirs...); err != nil {
-		s.Report.Warn("cache restored but not usable, building without it: %v", err)
-		bad := found.bad // still bad: the save replaces them all the same
-		found = newRestored()
-		found.bad = bad
-	}
-	return found
+	return found, dirs
 }
 
 // entryAtFault reports whether err, a failed restore of an entry that was found,

@@ -113,6 +113,9 @@ type Pipeline struct {
 	Publish Publisher
 	Save    Saver
 	Report  Reporter
+	// Done, when set, runs once Run returns, however it ends: what the stages
+	// of a build keep until its end goes (BuildKit's staged source and state).
+	Done func()
 }
 
 // Deps are what the stages of a real build run with.
@@ -178,6 +181,9 @@ type Packaged struct {
 
 // Run builds the plan.
 func (p *Pipeline) Run(ctx context.Context, pl *plan.Plan) (Result, error) {
+	if p.Done != nil {
+		defer p.Done()
+	}
 	res := Result{Image: pl.Image, Tags: pl.Tags, TmpImage: pl.TmpImage}
 	// Known from the start: a failed build reports them too.
 	p.Report.Output("image", res.Image)

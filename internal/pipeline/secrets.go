@@ -183,21 +183,36 @@ func buildLabels(id string) map[string]string {
 // assemble). The names are no secret; the lease leaves them.
 const secretNamesFile = tmpimage.SecretsFile + ".names"
 
-// secretsTar is a tar holding tmpimage.SecretsFile, NAME='VALUE' lines that sh can
-// source, and secretNamesFile, each readable only by the build user.
-func secretsTar(secrets []string) *bytes.Reader {
+// secretFiles are tmpimage.SecretsFile, NAME='VALUE' lines that sh can source,
+// and secretNamesFile, by their paths in the build: what assemble reads on
+// either engine (a volume on Docker, BuildKit's secrets).
+func secretFiles(secrets []string) map[string][]byte {
+	if len(secrets) == 0 {
+		return nil
+	}
 	var env, names strings.Builder
 	for _, kv := range secrets {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Fprintf(&env, "%s=%s\n", k, shell.Quote(v))
 		names.WriteString(k + "\n")
 	}
+	return map[string][]byte{
+		path.Join(tmpimage.SecretsDir, tmpimage.SecretsFile): []byte(env.String()),
+		path.Join(tmpimage.SecretsDir, secretNamesFile):      []byte(names.String()),
+	}
+}
+
+// secretsTar is a tar holding secretFiles, names relative to tmpimage.SecretsDir,
+// each readable only by the build user.
+func secretsTar(secrets []string) *bytes.Reader {
+	files := secretFiles(secrets)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, f := range []struct{ name, data string }{{tmpimage.SecretsFile, env.String()}, {secretNamesFile, names.String()}} {
-		tw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: 0o400, Size: int64(len(f.data)),
+	for _, name := range []string{tmpimage.SecretsFile, secretNamesFile} {
+		data := files[path.Join(tmpimage.SecretsDir, name)]
+		tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o400, Size: int64(len(data)),
 			Uid: tmpimage.BuildUser.UID, Gid: tmpimage.BuildUser.GID})
-		tw.Write([]byte(f.data))
+		tw.Write(data)
 	}
 	tw.Close()
 	return bytes.NewReader(buf.Bytes())

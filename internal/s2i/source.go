@@ -1,13 +1,9 @@
 package s2i
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/openshift/source-to-image/pkg/api"
 	"github.com/openshift/source-to-image/pkg/api/constants"
@@ -36,7 +32,7 @@ type localSource struct {
 // Download implements S2I's build.Downloader.
 func (s localSource) Download(cfg *api.Config) (*git.SourceInfo, error) {
 	cfg.WorkingSourceDir = filepath.Join(cfg.WorkingDir, constants.Source)
-	if err := placeTree(s.dir, cfg.WorkingSourceDir); err != nil {
+	if err := source.Place(s.dir, cfg.WorkingSourceDir); err != nil {
 		return nil, fmt.Errorf("copying source %s: %w", s.dir, err)
 	}
 	if s.collectToken != "" {
@@ -47,50 +43,6 @@ func (s localSource) Download(cfg *api.Config) (*git.SourceInfo, error) {
 		}
 	}
 	return &git.SourceInfo{Location: s.dir}, nil
-}
-
-// placeTree links (or, across file systems, copies) what the build sees of src
-// (see source.Walk) into dst, keeping modes, times and symbolic links.
-func placeTree(src, dst string) error {
-	return source.Walk(src, func(p, rel string, info fs.FileInfo) error {
-		to := filepath.Join(dst, rel)
-		switch {
-		case info.IsDir():
-			return os.MkdirAll(to, info.Mode().Perm()|0o700)
-		case info.Mode()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, to)
-		default:
-			return linkOrCopy(p, to, info)
-		}
-	})
-}
-
-func linkOrCopy(from, to string, info fs.FileInfo) error {
-	err := os.Link(from, to)
-	if err == nil || !errors.Is(err, syscall.EXDEV) && !errors.Is(err, syscall.EPERM) {
-		return err
-	}
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, info.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Chtimes(to, info.ModTime(), info.ModTime())
 }
 
 // downloader is what puts req's source where S2I builds it from: localSource for
