@@ -99,11 +99,13 @@ func s2iRunner(c *client.Client, ep engine.Endpoint, sys IO) pipeline.S2I {
 	return s2i.Isolated{Exe: exe, Engine: c, Stderr: sys.Stderr, Env: ep.ChildEnv()}.Build
 }
 
-// buildConfig reads the settings from the front end in use.
+// buildConfig reads the settings from the front end in use. With flags it reads
+// BUILDKIT_HOST here, as FromEnvironment does for the action and the plugin.
 func buildConfig(args []string, sys IO) (config.Config, config.Naming, string, error) {
 	if len(args) == 0 {
 		return config.FromEnvironment(sys.Getenv)
 	}
 	cfg, err := config.ParseBuildFlags(args, sys.Stderr)
+	cfg.BuildKit.ReadEnvironment(sys.Getenv)
 	return cfg, config.FlagNaming, "flags", err
 }

@@ -60,6 +60,9 @@ func TestBadInputExitsTwo(t *testing.T) {
 			[]string{"--toolchain:", "--tag:", `--c-libs: "libssh2=1.11"`, "--c-libs-source:"}},
 		{[]string{"bootstrap", "--binary", "a/b"}, []string{"--cargo-home: is required", "--binary:"}},
 		{[]string{"build", "--source", "/does/not/exist", "--image", "A B"}, []string{"--binary: is required", "--source:", "--image:"}},
+		// BUILDKIT_HOST is read for flags too: here it is buildctl's and not ours.
+		{[]string{"build", "--binary", "x", "--engine", "buildkit", "--buildkit-tls-key", "key.pem"},
+			[]string{`--buildkit-host: is not set, and BUILDKIT_HOST="docker-container://buildx"`, "--buildkit-tls-cert: is required"}},
 		{[]string{"nope"}, []string{`unknown command "nope"`}},
 	}
 	for _, tc := range tests {
@@ -67,8 +70,11 @@ func TestBadInputExitsTwo(t *testing.T) {
 			t.Parallel()
 			var out, errOut bytes.Buffer
 			getenv := func(k string) string {
-				if k == "DOCKER_HOST" {
+				switch k {
+				case "DOCKER_HOST":
 					return "unix:///nonexistent.sock"
+				case "BUILDKIT_HOST":
+					return "docker-container://buildx"
 				}
 				return ""
 			}

@@ -67,7 +67,7 @@ func TestDefaults(t *testing.T) {
 	t.Parallel()
 	want := Config{
 		Source: ".", Builder: DefaultBuilder, RuntimeImage: DefaultRuntimeImage, Pull: "missing",
-		Profile: DefaultProfile, Locked: true, Auditable: true, SBOM: true, Provenance: true,
+		Profile: DefaultProfile, Locked: true, Auditable: true, SBOM: true, Provenance: true, Engine: EngineAuto,
 		Cache: Cache{Backend: CacheNone, KeyPrefix: "rust-s2i-musl", Save: true},
 	}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {

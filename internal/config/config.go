@@ -78,6 +78,11 @@ type Config struct {
 	SBOM       bool
 	Provenance bool
 
+	// Engine is EngineAuto, EngineDocker or EngineBuildKit (buildkit.go); BuildKit
+	// is how to reach buildkitd.
+	Engine   string
+	BuildKit BuildKit
+
 	Cache    Cache    // the cache backend and its settings (cache.go)
 	Registry Registry // the registry credentials (registry.go)
 }
@@ -265,6 +270,7 @@ func (c Config) Validate(name Naming) error {
 	errs = append(errs, c.validateCargo(name)...)
 	errs = append(errs, c.validateOutputFile(name))
 	errs = append(errs, c.validatePlatforms(name)...)
+	errs = append(errs, c.validateBuildKit(name)...)
 	return errors.Join(errs...)
 }
 
@@ -381,11 +387,11 @@ func (c Config) validateBuild(name Naming) []error {
 
 // Preflight checks what the settings name on disk: that a local source is a crate
 // and has the binary, that a custom profile is defined there and that the features
-// are the binary's package's, and that oci-output is no file or foreign directory.
-// It returns all problems at once, joined, and leaves alone what Validate already
-// refuses.
+// are the binary's package's, that oci-output is no file or foreign directory, and
+// that the BuildKit TLS files can be read. It returns all problems at once,
+// joined, and leaves alone what Validate already refuses.
 func (c Config) Preflight(name Naming) error {
-	return joinFlat(c.preflightSource(name), c.preflightOCIOutput(name))
+	return joinFlat(c.preflightSource(name), c.preflightOCIOutput(name), c.preflightBuildKit(name))
 }
 
 // joinFlat is errors.Join with joined errors among errs spliced in, so that the

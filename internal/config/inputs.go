@@ -51,8 +51,9 @@ func FromInputs(getenv func(string) string) (Config, error) {
 //     binary is then reported as the plugin setting);
 //   - otherwise an *InputError: flags are needed.
 //
-// It returns the Naming to pass to Validate and the front end, FrontEndActions or
-// FrontEndPlugin. getenv cannot tell an empty variable from an unset one, so only
+// It also fills in what the CI's environment gives rather than a setting (Repository,
+// BuildKit.EnvHost), and returns the Naming to pass to Validate and the front end,
+// FrontEndActions or FrontEndPlugin. getenv cannot tell an empty variable from an unset one, so only
 // non-empty settings count.
 func FromEnvironment(getenv func(string) string) (cfg Config, naming Naming, source string, err error) {
 	actions := getenv("GITHUB_ACTIONS") == "true"
@@ -61,10 +62,12 @@ func FromEnvironment(getenv func(string) string) (cfg Config, naming Naming, sou
 	case actions && (anySet(getenv, inputEnv) || !plugin):
 		cfg, err = FromInputs(getenv)
 		cfg.Repository = repository(getenv)
+		cfg.BuildKit.ReadEnvironment(getenv)
 		return cfg, InputNaming, FrontEndActions, err
 	case plugin || getenv("CI") == "woodpecker" || getenv("DRONE") == "true":
 		cfg, err = FromPlugin(getenv)
 		cfg.Repository = repository(getenv)
+		cfg.BuildKit.ReadEnvironment(getenv)
 		return cfg, PluginNaming, FrontEndPlugin, err
 	}
 	return Defaults(), FlagNaming, "", &InputError{

@@ -98,6 +98,14 @@ func TestFromInputs(t *testing.T) {
 			"INPUT_AUDITABLE":           "false",
 			"INPUT_SBOM":                "false",
 			"INPUT_PROVENANCE":          "false",
+
+			// the engine
+			"INPUT_ENGINE":                   "buildkit",
+			"INPUT_BUILDKIT-HOST":            "tcp://buildkitd:1234",
+			"INPUT_BUILDKIT-TLS-CA-CERT":     "/certs/ca.pem",
+			"INPUT_BUILDKIT-TLS-CERT":        "/certs/cert.pem",
+			"INPUT_BUILDKIT-TLS-KEY":         "/certs/key.pem",
+			"INPUT_BUILDKIT-TLS-SERVER-NAME": "buildkitd",
 		}, func(c *Config) {
 			*c = Config{
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
@@ -108,6 +116,9 @@ func TestFromInputs(t *testing.T) {
 				Registry: Registry{Username: "octocat", Password: "s3cret"},
 				Clean:    true, OutputFile: "out.env",
 				Features: []string{"a, b"}, AllFeatures: true, NoDefaultFeatures: true, Profile: "small",
+				Engine: "buildkit", BuildKit: BuildKit{Host: "tcp://buildkitd:1234", TLS: BuildKitTLS{
+					CACert: "/certs/ca.pem", Cert: "/certs/cert.pem", Key: "/certs/key.pem", ServerName: "buildkitd",
+				}},
 			}
 		}},
 		{"values are trimmed like the toolkit's getInput", env{"INPUT_BINARY": "  app\n", "INPUT_PUSH": " true "}, func(c *Config) {

@@ -44,6 +44,14 @@ func TestFromPlugin(t *testing.T) {
 			"PLUGIN_AUDITABLE":           "false",
 			"PLUGIN_SBOM":                "false",
 			"PLUGIN_PROVENANCE":          "false",
+
+			// the engine
+			"PLUGIN_ENGINE":                   "buildkit",
+			"PLUGIN_BUILDKIT_HOST":            "tcp://buildkitd:1234",
+			"PLUGIN_BUILDKIT_TLS_CA_CERT":     "/certs/ca.pem",
+			"PLUGIN_BUILDKIT_TLS_CERT":        "/certs/cert.pem",
+			"PLUGIN_BUILDKIT_TLS_KEY":         "/certs/key.pem",
+			"PLUGIN_BUILDKIT_TLS_SERVER_NAME": "buildkitd",
 		}, func(c *Config) {
 			*c = Config{
 				Binary: "app", Source: "crates/app", Builder: "b:1", RuntimeImage: "r:1",
@@ -54,6 +62,9 @@ func TestFromPlugin(t *testing.T) {
 				Registry: Registry{Username: "bot", Password: "s3cret"},
 				Clean:    true, OutputFile: "out.env",
 				Features: []string{"a, b"}, AllFeatures: true, NoDefaultFeatures: true, Profile: "small",
+				Engine: "buildkit", BuildKit: BuildKit{Host: "tcp://buildkitd:1234", TLS: BuildKitTLS{
+					CACert: "/certs/ca.pem", Cert: "/certs/cert.pem", Key: "/certs/key.pem", ServerName: "buildkitd",
+				}},
 			}
 		}},
 		{"cache_dir makes the cache local", env{"PLUGIN_CACHE_DIR": "/cache"}, func(c *Config) { c.Cache.Backend, c.Cache.Local.Dir = "local", "/cache" }},

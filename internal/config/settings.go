@@ -149,6 +149,15 @@ var settings = []setting{
 	{name: "env", usage: "NAME=VALUE for the build, repeatable", field: func(c *Config) any { return &c.Env }},
 	{name: "secret-env", secret: &secretEnvList, usage: "NAME=VALUE (or NAME, read from this environment) that cargo sees but no image, log or cache entry holds, repeatable", field: func(c *Config) any { return &c.SecretEnv }},
 	{name: "network", usage: "network of the build container: bridge, host or none", field: func(c *Config) any { return &c.Network }},
+	// The engine (buildkit.go): the Docker Engine, or buildkitd where there is no
+	// Docker socket; the TLS settings are buildctl's --tlscacert, --tlscert,
+	// --tlskey and --tlsservername.
+	{name: "engine", def: EngineAuto, usage: "build engine: auto, docker or buildkit; auto takes the Docker Engine when it answers, else BuildKit when buildkit-host (or BUILDKIT_HOST) is set", field: func(c *Config) any { return &c.Engine }},
+	{name: "buildkit-host", usage: "buildkitd address, as buildctl --addr: unix:///PATH or tcp://HOST:PORT (default: BUILDKIT_HOST)", field: func(c *Config) any { return &c.BuildKit.Host }},
+	{name: "buildkit-tls-ca-cert", usage: "CA certificate file to verify a tcp:// buildkitd with", field: func(c *Config) any { return &c.BuildKit.TLS.CACert }},
+	{name: "buildkit-tls-cert", usage: "client certificate file for a tcp:// buildkitd, with buildkit-tls-key", field: func(c *Config) any { return &c.BuildKit.TLS.Cert }},
+	{name: "buildkit-tls-key", usage: "client key file for a tcp:// buildkitd, with buildkit-tls-cert", field: func(c *Config) any { return &c.BuildKit.TLS.Key }},
+	{name: "buildkit-tls-server-name", usage: "name a tcp:// buildkitd's certificate is verified against (default: the address's host)", field: func(c *Config) any { return &c.BuildKit.TLS.ServerName }},
 	{name: "cache", def: CacheNone, usage: "cache backend: none, local, gha or s3", field: func(c *Config) any { return &c.Cache.Backend }},
 	{name: "cache-dir", usage: "directory of the local cache", field: func(c *Config) any { return &c.Cache.Local.Dir }},
 	{name: "cache-bucket", usage: "bucket of the s3 cache", field: func(c *Config) any { return &c.Cache.S3.Bucket }},
