@@ -43,22 +43,13 @@ func runBuild(ctx context.Context, args []string, sys IO, version Version) error
 	}
 
 	start := sys.Now()
-	ep, err := engine.Resolve(sys.Getenv)
+	p, closeEngine, err := newPipeline(ctx, cfg, naming, sys, rep)
 	if err != nil {
 		return err
 	}
-	c, err := ep.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer closeEngine()
 	pl, err := plan.New(ctx, cfg, plan.Options{Getenv: sys.Getenv, Annotate: frontEnd == config.FrontEndActions, Naming: naming, Version: string(version)})
 	if err == nil {
-		p := pipeline.New(pipeline.Deps{
-			Engine: c, Host: ep.Host, S2I: s2iRunner(c, ep, sys),
-			Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: sys.Getenv("RUNNER_TEMP"),
-			Report: rep, Log: sys.Stderr,
-		})
 		_, err = p.Run(ctx, pl)
 	}
 	if err != nil {

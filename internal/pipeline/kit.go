@@ -407,7 +407,7 @@ func (k *kitStages) Publish(ctx context.Context, pl *plan.Plan, res *Result) err
 	pub := &publishStage{logs: k.logs}
 	if res.Index != nil {
 		if !pl.Push && pl.OCIOutput == "" {
-			k.Report.Warn(notKept(pl))
+			k.Report.Warn("%s", notKept(pl))
 			return nil
 		}
 		if !pl.Push {
@@ -424,7 +424,7 @@ func (k *kitStages) Publish(ctx context.Context, pl *plan.Plan, res *Result) err
 	}
 	if !pl.Push {
 		if pl.OCIOutput == "" {
-			k.Report.Warn(notKept(pl))
+			k.Report.Warn("%s", notKept(pl))
 		}
 		return nil
 	}
