@@ -19,7 +19,6 @@ import (
 	"github.com/moby/buildkit/util/entitlements"
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/tonistiigi/fsutil"
-	fstypes "github.com/tonistiigi/fsutil/types"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/pipeline"
 )
@@ -117,17 +116,22 @@ func definition(ctx context.Context, job pipeline.KitJob) (*llb.Definition, map[
 	rootfs := base.File(llb.Copy(llb.Local("source", llb.SharedKeyHint("source")), "/", job.SourceDest,
 		&llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}, owner), llb.WithCustomName("the source"))
 
-	layers := []llb.State{llb.Scratch().File(llb.Copy(base, job.Home, "/", &llb.CopyInfo{CopyDirContentsOnly: true}),
-		llb.WithCustomName("the builder's "+job.Home))}
+	// The builder's home as the mount's first layer, its own directory included:
+	// a copy's destination root stays root's, where the build user could create
+	// nothing. Run as root in the builder, once per builder (buildkitd caches it).
+	const h = "/rust-s2i-home"
+	user := strconv.Itoa(job.Owner.UID) + ":" + strconv.Itoa(job.Owner.GID)
+	home := base.Run(
+		llb.Args([]string{"/bin/sh", "-c", `cp -a "$1/." "$2/" && chown "$3" "$2" && chmod "$(stat -c %a "$1")" "$2"`, "sh", job.Home, h, user}),
+		llb.User("0"), llb.Network(llb.NetModeNone), llb.WithCustomName("the builder's "+job.Home),
+	).AddMount(h, llb.Scratch())
+	// The restored state over it, the build user's: buildkitd makes a local
+	// context's files root's whatever the client sends.
 	for i := range job.State {
-		layers = append(layers, llb.Local(stateName(i), llb.SharedKeyHint(stateName(i))))
-	}
-	home := layers[0]
-	if len(layers) > 1 {
-		home = llb.Merge(layers, llb.WithCustomName("the restored state"))
+		home = home.File(llb.Copy(llb.Local(stateName(i), llb.SharedKeyHint(stateName(i))), "/", "/",
+			&llb.CopyInfo{CopyDirContentsOnly: true}, owner), llb.WithCustomName("the restored state"))
 	}
 
-	user := strconv.Itoa(job.Owner.UID) + ":" + strconv.Itoa(job.Owner.GID)
 	opts := []llb.RunOption{
 		llb.Args(job.Command), llb.User(user), llb.WithCustomName("assemble"),
 		llb.AddMount(job.Home, home),
@@ -163,13 +167,8 @@ func definition(ctx context.Context, job pipeline.KitJob) (*llb.Definition, map[
 // stateName is the local context of job.State[i].
 func stateName(i int) string { return "state" + strconv.Itoa(i) }
 
-// localMounts are the source and state directories, their files sent as the
-// build user's: the build reads and writes them as that user.
+// localMounts are the source and state directories.
 func localMounts(job pipeline.KitJob) (map[string]fsutil.FS, error) {
-	asOwner := &fsutil.FilterOpt{Map: func(_ string, st *fstypes.Stat) fsutil.MapResult {
-		st.Uid, st.Gid = uint32(job.Owner.UID), uint32(job.Owner.GID)
-		return fsutil.MapResultKeep
-	}}
 	dirs := map[string]string{"source": job.Source}
 	for i, d := range job.State {
 		dirs[stateName(i)] = d
@@ -177,9 +176,6 @@ func localMounts(job pipeline.KitJob) (map[string]fsutil.FS, error) {
 	mounts := map[string]fsutil.FS{}
 	for name, dir := range dirs {
 		fs, err := fsutil.NewFS(dir)
-		if err == nil {
-			fs, err = fsutil.NewFilterFS(fs, asOwner)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("sending %s to buildkitd: %w", dir, err)
 		}
@@ -194,4 +190,3 @@ func sharedKey(job pipeline.KitJob) string {
 	sum := sha256.Sum256([]byte(job.Key))
 	return "rust-s2i-musl-" + hex.EncodeToString(sum[:8])
 }
-

@@ -98,4 +98,3 @@ func quiet() chan *bkclient.SolveStatus {
 	}()
 	return ch
 }
-

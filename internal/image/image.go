@@ -176,6 +176,14 @@ func baseConfig(ctx context.Context, e Engine, ref string) (*v1.ConfigFile, stri
 func finalConfig(base *v1.ConfigFile, s Spec, arch string, diffID v1.Hash, baseDigest string) *v1.ConfigFile {
 	dest := path.Join(BinDir, s.Binary)
 	cf := base.DeepCopy()
+	// What only a registry's copy of the base's config says, and a daemon's
+	// inspect does not (the Docker version that built it, its build container,
+	// history times below the second), goes: the same base gives the same config,
+	// whether it is read from the daemon or from the registry (BuildKit).
+	cf.DockerVersion, cf.Container = "", ""
+	for i, h := range cf.History {
+		cf.History[i].Created = v1.Time{Time: h.Created.Truncate(time.Second)}
+	}
 	cf.Architecture, cf.OS = arch, "linux"
 	cf.Created = v1.Time{Time: s.Created}
 	cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, diffID)

@@ -27,8 +27,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/moby/moby/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/client"
 
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
@@ -488,7 +488,6 @@ func (k *kitStages) Save(ctx context.Context, pl *plan.Plan, r Restored) {
 		}
 	}
 }
-
 
 // done removes this build's scratch directory: the staged source, the restored
 // state, the entries saved or not.

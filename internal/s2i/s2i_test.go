@@ -36,4 +36,3 @@ func TestConfig(t *testing.T) {
 		t.Error("a request without builder or endpoint was accepted")
 	}
 }
-

@@ -52,4 +52,3 @@ func linkOrCopy(from, to string, info fs.FileInfo) error {
 	}
 	return os.Chtimes(to, info.ModTime(), info.ModTime())
 }
-
