@@ -101,7 +101,7 @@ func NewKit(d KitDeps) *Pipeline {
 	k := &kitStages{logs: say, kit: d.Kit, tempDir: d.TempDir,
 		cache: &cacheStage{logs: say, store: d.Cache, tempDir: d.TempDir}}
 	return &Pipeline{Prepare: k, Check: k, Restore: k, Build: k, Package: k, Publish: k, Save: k, Report: d.Report,
-		Done: k.done}
+		Done: k.done, NoTmpImage: true}
 }
 
 // kitStages are the stages of one build on BuildKit; what one stage leaves for

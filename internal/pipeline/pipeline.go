@@ -116,6 +116,9 @@ type Pipeline struct {
 	// Done, when set, runs once Run returns, however it ends: what the stages
 	// of a build keep until its end goes (BuildKit's staged source and state).
 	Done func()
+	// NoTmpImage says the engine keeps no -tmp image (BuildKit): the tmp-image
+	// output is then empty.
+	NoTmpImage bool
 }
 
 // Deps are what the stages of a real build run with.
@@ -185,6 +188,9 @@ func (p *Pipeline) Run(ctx context.Context, pl *plan.Plan) (Result, error) {
 		defer p.Done()
 	}
 	res := Result{Image: pl.Image, Tags: pl.Tags, TmpImage: pl.TmpImage}
+	if p.NoTmpImage {
+		res.TmpImage = ""
+	}
 	// Known from the start: a failed build reports them too.
 	p.Report.Output("image", res.Image)
 	p.Report.Output("tmp-image", res.TmpImage)
