@@ -72,7 +72,7 @@ test:
 	bash hack/test-world.sh run $(MAKE) --no-print-directory test-all
 
 # What is kept between runs for speed (test images, the TLS daemon's data root, the
-# built servers), with sizes; `make test-clean` removes all of it.
+# built servers, buildkitd), with sizes; `make test-clean` removes all of it.
 test-kept:
 	@bash hack/test-world.sh kept
 
@@ -86,7 +86,9 @@ test-clean:
 # a fresh machine, then reused), so the tests themselves stay on loopback and fail,
 # not skip, without them; a failed install stops the run before the tests.
 # SPDX_SCHEMA is the SPDX 2.3 JSON schema from syft's module at the same version,
-# which the SBOM tests validate our documents against.
+# which the SBOM tests validate our documents against. BUILDKIT_DIR holds buildkitd
+# and buildctl v0.35.0 (hack/buildkit.sh: built once, about 5 minutes), which the
+# BuildKit tests start in a network namespace of their own.
 # The -gnu builder is for the e2e test of a -gnu target with +crt-static.
 test-all: test-images test-builder-gnu
 	$(GO) vet ./...
@@ -95,8 +97,9 @@ test-all: test-images test-builder-gnu
 	@# QEMU for running the arm64 results (never for building); the world unregisters it.
 	bash hack/qemu.sh
 	set -e; azurite=$$(bash hack/azurite.sh); weed=$$(bash hack/seaweedfs.sh); syft=$$(bash hack/syft.sh); \
-	  spdx=$$(bash hack/syft.sh spdx-schema); \
-	  AZURITE_BLOB=$$azurite WEED=$$weed SYFT=$$syft SPDX_SCHEMA=$$spdx $(GO) test -count=1 -timeout 40m ./...
+	  spdx=$$(bash hack/syft.sh spdx-schema); buildkit=$$(bash hack/buildkit.sh); \
+	  AZURITE_BLOB=$$azurite WEED=$$weed SYFT=$$syft SPDX_SCHEMA=$$spdx BUILDKIT_DIR=$$buildkit \
+	  $(GO) test -count=1 -timeout 40m ./...
 	@# Once more on a failure: go's fuzz coordinator sometimes ends a run with "context
 	@# deadline exceeded" and no input at fault. A real crasher is kept in testdata/fuzz
 	@# and fails the second run too.

@@ -10,7 +10,7 @@
 #
 # It needs root to set the user up, and re-runs itself with sudo when started by
 # anyone else. Variables that choose test images or daemons (TEST_*, DOCKER_*,
-# AZURITE_*), Go's GOFLAGS/GOPROXY, and the machine's proxy and CA bundle settings
+# AZURITE_*, BUILDKIT_*), Go's GOFLAGS/GOPROXY, and the machine's proxy and CA bundle settings
 # (for npm, which installs Azurite) are passed on; nothing else is.
 # The user's module cache starts as a copy of the caller's downloads
 # (AS_USER_MODCACHE, default `go env GOMODCACHE`/cache/download), so nothing needs
@@ -81,7 +81,7 @@ env_args=(
 )
 while IFS= read -r kv; do
 	env_args+=("$kv")
-done < <(env | grep -E '^(TEST_[A-Z0-9_]*|DOCKER_[A-Z0-9_]*|AZURITE_[A-Z0-9_]*|WEED_[A-Z0-9_]*|SYFT_[A-Z0-9_]*|GOFLAGS|GOPROXY|GONOSUMDB|GOSUMDB|GOPRIVATE|TERM|[Hh][Tt][Tt][Pp][Ss]?_[Pp][Rr][Oo][Xx][Yy]|[Nn][Oo]_[Pp][Rr][Oo][Xx][Yy]|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|GIT_SSL_CAINFO|CURL_CA_BUNDLE)=' || true)
+done < <(env | grep -E '^(TEST_[A-Z0-9_]*|DOCKER_[A-Z0-9_]*|AZURITE_[A-Z0-9_]*|WEED_[A-Z0-9_]*|SYFT_[A-Z0-9_]*|BUILDKIT_[A-Z0-9_]*|GOFLAGS|GOPROXY|GONOSUMDB|GOSUMDB|GOPRIVATE|TERM|[Hh][Tt][Tt][Pp][Ss]?_[Pp][Rr][Oo][Xx][Yy]|[Nn][Oo]_[Pp][Rr][Oo][Xx][Yy]|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|GIT_SSL_CAINFO|CURL_CA_BUNDLE)=' || true)
 
 echo "as-user: running as $user (uid $(id -u "$user"), groups $(id -Gn "$user")) in $work: $*" >&2
 exec sudo -u "$user" -H env -i "${env_args[@]}" \

@@ -19,7 +19,9 @@
 #     weed and registries stop themselves when their test ends; a test binary killed by
 #     its timeout cannot, and what it started is still in the session.
 # What is removed: network namespaces named rs2i-* that appeared during the run, the
-# run's TMPDIR, and on the daemon every container, volume and image that carries the
+# run's TMPDIR, what a BuildKit test world (test/testenv/buildkitd.go) of a test binary
+# that is gone left in /var/tmp/rs2i-bk-* and /run/rs2i-bk-* (when a timeout killed it
+# before its cleanup), and on the daemon every container, volume and image that carries the
 # tests' mark (the io.rust-s2i.test label, which each test image has and each image and
 # container made from one inherits; the rust-s2i-e2e- name prefix) and is not kept.
 set -euo pipefail
@@ -50,12 +52,15 @@ kept_images() {
 }
 
 # Directories kept for speed: the TLS daemon's data root (test/remote), the built
-# servers (hack/seaweedfs.sh, hack/azurite.sh). The Go caches are listed apart: they are
-# shared with every other Go build on the machine.
+# servers (hack/seaweedfs.sh, hack/azurite.sh), buildkitd and buildctl
+# (hack/buildkit.sh; inside /var/lib/rust-s2i-test unless BUILDKIT_DIR moves it, and
+# then listed apart). The Go caches are listed apart: they are shared with every other
+# Go build on the machine.
 kept_dirs() {
-  local cache
+  local cache lib=${TEST_TLS_DOCKERD_ROOT:-/var/lib/rust-s2i-test} bk=${BUILDKIT_DIR:-/var/lib/rust-s2i-test/buildkit}
   if [[ $(id -u) -eq 0 ]]; then cache=/var/cache/rust-s2i-musl; else cache=${XDG_CACHE_HOME:-$HOME/.cache}/rust-s2i-musl; fi
-  printf '%s\n' "${TEST_TLS_DOCKERD_ROOT:-/var/lib/rust-s2i-test}" "$cache"
+  printf '%s\n' "$lib" "$cache"
+  case $bk/ in "$lib"/* | "$cache"/*) ;; *) printf '%s\n' "$bk" ;; esac
 }
 
 dir_bytes() { as_root du -sb "$1" 2>/dev/null | cut -f1 || echo 0; }
@@ -206,6 +211,7 @@ run() {
     stop_session "$session_pid"
     clean "$volumes_before" "$containers_before"
     remove_netns "$netns_before"
+    remove_buildkit_worlds
     remove_binfmt "$binfmt_before"
     rm -rf "$tmp" 2>/dev/null || as_root rm -rf "$tmp"
     echo >&2
@@ -261,6 +267,26 @@ remove_netns() {
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^rs2i-' || true); do
     grep -qx "$ns" <<<"$1" && continue
     as_root ip netns delete "$ns" && say "removed the network namespace $ns"
+  done
+}
+
+# remove_buildkit_worlds: the directories of the BuildKit test worlds (named
+# rs2i-bk-PID-N after their test binary) whose test binary is gone, with whatever
+# buildkitd left mounted in them. A world of a live test binary (another run's) stays.
+remove_buildkit_worlds() {
+  local d name pid m
+  for d in /var/tmp/rs2i-bk-* /run/rs2i-bk-*; do
+    [[ -d $d ]] || continue
+    name=${d##*/}
+    pid=${name#rs2i-bk-}
+    pid=${pid%%-*}
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    [[ -e /proc/$pid ]] && continue
+    # Deepest first: a mount inside another goes before it.
+    for m in $(awk -v d="$d/" 'index($5, d) == 1 { print length($5), $5 }' /proc/self/mountinfo | sort -rn | cut -d' ' -f2); do
+      as_root umount "$m" 2>/dev/null || as_root umount -l "$m" 2>/dev/null || true
+    done
+    as_root rm -rf --one-file-system "$d" && say "removed $d, left by a BuildKit test world"
   done
 }
 

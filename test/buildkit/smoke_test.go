@@ -1,0 +1,193 @@
+package buildkit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
+)
+
+// TestBuildKitWorld checks the world itself: buildkitd's socket answers from the
+// host's namespace, buildkitd pulls from the namespace's registry an image pushed
+// there from the Docker daemon, runs a build container, and hands the result back;
+// and a reference that would go to Docker Hub fails at once, as nothing leaves the
+// namespace.
+func TestBuildKitWorld(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts buildkitd and a registry in a network namespace; runs without -short")
+	}
+	b := testenv.StartBuildKit(t, testenv.BuildKitOptions{})
+	ref := b.PushImage(t, testenv.RuntimeImage, "busybox:1")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := client.New(ctx, b.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	run := llb.Image(ref).Run(llb.Args([]string{"/bin/sh", "-c", "echo hi > /out/hi"}))
+	def, err := run.AddMount("/out", llb.Scratch()).Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	progress, err := solve(ctx, c, def, client.SolveOpt{
+		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+	})
+	if err != nil {
+		t.Fatalf("building from %s: %v\n%s", ref, err, progress)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "hi"))
+	if err != nil {
+		t.Fatalf("the build's output: %v\n%s", err, progress)
+	}
+	if string(got) != "hi\n" {
+		t.Errorf("/out/hi = %q, want %q", got, "hi\n")
+	}
+
+	// Docker Hub is out of reach: the lookup fails at once rather than hanging.
+	hubCtx, hubCancel := context.WithTimeout(ctx, time.Minute)
+	defer hubCancel()
+	def, err = llb.Image("docker.io/library/alpine:3").Run(llb.Args([]string{"/bin/true"})).Root().Marshal(hubCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	progress, err = solve(hubCtx, c, def, client.SolveOpt{})
+	took := time.Since(start)
+	if err == nil {
+		t.Fatalf("a build from docker.io/library/alpine:3 succeeded in the world, which must not reach Docker Hub\n%s", progress)
+	}
+	if took > 30*time.Second {
+		t.Errorf("a build from docker.io/library/alpine:3 took %s to fail, want under 30 s: %v", took.Round(time.Second), err)
+	}
+	t.Logf("docker.io/library/alpine:3 failed in %s: %v", took.Round(time.Millisecond), err)
+}
+
+// TestBuildKitWorldRestart checks what the cache tests do to buildkitd: Restart on
+// the same data root, Kill in the middle of a build (whose container must not outlive
+// it), and Restart on a fresh root; the registry stays through all of them.
+func TestBuildKitWorldRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts buildkitd and a registry in a network namespace; runs without -short")
+	}
+	b := testenv.StartBuildKit(t, testenv.BuildKitOptions{})
+	ref := b.PushImage(t, testenv.RuntimeImage, "busybox:1")
+	build := func(step string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		c, err := client.New(ctx, b.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		run := llb.Image(ref).Run(llb.Args([]string{"/bin/sh", "-c", "echo " + step + " > /out/step"}))
+		def, err := run.AddMount("/out", llb.Scratch()).Marshal(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		progress, err := solve(ctx, c, def, client.SolveOpt{
+			Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+		})
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", step, err, progress)
+		}
+		if got, _ := os.ReadFile(filepath.Join(out, "step")); string(got) != step+"\n" {
+			t.Errorf("%s: /out/step = %q", step, got)
+		}
+	}
+	build("first")
+	b.Restart(t, false)
+	build("restarted")
+
+	// Killed in the middle of a build: the build fails, and a new buildkitd on the
+	// same root works.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := client.New(ctx, b.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	def, err := llb.Image(ref).Run(llb.Args([]string{"/bin/sleep", "600"})).Root().Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	failed := make(chan error, 1)
+	go func() {
+		ch := make(chan *client.SolveStatus)
+		go func() {
+			for s := range ch {
+				for _, v := range s.Vertexes {
+					if strings.Contains(v.Name, "sleep") && v.Started != nil {
+						select {
+						case <-started:
+						default:
+							close(started)
+						}
+					}
+				}
+			}
+		}()
+		_, err := c.Solve(ctx, def, client.SolveOpt{}, ch)
+		failed <- err
+	}()
+	select {
+	case <-started:
+	case err := <-failed:
+		t.Fatalf("the build to kill ended before it started sleeping: %v", err)
+	case <-ctx.Done():
+		t.Fatal("the build to kill did not start")
+	}
+	time.Sleep(time.Second) // its container runs
+	b.Kill(t)
+	if err := <-failed; err == nil {
+		t.Error("the build survived its buildkitd's SIGKILL")
+	}
+	b.Restart(t, false)
+	build("after-kill")
+
+	old := b.Root
+	b.Restart(t, true)
+	if b.Root == old {
+		t.Errorf("Restart(t, true) kept the data root %s", old)
+	}
+	build("fresh-root")
+}
+
+// solve runs def and returns, besides Solve's error, what the build printed and the
+// errors of its steps, for a failure's message.
+func solve(ctx context.Context, c *client.Client, def *llb.Definition, opt client.SolveOpt) (string, error) {
+	ch := make(chan *client.SolveStatus)
+	var progress strings.Builder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for s := range ch {
+			for _, v := range s.Vertexes {
+				if v.Error != "" {
+					fmt.Fprintf(&progress, "step %q: %s\n", v.Name, v.Error)
+				}
+			}
+			for _, l := range s.Logs {
+				progress.Write(l.Data)
+			}
+		}
+	}()
+	_, err := c.Solve(ctx, def, opt, ch) // closes ch
+	<-done
+	return progress.String(), err
+}
