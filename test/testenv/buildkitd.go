@@ -21,10 +21,6 @@ import (
 // hack/buildkit.sh builds it, and BUILDKIT_DIR must hold it.
 const BuildKitVersion = "v0.35.0"
 
-// buildKitRegistry is where every world's registry listens, inside its namespace:
-// nothing else is there, so the port is always free.
-const buildKitRegistry = "127.0.0.1:5000"
-
 // BuildKit is a buildkitd and a registry in a network namespace of their own, the
 // world of the BuildKit tests. The namespace has only its loopback: a build that
 // reaches for anything else (a reference that falls back to Docker Hub) fails at
@@ -43,7 +39,12 @@ const buildKitRegistry = "127.0.0.1:5000"
 type BuildKit struct {
 	NetNS    string // the network namespace's name, under /run/netns
 	Addr     string // buildkitd's socket, unix:///run/…: usable from the host's namespace by the test's user
-	Registry string // "127.0.0.1:5000": the registry as seen inside the namespace (no auth, plain http)
+	// Registry is the registry, 127.0.0.1:PORT (no auth, plain http), the same
+	// in the namespace and in the host's: two registry processes, one in each,
+	// on one storage directory. So a client in the host's namespace (the CLI, a
+	// Docker Engine's pull) and buildkitd see one registry under one name, and
+	// an image's name and digest are the same on both engines.
+	Registry string
 	Root     string // buildkitd's data root (--root); Restart with a fresh root changes it
 	Dir      string // BUILDKIT_DIR: where buildkitd and buildctl are
 	Log      string // buildkitd's log (every start of this world appends to it)
@@ -90,7 +91,7 @@ func StartBuildKit(t testing.TB, opts BuildKitOptions) *BuildKit {
 
 	name := fmt.Sprintf("rs2i-bk-%d-%d", os.Getpid(), buildKitWorlds.Add(1))
 	b := &BuildKit{
-		NetNS: name, Registry: buildKitRegistry, Dir: dir,
+		NetNS: name, Registry: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), Dir: dir,
 		run: "/run/" + name, work: "/var/tmp/" + name,
 	}
 	b.Addr = "unix://" + b.run + "/buildkitd.sock"
@@ -179,8 +180,8 @@ func (b *BuildKit) asUser(env []string, name string, args ...string) []string {
 
 // PushImage copies the image dockerImage of the host's Docker daemon into the
 // world's registry as repo (name[:tag]) and returns its reference there,
-// b.Registry+"/"+repo. The registry is reachable only inside the namespace: the
-// image is saved from the daemon here (docker save) and pushed from there (PushFile).
+// b.Registry+"/"+repo: the image is saved from the daemon here (docker save) and
+// pushed from the namespace (PushFile).
 func (b *BuildKit) PushImage(t testing.TB, dockerImage, repo string) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "image.tar")
@@ -284,6 +285,43 @@ http:
 	})
 	if !up {
 		t.Fatalf("the registry did not listen on %s in %s; its log:\n%s", b.Registry, b.NetNS, logTail(logPath, 20))
+	}
+	b.startTwin(t, bin, cfg, filepath.Join(dir, "log.host"))
+}
+
+// startTwin starts the host's side of the registry: the same configuration, so
+// the same storage and the same address, in the host's namespace, as the test's
+// own child (the test's user; it dies with the test binary).
+func (b *BuildKit) startTwin(t testing.TB, bin, cfg, logPath string) {
+	t.Helper()
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(bin, "serve", cfg)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the host's registry: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	up := waitUntil(30*time.Second, exited, func() bool {
+		data, _ := os.ReadFile(logPath)
+		return strings.Contains(string(data), "listening on "+b.Registry)
+	})
+	if !up {
+		t.Fatalf("the host's registry did not listen on %s; its log:\n%s", b.Registry, logTail(logPath, 20))
 	}
 }
 
