@@ -364,6 +364,13 @@ func (k *kitStages) Describe(context.Context, *plan.Plan, State) *Supply { retur
 func (k *kitStages) Package(ctx context.Context, pl *plan.Plan, st State, _ *EarlyImage, built Built) (Packaged, error) {
 	pkg := &packageStage{logs: k.logs}
 	if pl.MultiPlatform() {
+		// Every binary came back with the build: nothing is read afterwards,
+		// as a -tmp image is on Docker.
+		for _, p := range pl.Platforms {
+			if _, ok := built.Collected[tmpimage.TargetBinary(p.Target, pl.Binary)]; !ok {
+				return Packaged{}, fmt.Errorf("the build left no %s binary for %s (%s) in %s", pl.Binary, p, p.Target, tmpimage.BinDir)
+			}
+		}
 		return pkg.packageIndex(ctx, pl, st, built)
 	}
 	defer k.Report.Phase("package")()

@@ -57,6 +57,14 @@ func (s *Split) Read(r io.Reader) error {
 		if name == "" {
 			return nil
 		}
+		if rel, ok := strings.CutPrefix(name, bin+"/"); ok && collect[rel] && hdr.Typeflag == tar.TypeLink {
+			// assemble links a multi-platform build's binary to its target's:
+			// the tar holds the file once, under the name it came first.
+			if data, ok := s.Files[strings.TrimPrefix(clean(hdr.Linkname), bin+"/")]; ok {
+				s.Files[rel] = data
+			}
+			return nil
+		}
 		if rel, ok := strings.CutPrefix(name, bin+"/"); ok && collect[rel] && hdr.Typeflag == tar.TypeReg {
 			data, err := io.ReadAll(io.LimitReader(content, maxCollected+1))
 			if err != nil {

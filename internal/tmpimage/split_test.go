@@ -35,6 +35,7 @@ func TestSplit(t *testing.T) {
 	add("./bin/app", tar.TypeReg, "ELF", "")
 	add("./bin/.cargo-ms", tar.TypeReg, "12", "")
 	add("./bin/stray", tar.TypeReg, "x", "")
+	add("./bin/x86_64-unknown-linux-musl/app", tar.TypeLink, "", "./bin/app")
 	add("./cargo/registry/cache/serde.crate", tar.TypeReg, "crate", "")
 	add("./src/main.rs", tar.TypeReg, "fn main(){}", "")
 	add("./target/release/deps/libserde-0123456789abcdef.rlib", tar.TypeReg, "rlib", "")
@@ -43,13 +44,16 @@ func TestSplit(t *testing.T) {
 	tw.Close()
 
 	var reg, tgt bytes.Buffer
-	s := &Split{Own: []string{"app"}, Collect: CollectedFiles("app"),
+	s := &Split{Own: []string{"app"}, Collect: CollectedFiles("app", "x86_64-unknown-linux-musl"),
 		Entries: map[string]io.Writer{cache.EntryRegistry: &reg, cache.EntryTarget: &tgt}}
 	if err := s.Read(&in); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(s.Files["app"]); got != "ELF" {
 		t.Errorf("collected binary %q", got)
+	}
+	if got := string(s.Files["x86_64-unknown-linux-musl/app"]); got != "ELF" {
+		t.Errorf("the target's binary, a hard link to the binary, collected as %q", got)
 	}
 	if _, ok := s.Files["stray"]; ok {
 		t.Error("a file in bin/ that is not collected was kept")
