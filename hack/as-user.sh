@@ -53,6 +53,19 @@ if ! id "$user" >/dev/null 2>&1; then
 	useradd --create-home --shell /bin/bash "$user"
 fi
 usermod -a -G "$group" "$user"
+# Subordinate user and group IDs, which a rootless buildkitd (the Rootless option of
+# test/testenv/buildkitd.go's world, run by rootlesskit) maps the users of its build
+# containers to. useradd gives them only where /etc/subuid exists; a user made
+# before has none either. The range starts after all the others, as useradd's would.
+has_subids() { awk -F: -v u="$user" -v i="$(id -u "$user")" '$1 == u || $1 == i { f = 1 } END { exit !f }' "$1" 2>/dev/null; }
+if ! has_subids /etc/subuid || ! has_subids /etc/subgid; then
+	for f in /etc/subuid /etc/subgid; do [[ -e $f ]] || : >"$f"; done
+	start=$(cat /etc/subuid /etc/subgid | awk -F: 'BEGIN { m = 100000 } NF >= 3 && $2 + $3 > m { m = $2 + $3 } END { print m }')
+	range="$start-$((start + 65535))"
+	echo "as-user: giving $user the subordinate IDs $range" >&2
+	has_subids /etc/subuid || usermod --add-subuids "$range" "$user"
+	has_subids /etc/subgid || usermod --add-subgids "$range" "$user"
+fi
 printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$user" >"/etc/sudoers.d/$user"
 chmod 0440 "/etc/sudoers.d/$user"
 home="$(getent passwd "$user" | cut -d: -f6)"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
+	"github.com/rust-s2i/rust-s2i-musl/test/testpki"
 )
 
 // TestBuildKitWorld checks the world itself: buildkitd's socket answers from the
@@ -166,6 +168,154 @@ func TestBuildKitWorldRestart(t *testing.T) {
 		t.Errorf("Restart(t, true) kept the data root %s", old)
 	}
 	build("fresh-root")
+}
+
+// TestBuildKitWorldRootless checks the world's rootless buildkitd: a build runs in
+// the user namespace that rootlesskit made for the test's user (root inside is that
+// user, the other users its subordinate IDs), Kill takes the build container down
+// with buildkitd, and a fresh root replaces one that holds files of those
+// subordinate IDs (the old one goes, through sudo).
+func TestBuildKitWorldRootless(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts buildkitd and a registry in a network namespace; runs without -short")
+	}
+	b := testenv.StartBuildKit(t, testenv.BuildKitOptions{Rootless: true})
+	ref := b.PushImage(t, testenv.RuntimeImage, "busybox:1")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := client.New(ctx, b.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	// /owned stays in the run's snapshot under the data root, as uid 1000 of the
+	// build, a subordinate ID of the test's user.
+	run := llb.Image(ref).Run(llb.Args([]string{"/bin/sh", "-c",
+		"cat /proc/self/uid_map > /out/uid_map && touch /owned && chown 1000:1000 /owned"}))
+	def, err := run.AddMount("/out", llb.Scratch()).Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	progress, err := solve(ctx, c, def, client.SolveOpt{
+		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+	})
+	if err != nil {
+		t.Fatalf("building from %s: %v\n%s", ref, err, progress)
+	}
+	uidMap, err := os.ReadFile(filepath.Join(out, "uid_map"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first line maps the build's root to the test's user: "0 UID 1".
+	lines := strings.Split(strings.TrimSpace(string(uidMap)), "\n")
+	if first := strings.Fields(lines[0]); len(lines) < 2 || len(first) != 3 ||
+		first[0] != "0" || first[1] != strconv.Itoa(os.Getuid()) || first[2] != "1" {
+		t.Errorf("the build's /proc/self/uid_map is\n%s\nwant root mapped to uid %d and a second line for the subordinate IDs",
+			uidMap, os.Getuid())
+	}
+
+	// Killed in the middle of a build: the build container goes with rootlesskit's
+	// PID namespace.
+	secs := strconv.Itoa(100000 + os.Getpid()%100000) // to tell its sleep from others'
+	def, err = llb.Image(ref).Run(llb.Args([]string{"/bin/sleep", secs})).Root().Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := make(chan error, 1)
+	go func() { _, err := solve(ctx, c, def, client.SolveOpt{}); failed <- err }()
+	sleeping := func() bool { return len(processesWithArgs("/bin/sleep", secs)) > 0 }
+	for !sleeping() {
+		select {
+		case err := <-failed:
+			t.Fatalf("the build to kill ended before it started sleeping: %v", err)
+		case <-ctx.Done():
+			t.Fatal("the build to kill did not start")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	b.Kill(t)
+	if err := <-failed; err == nil {
+		t.Error("the build survived its buildkitd's SIGKILL")
+	}
+	if p := processesWithArgs("/bin/sleep", secs); len(p) > 0 {
+		t.Errorf("the build container's sleep (pids %v) outlived the killed rootless buildkitd", p)
+	}
+
+	old := b.Root
+	b.Restart(t, true)
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("the old data root %s is still there after Restart(t, true): %v", old, err)
+	}
+	c2, err := client.New(ctx, b.Addr) // a new buildkitd: no waiting for c's reconnection
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	def, err = llb.Image(ref).Run(llb.Args([]string{"/bin/true"})).Root().Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if progress, err := solve(ctx, c2, def, client.SolveOpt{}); err != nil {
+		t.Fatalf("building on the fresh root: %v\n%s", err, progress)
+	}
+}
+
+// processesWithArgs lists the processes whose command line is args.
+func processesWithArgs(args ...string) []string {
+	want := strings.Join(args, "\x00") + "\x00"
+	entries, _ := os.ReadDir("/proc")
+	var pids []string
+	for _, e := range entries {
+		if data, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(data) == want {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+// TestBuildKitWorldTLS checks the world's TCP address with mutual TLS: buildctl
+// inside the namespace gets through with the world's client certificates, and not
+// when it trusts another CA, nor with a client certificate of another CA.
+func TestBuildKitWorldTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts buildkitd and a registry in a network namespace; runs without -short")
+	}
+	b := testenv.StartBuildKit(t, testenv.BuildKitOptions{TLS: true})
+	other, err := testpki.NewCA("another CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherClient, err := other.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustsOther, wrongClient := filepath.Join(t.TempDir(), "certs"), filepath.Join(t.TempDir(), "certs")
+	if err := testpki.WriteCertPath(trustsOther, other.PEM, otherClient); err != nil {
+		t.Fatal(err)
+	}
+	if err := testpki.WriteCertPath(wrongClient, b.CA.PEM, otherClient); err != nil {
+		t.Fatal(err)
+	}
+	workers := func(certs string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		env := []string{"PATH=/usr/bin:/bin", "HOME=" + os.Getenv("HOME")}
+		out, err := b.Command(ctx, env, filepath.Join(b.Dir, "buildctl"), "--addr", b.TCPAddr,
+			"--tlscacert", certs+"/ca.pem", "--tlscert", certs+"/cert.pem", "--tlskey", certs+"/key.pem",
+			"debug", "workers").CombinedOutput()
+		return string(out), err
+	}
+	if out, err := workers(b.ClientCerts); err != nil {
+		t.Fatalf("buildctl debug workers on %s: %v\n%s", b.TCPAddr, err, out)
+	}
+	if out, err := workers(trustsOther); err == nil {
+		t.Errorf("buildctl trusting another CA got through to %s:\n%s", b.TCPAddr, out)
+	}
+	if out, err := workers(wrongClient); err == nil {
+		t.Errorf("buildctl with a client certificate of another CA got through to %s:\n%s", b.TCPAddr, out)
+	}
 }
 
 // solve runs def and returns, besides Solve's error, what the build printed and the

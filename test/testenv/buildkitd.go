@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rust-s2i/rust-s2i-musl/test/testpki"
 )
 
 // BuildKitVersion is the version of buildkitd and buildctl that the tests run:
@@ -30,6 +33,12 @@ const BuildKitVersion = "v0.35.0"
 // The registry is Debian's docker-registry, without auth, over plain http (buildkitd
 // is configured to use http for it), with storage of its own, empty at the start.
 //
+// With BuildKitOptions.Rootless, buildkitd runs as the test's user instead, under
+// rootlesskit: a user namespace that maps the user to root and its subordinate IDs
+// (/etc/subuid, /etc/subgid) to the other users, and a mount and a PID namespace of
+// its own, inside the world's network namespace. With BuildKitOptions.TLS it also
+// listens on TCP inside the namespace, with mutual TLS.
+//
 // Everything of a world is named after its test binary's process ID (rs2i-bk-PID-N):
 // the namespace, /run/rs2i-bk-PID-N (buildkitd's socket) and /var/tmp/rs2i-bk-PID-N
 // (configuration, logs, the registry's storage, the data roots). It all goes when the
@@ -37,8 +46,8 @@ const BuildKitVersion = "v0.35.0"
 // buildkitd and the registry get SIGTERM, and the rest is cleared when the next world
 // starts (and by hack/test-world.sh after `make test`).
 type BuildKit struct {
-	NetNS    string // the network namespace's name, under /run/netns
-	Addr     string // buildkitd's socket, unix:///run/…: usable from the host's namespace by the test's user
+	NetNS string // the network namespace's name, under /run/netns
+	Addr  string // buildkitd's socket, unix:///run/…: usable from the host's namespace by the test's user
 	// Registry is the registry, 127.0.0.1:PORT (no auth, plain http), the same
 	// in the namespace and in the host's: two registry processes, one in each,
 	// on one storage directory. So a client in the host's namespace (the CLI, a
@@ -48,23 +57,46 @@ type BuildKit struct {
 	Root     string // buildkitd's data root (--root); Restart with a fresh root changes it
 	Dir      string // BUILDKIT_DIR: where buildkitd and buildctl are
 	Log      string // buildkitd's log (every start of this world appends to it)
+	Rootless bool   // buildkitd runs as the test's user (BuildKitOptions.Rootless)
 
-	run     string  // /run/NetNS: the socket and the pid files (root's)
-	work    string  // /var/tmp/NetNS: everything else (the test user's; the data roots' contents are root's)
+	// With BuildKitOptions.TLS: TCPAddr is buildkitd's second address,
+	// tcp://127.0.0.1:PORT, with mutual TLS. Only inside the namespace (Command)
+	// reaches it. ClientCerts is a client's certificate directory (ca.pem,
+	// cert.pem, key.pem, as buildctl's --tlsdir and the Docker clients take it),
+	// signed by CA, the world's own CA, which signed the server's certificate
+	// too: a test makes a wrong client's with a testpki.NewCA of its own.
+	TCPAddr     string
+	ClientCerts string
+	CA          *testpki.CA
+
+	run     string  // /run/NetNS: the socket and the pid files (root's; the test user's when rootless)
+	work    string  // /var/tmp/NetNS: everything else (the test user's; the data roots' contents are root's, or the user's subordinate IDs')
 	roots   int     // the data roots this world made so far
 	ownRoot bool    // Root is one of those, not BuildKitOptions.Root
+	tlsDir  string  // the server's certificates, with TLS
 	daemon  *daemon // buildkitd, while it runs
+	nsInit  process // rootless: rootlesskit's child, the init of buildkitd's PID namespace, while it may run
 }
 
 // BuildKitOptions chooses how StartBuildKit starts buildkitd.
 type BuildKitOptions struct {
 	// Root is buildkitd's data root. Empty: a new empty directory of the world's,
 	// removed with it. A given directory is left in place at the end (what buildkitd
-	// wrote in it is root's).
+	// wrote in it is root's, or, rootless, the test user's subordinate IDs').
 	Root string
-	// Rootless asks for buildkitd run without root. Not supported yet: StartBuildKit
-	// fails when it is set.
+	// Rootless runs buildkitd as the test's user (never root: StartBuildKit fails
+	// when the tests run as root) under rootlesskit, in the world's network
+	// namespace: the user is root in a user namespace whose other users are its
+	// subordinate IDs, which StartBuildKit gives it (sudo usermod) when
+	// /etc/subuid or /etc/subgid has none. Its build containers run in that user
+	// namespace, with a PID namespace and a /proc of their own each, outside the
+	// world's cgroups; Kill takes them down with buildkitd (rootlesskit's PID
+	// namespace ends).
 	Rootless bool
+	// TLS makes buildkitd listen also on b.TCPAddr inside the namespace, with mutual
+	// TLS: certificates made for the world (b.CA, b.ClientCerts), as a remote
+	// buildkitd (a Kubernetes service) is reached.
+	TLS bool
 }
 
 var (
@@ -76,22 +108,30 @@ var (
 // answers on b.Addr when it returns. Everything is stopped and removed when the test
 // ends, whether it passed or not. It fails the test (never skips it) when a part is
 // missing: BUILDKIT_DIR (bash hack/buildkit.sh), docker-registry, ip, nsenter, setpriv,
-// runc, or root through passwordless sudo.
+// runc, or root through passwordless sudo; rootless, also rootlesskit, newuidmap and
+// newgidmap (uidmap), and a passwd entry for the test's user.
 func StartBuildKit(t testing.TB, opts BuildKitOptions) *BuildKit {
 	t.Helper()
-	if opts.Rootless {
-		t.Fatal("StartBuildKit: a rootless buildkitd is not supported yet; the test world runs buildkitd as root only")
-	}
 	dir := BuildKitDir(t)
 	for _, tool := range []string{"ip", "nsenter", "setpriv", "runc"} {
 		lookTool(t, tool)
 	}
 	registryBin := lookTool(t, "docker-registry")
+	if opts.Rootless {
+		if os.Getuid() == 0 {
+			t.Fatal("StartBuildKit: a rootless buildkitd runs as the test's own user, and the tests run as root; " +
+				"run them as an ordinary user with passwordless sudo (hack/as-user.sh, which make test uses)")
+		}
+		for _, tool := range []string{"rootlesskit", "newuidmap", "newgidmap"} {
+			lookTool(t, tool)
+		}
+		ensureSubIDs(t)
+	}
 	buildKitSweep.Do(func() { sweepBuildKitWorlds(t) })
 
 	name := fmt.Sprintf("rs2i-bk-%d-%d", os.Getpid(), buildKitWorlds.Add(1))
 	b := &BuildKit{
-		NetNS: name, Registry: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), Dir: dir,
+		NetNS: name, Registry: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), Dir: dir, Rootless: opts.Rootless,
 		run: "/run/" + name, work: "/var/tmp/" + name,
 	}
 	b.Addr = "unix://" + b.run + "/buildkitd.sock"
@@ -118,8 +158,18 @@ func StartBuildKit(t testing.TB, opts BuildKitOptions) *BuildKit {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	t.Cleanup(func() { b.removeAll(t, b.run) })
+	if b.Rootless {
+		// A rootless buildkitd makes its sockets (and rootlesskit its state) here, as
+		// the user; the pid files stay root's (the wrapper writes them).
+		if out, err := asRoot("chown", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), b.run); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
 
 	b.startRegistry(t, registryBin)
+	if opts.TLS {
+		b.makeCerts(t)
+	}
 	b.writeConfig(t)
 	if opts.Root != "" {
 		b.Root = opts.Root
@@ -129,6 +179,56 @@ func StartBuildKit(t testing.TB, opts BuildKitOptions) *BuildKit {
 	t.Cleanup(func() { b.stop(t) })
 	b.start(t)
 	return b
+}
+
+// subIDRange is the size of the subordinate ID ranges that ensureSubIDs gives, as
+// useradd gives them: enough for the users of any image.
+const subIDRange = 65536
+
+// ensureSubIDs makes sure that the test's user has subordinate user and group IDs
+// (/etc/subuid, /etc/subgid), which rootlesskit maps to the users other than root
+// in its user namespace. Missing ones are added with usermod, after the highest
+// range in either file (100000 at least, as useradd starts), so that they overlap
+// no one's. hack/as-user.sh gives its user the same.
+func ensureSubIDs(t testing.TB) {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatalf("the test's user (uid %d) has no passwd entry, which rootlesskit needs: %v", os.Getuid(), err)
+	}
+	has := func(file string) bool {
+		data, _ := os.ReadFile(file)
+		for _, line := range strings.Split(string(data), "\n") {
+			if owner, _, ok := strings.Cut(line, ":"); ok && (owner == u.Username || owner == u.Uid) {
+				return true
+			}
+		}
+		return false
+	}
+	if has("/etc/subuid") && has("/etc/subgid") {
+		return
+	}
+	lookTool(t, "usermod")
+	// One root shell checks again and adds, so that what another test binary added
+	// meanwhile is seen (usermod itself locks the files). usermod adds to existing
+	// files only.
+	const script = `user=$1 uid=$2 size=$3
+has() { awk -F: -v u="$user" -v i="$uid" '$1 == u || $1 == i { f = 1 } END { exit !f }' "$1" 2>/dev/null; }
+has /etc/subuid && has /etc/subgid && exit
+for f in /etc/subuid /etc/subgid; do [ -e "$f" ] || : >"$f" || exit; done
+start=$(cat /etc/subuid /etc/subgid | awk -F: 'BEGIN { m = 100000 } NF >= 3 && $2 + $3 > m { m = $2 + $3 } END { print m }')
+range=$start-$((start + size - 1))
+has /etc/subuid || usermod --add-subuids "$range" "$user" || exit
+has /etc/subgid || usermod --add-subgids "$range" "$user" || exit
+echo "$range"`
+	out, err := asRoot("sh", "-c", script, "sh", u.Username, u.Uid, strconv.Itoa(subIDRange))
+	if err != nil || !has("/etc/subuid") || !has("/etc/subgid") {
+		t.Fatalf("giving %s subordinate IDs (usermod --add-subuids/--add-subgids), which rootlesskit maps: %v\n%s", u.Username, err, out)
+	}
+	if out == "" {
+		return // another test binary gave them
+	}
+	t.Logf("gave %s the subordinate user and group IDs %s, for a rootless buildkitd", u.Username, out)
 }
 
 // BuildKitDir is BUILDKIT_DIR, checked to hold buildkitd and buildctl at
@@ -228,7 +328,8 @@ func (b *BuildKit) Restart(t testing.TB, freshRoot bool) {
 // Kill ends buildkitd with SIGKILL, as a crash or an OOM kill would, and waits until it
 // has gone. The build containers it leaves running are killed and the overlay mounts
 // it leaves under its data root unmounted (as a reboot would); the rest of the root is
-// left as it was. Restart brings it back.
+// left as it was. Restart brings it back. Rootless, the SIGKILL goes to rootlesskit,
+// and buildkitd and its build containers die with rootlesskit's namespaces.
 func (b *BuildKit) Kill(t testing.TB) {
 	t.Helper()
 	if b.daemon == nil {
@@ -333,7 +434,14 @@ func (b *BuildKit) writeConfig(t testing.TB) {
 	// gc = false: what a test builds stays until the test removes it, whatever the
 	// disk's fill (automatic GC would make cache tests depend on it). The build
 	// containers' cgroups are the world's own (/NetNS/buildkit/ID), so that those a
-	// killed buildkitd leaves running are found.
+	// killed buildkitd leaves running are found. Rootless, the user may not make
+	// cgroups there (runc then makes none); the containers are found through
+	// rootlesskit's PID namespace instead (afterExit). overlayfs works in a user
+	// namespace from Linux 5.11 on.
+	worker := fmt.Sprintf("  defaultCgroupParent = %q\n", b.NetNS)
+	if b.Rootless {
+		worker = ""
+	}
 	toml := fmt.Sprintf(`[otel]
   socketPath = %q
 
@@ -342,15 +450,14 @@ func (b *BuildKit) writeConfig(t testing.TB) {
   snapshotter = "overlayfs"
   networkMode = "host"
   gc = false
-  defaultCgroupParent = %q
-
+%s
 [worker.containerd]
   enabled = false
 
 [registry.%q]
   http = true
   insecure = true
-`, b.run+"/otel-grpc.sock", b.NetNS, b.Registry)
+`, b.run+"/otel-grpc.sock", worker, b.Registry)
 	if err := os.WriteFile(b.config(), []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -359,6 +466,39 @@ func (b *BuildKit) writeConfig(t testing.TB) {
 	if err := os.MkdirAll(filepath.Join(b.work, "tmp"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tlsPort is buildkitd's TCP port inside the namespace. Nothing else there listens
+// on it: the registry's port and those of the tests' servers are ephemeral ones
+// (FreePort), from 32768 up.
+const tlsPort = 1234
+
+// makeCerts makes the world's CA, a server certificate for 127.0.0.1 and localhost
+// in b.tlsDir and a client's in b.ClientCerts, all in the test user's files (a
+// rootless buildkitd reads them as that user).
+func (b *BuildKit) makeCerts(t testing.TB) {
+	t.Helper()
+	var err error
+	if b.CA, err = testpki.NewCA("rust-s2i test buildkitd CA"); err != nil {
+		t.Fatal(err)
+	}
+	server, err := b.CA.Server("127.0.0.1", "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := b.CA.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.tlsDir = filepath.Join(b.work, "tls", "server")
+	b.ClientCerts = filepath.Join(b.work, "tls", "client")
+	if err := testpki.WriteCertPath(b.tlsDir, b.CA.PEM, server); err != nil {
+		t.Fatal(err)
+	}
+	if err := testpki.WriteCertPath(b.ClientCerts, b.CA.PEM, client); err != nil {
+		t.Fatal(err)
+	}
+	b.TCPAddr = fmt.Sprintf("tcp://127.0.0.1:%d", tlsPort)
 }
 
 func (b *BuildKit) config() string { return filepath.Join(b.work, "buildkitd.toml") }
@@ -374,18 +514,30 @@ func (b *BuildKit) newRoot(t testing.TB) string {
 	return dir
 }
 
-// start starts buildkitd as root in the namespace and waits up to 60 s until it
-// answers on b.Addr (buildctl debug workers, as the test's user).
+// start starts buildkitd in the namespace (as root, or rootless under rootlesskit)
+// and waits up to 60 s until it answers on b.Addr (buildctl debug workers, as the
+// test's user).
 func (b *BuildKit) start(t testing.TB) {
 	t.Helper()
 	if err := appendLine(b.Log, fmt.Sprintf("--- %s: buildkitd starts on the data root %s",
 		time.Now().Format(time.RFC3339), b.Root)); err != nil {
 		t.Fatal(err)
 	}
-	d, err := startDaemon(b.Log, b.run+"/buildkitd.pid",
-		"env", "TMPDIR="+filepath.Join(b.work, "tmp"),
-		"nsenter", "--net=/run/netns/"+b.NetNS, filepath.Join(b.Dir, "buildkitd"),
-		"--config", b.config(), "--root", b.Root, "--addr", b.Addr, "--group", strconv.Itoa(os.Getgid()))
+	args := []string{"--config", b.config(), "--root", b.Root, "--addr", b.Addr}
+	if b.TCPAddr != "" {
+		// The CA makes the TLS mutual: buildkitd requires a client certificate it signed.
+		args = append(args, "--addr", b.TCPAddr, "--tlscacert", b.tlsDir+"/ca.pem",
+			"--tlscert", b.tlsDir+"/cert.pem", "--tlskey", b.tlsDir+"/key.pem")
+	}
+	var argv []string
+	if b.Rootless {
+		argv = b.rootlessArgv(t, args)
+	} else {
+		argv = append([]string{"env", "TMPDIR=" + filepath.Join(b.work, "tmp"),
+			"nsenter", "--net=/run/netns/" + b.NetNS, filepath.Join(b.Dir, "buildkitd")},
+			append(args, "--group", strconv.Itoa(os.Getgid()))...)
+	}
+	d, err := startDaemon(b.Log, b.run+"/buildkitd.pid", argv...)
 	if err != nil {
 		t.Fatalf("starting buildkitd: %v", err)
 	}
@@ -404,7 +556,58 @@ func (b *BuildKit) start(t testing.TB) {
 		t.Fatalf("buildkitd did not answer on %s within 60 s (buildctl: %s); its log:\n%s",
 			b.Addr, strings.TrimSpace(string(last)), logTail(b.Log, 40))
 	}
+	if b.Rootless {
+		// rootlesskit writes its child's PID once the namespaces are set up, before
+		// it starts buildkitd.
+		data, err := os.ReadFile(filepath.Join(b.rootlesskitDir(), "child_pid"))
+		if err != nil {
+			t.Fatalf("rootlesskit's child: %v; buildkitd's log:\n%s", err, logTail(b.Log, 20))
+		}
+		if b.nsInit, err = processOf(strings.TrimSpace(string(data))); err != nil {
+			t.Fatalf("rootlesskit's child: %v", err)
+		}
+	}
 }
+
+// rootlessArgv is the command line that starts buildkitd rootless: as the test's
+// user (its passwd entry, which rootlesskit reads, names its subordinate IDs),
+// inside the network namespace, under rootlesskit, with exactly the environment
+// that buildkitd reads: USER not root, with which it takes rootless defaults
+// (--rootless, the OCI worker's rootless mode, it takes anyway in a user namespace);
+// XDG_RUNTIME_DIR and HOME, where it would put what the flags and the
+// configuration do not place in the world's directories.
+//
+// rootlesskit --net=host keeps the world's network namespace (and its loopback,
+// where the registry is) for buildkitd and its build containers, so no copy-up of
+// /etc (for a resolv.conf of another network) is needed, and none of /run either,
+// which would hide the sockets from the host's side behind a tmpfs. --pidns: when
+// rootlesskit goes, however (Kill), its child, the init of that PID namespace, goes
+// too, and the kernel kills everything left in it, buildkitd's build containers
+// included. Those have a /proc of their own (buildkitd's process sandbox) and so
+// need no --oci-worker-no-process-sandbox: the kernel lets a user namespace's root
+// mount a proc when the one it sees is fully visible, as here.
+func (b *BuildKit) rootlessArgv(t testing.TB, args []string) []string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatalf("the test's user: %v (rootlesskit needs its passwd entry)", err)
+	}
+	// Its lock and the child's PID; rootlesskit removes it when it ends cleanly.
+	if err := os.MkdirAll(b.rootlesskitDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	argv := []string{"nsenter", "--net=/run/netns/" + b.NetNS,
+		"setpriv", "--reuid=" + strconv.Itoa(os.Getuid()), "--regid=" + strconv.Itoa(os.Getgid()), "--init-groups", "--",
+		"env", "-i",
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=" + u.HomeDir, "USER=" + u.Username, "LOGNAME=" + u.Username,
+		"XDG_RUNTIME_DIR=" + b.run, "TMPDIR=" + filepath.Join(b.work, "tmp"),
+		lookTool(t, "rootlesskit"), "--net=host", "--pidns", "--state-dir=" + b.rootlesskitDir(),
+		filepath.Join(b.Dir, "buildkitd"), "--rootless"}
+	return append(argv, args...)
+}
+
+func (b *BuildKit) rootlesskitDir() string { return filepath.Join(b.run, "rootlesskit") }
 
 // stop ends buildkitd, if it runs: SIGTERM, and SIGKILL after 30 s. Then it clears
 // what buildkitd left (afterExit).
@@ -421,16 +624,63 @@ func (b *BuildKit) stop(t testing.TB) {
 
 // afterExit clears what buildkitd leaves when it has not stopped cleanly: build
 // containers still running (SIGKILL, then their cgroups go) and mounts under its
-// data root.
+// data root. Rootless, both are in rootlesskit's namespaces, which end with the init
+// of its PID namespace: afterExit waits for that, once rootlesskit itself has gone.
 func (b *BuildKit) afterExit(t testing.TB) {
+	if b.nsInit.pid != "" {
+		if !waitUntil(30*time.Second, nil, b.nsInit.gone) {
+			t.Errorf("rootlesskit's child (pid %s), and so buildkitd's build containers, did not go within 30 s of rootlesskit's end",
+				b.nsInit.pid)
+		}
+		b.nsInit = process{}
+	}
 	if err := killContainers(b.NetNS); err != nil {
 		t.Errorf("%v", err)
 	}
 	b.unmountUnder(t, b.Root)
 }
 
-// daemon is a process of the world run as root (buildkitd; the registry, which
-// drops to the test's user itself) through tiedScript.
+// process is a process that may have ended, told from a later one with its PID by
+// its start time.
+type process struct {
+	pid, start string
+}
+
+func processOf(pid string) (process, error) {
+	start, err := startTime(pid)
+	if err != nil {
+		return process{}, err
+	}
+	return process{pid: pid, start: start}, nil
+}
+
+// gone reports whether the process has exited (gone, a zombie, or its PID another's).
+// A PID namespace's init is a zombie only once everything else in the namespace
+// has been killed and reaped.
+func (p process) gone() bool {
+	start, err := startTime(p.pid)
+	return err != nil || start != p.start || zombie(p.pid)
+}
+
+// startTime is the process's start time (field 22 of /proc/PID/stat).
+func startTime(pid string) (string, error) {
+	data, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return "", err
+	}
+	stat := string(data) // pid (comm) state …: comm may hold ") " itself
+	var fields []string  // from field 3, the state, on
+	if i := strings.LastIndex(stat, ") "); i >= 0 {
+		fields = strings.Fields(stat[i+2:])
+	}
+	if len(fields) < 20 {
+		return "", fmt.Errorf("/proc/%s/stat: unexpected %q", pid, stat)
+	}
+	return fields[19], nil
+}
+
+// daemon is a process of the world run as root through tiedScript (buildkitd; the
+// registry and a rootless buildkitd, which drop to the test's user themselves).
 type daemon struct {
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when it has exited
@@ -499,7 +749,8 @@ func (d *daemon) wait(timeout time.Duration) bool {
 	}
 }
 
-// signal sends SIG (TERM, KILL) to the daemon, through sudo: it is root's. Only while
+// signal sends SIG (TERM, KILL) to the daemon, through sudo: it is root's (rootless,
+// rootlesskit is the user's, which sudo reaches all the same). Only while
 // it has not exited: until then its pid cannot be another process's (the wrapper has
 // not reaped it).
 func (d *daemon) signal(sig string) {
