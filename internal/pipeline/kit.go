@@ -142,7 +142,7 @@ func (k *kitStages) Prepare(ctx context.Context, pl *plan.Plan) (st State, err e
 	if err := checkProtocol(pl, in); err != nil {
 		return st, err
 	}
-	st.BuilderID, st.BuilderDigest = b.Digest, b.Ref
+	st.BuilderID, st.BuilderDigest = b.Digest, b.Digest
 	st.CLibs = tmpimage.BuilderCLibs(in)
 	if pl.MultiPlatform() {
 		st.Targets = pl.Targets()

@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/rust-s2i/rust-s2i-musl/test/testenv"
+	"github.com/rust-s2i/rust-s2i-musl/test/testpki"
 )
 
 // The BuildKit engine, on a real buildkitd (v0.35.0) in a network namespace of its
@@ -41,6 +42,7 @@ func TestBuildKit(t *testing.T) {
 	t.Run("secret-env", w.testSecretEnv)
 	t.Run("killed-buildkitd", w.testKilled)
 	t.Run("unreachable", w.testUnreachable)
+	t.Run("mutual-tls", w.testTLS)
 	t.Run("plugin-without-docker-socket", w.testPlugin)
 }
 
@@ -52,7 +54,7 @@ type kitWorld struct {
 }
 
 func startKit(t *testing.T) *kitWorld {
-	b := testenv.StartBuildKit(t, testenv.BuildKitOptions{})
+	b := testenv.StartBuildKit(t, testenv.BuildKitOptions{TLS: true})
 	w := &kitWorld{BuildKit: b, builder: b.PushImage(t, builderImage, "builder-musl:1"), runtime: b.PushImage(t, runtimeImage, "busybox:1")}
 	var once sync.Once
 	var crates string
@@ -184,7 +186,8 @@ func (w *kitWorld) testGitDepFreshDaemon(t *testing.T) {
 // config's digest) for one platform, where the Docker Engine's push compresses the
 // layers itself; and with platforms, where both compose the index, the same
 // pushed digest. The Docker Engine pulls the builder and the base from the same
-// registry under the same names.
+// registry under the same names, and both push to one repository (its name is in
+// the SBOM).
 func (w *kitWorld) testSameImageAsDocker(t *testing.T) {
 	src := copyTree(t, crate("hello"))
 	initRepo(t, src) // the commit's time is the images' time
@@ -200,16 +203,17 @@ func (w *kitWorld) testSameImageAsDocker(t *testing.T) {
 		return append([]string{"build", "--engine", "docker", "--source", src, "--binary", "hello",
 			"--builder", w.builder, "--runtime-image", w.runtime, "--image", w.ref(repo), "--tmp-image", tmp, "--push"}, extra...)
 	}
-	onDocker := w.build(t, nil, dockerArgs("kit-same-docker:1")...)
-	onKit := w.build(t, nil, w.args(t, src, "hello", "kit-same-kit:1")...)
+	onDocker := w.build(t, nil, dockerArgs("kit-same:docker-1")...)
+	onKit := w.build(t, nil, w.args(t, src, "hello", "kit-same:kit-1")...)
 	if d, k := output(onDocker, "image-id"), output(onKit, "image-id"); d == "" || d != k {
 		t.Errorf("image ID on Docker %q, on BuildKit %q: want the same", d, k)
 	}
 	plat := []string{"--platform", "linux/amd64"}
-	onDocker = w.build(t, nil, dockerArgs("kit-same-docker:2", plat...)...)
-	onKit = w.build(t, nil, w.args(t, src, "hello", "kit-same-kit:2", plat...)...)
+	onDocker = w.build(t, nil, dockerArgs("kit-same:docker-2", plat...)...)
+	onKit = w.build(t, nil, w.args(t, src, "hello", "kit-same:kit-2", plat...)...)
 	if d, k := output(onDocker, "digest"), output(onKit, "digest"); d == "" || d != k {
-		t.Errorf("pushed index digest on Docker %q, on BuildKit %q: want the same", d, k)
+		t.Errorf("pushed index digest on Docker %q, on BuildKit %q: want the same\n%s\n%s", d, k,
+			indexManifest(t, w.ref("kit-same:docker-2")), indexManifest(t, w.ref("kit-same:kit-2")))
 	}
 }
 
@@ -383,6 +387,84 @@ func (w *kitWorld) testUnreachable(t *testing.T) {
 	}
 }
 
+// buildkitd over tcp:// with mutual TLS, as a Kubernetes service is reached (the
+// README's settings): with the right certificates the build goes through; trusting
+// another CA, it is exit 1 and one line naming buildkitd and the certificate.
+func (w *kitWorld) testTLS(t *testing.T) {
+	src := copyTree(t, crate("hello"))
+	other, err := testpki.NewCA("another CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := other.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongCA := filepath.Join(t.TempDir(), "certs")
+	if err := testpki.WriteCertPath(wrongCA, other.PEM, cl); err != nil {
+		t.Fatal(err)
+	}
+	inNamespace := func(certs string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		args := w.args(t, src, "hello", "kit-tls:1")
+		args = append(args, "--buildkit-host", w.TCPAddr, "--buildkit-tls-ca-cert", certs+"/ca.pem",
+			"--buildkit-tls-cert", certs+"/cert.pem", "--buildkit-tls-key", certs+"/key.pem")
+		env := []string{"PATH=/usr/bin:/bin", "HOME=" + os.Getenv("HOME"), "TMPDIR=" + t.TempDir()}
+		cmd := w.Command(ctx, env, binPath, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return result{code, stdout.String(), stderr.String()}
+	}
+	if r := inNamespace(w.ClientCerts); r.code != 0 {
+		t.Fatalf("a build over mutual TLS failed:\n%s", r)
+	}
+	if got := w.run(t, "kit-tls:1", "tls"); !strings.Contains(got, "Hello, tls!") {
+		t.Errorf("image printed %q", got)
+	}
+	r := inNamespace(wrongCA)
+	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 ||
+		!strings.Contains(r.stderr, "buildkitd at "+w.TCPAddr+" does not answer") || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("trusting another CA: want exit 1 and one line naming buildkitd and the certificate, got:\n%s", r)
+	}
+}
+
+// Rootless buildkitd (under rootlesskit, as the test's own user): a crate builds,
+// runs, and its next build after a one-line change restores the state from the
+// cache and compiles only the changed crate.
+func TestBuildKitRootless(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	b := testenv.StartBuildKit(t, testenv.BuildKitOptions{Rootless: true})
+	w := &kitWorld{BuildKit: b, builder: b.PushImage(t, builderImage, "builder-musl:1"), runtime: b.PushImage(t, runtimeImage, "busybox:1")}
+	src := withGitDep(t)
+	args := w.args(t, src, "gitdep", "kit-rootless:1", "--cache", "local", "--cache-dir", t.TempDir())
+	w.build(t, nil, args...)
+	if got := w.run(t, "kit-rootless:1"); !strings.Contains(got, "greetings, gitdep") {
+		t.Errorf("image printed %q", got)
+	}
+	main := filepath.Join(src, "src", "main.rs")
+	if err := os.WriteFile(main, []byte("fn main() {\n    println!(\"rootless: {}\", greet::greeting(\"gitdep\"));\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.Restart(t, true)
+	r := w.build(t, nil, args...)
+	if got := compiled(r.stderr); len(got) != 1 || got[0] != "gitdep" {
+		t.Errorf("after a one-line change on a fresh rootless buildkitd cargo compiled %v, want gitdep alone:\n%s", got, r.stderr)
+	}
+	if got := w.run(t, "kit-rootless:1"); !strings.Contains(got, "rootless: greetings, gitdep") {
+		t.Errorf("image printed %q after the change", got)
+	}
+}
+
 // The plugin image, run the way Woodpecker's Kubernetes backend runs a step: no
 // Docker socket, BUILDKIT_HOST set to the buildkitd service. It builds and pushes.
 func (w *kitWorld) testPlugin(t *testing.T) {
@@ -425,4 +507,17 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// indexManifest is the index manifest pushed as ref, for a failure's message.
+func indexManifest(t *testing.T, ref string) string {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return err.Error()
+	}
+	d, err := remote.Get(r)
+	if err != nil {
+		return err.Error()
+	}
+	return string(d.Manifest)
 }
