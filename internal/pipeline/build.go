@@ -48,12 +48,12 @@ const carriedStage = "artifacts out"
 
 // Build implements Builder.
 func (s *buildStage) Build(ctx context.Context, pl *plan.Plan, st State, collected func(map[string][]byte)) (Built, error) {
-	b := Built{Incremental: st.Prev.ID != "" && !pl.Clean}
+	b := Built{Incremental: st.prev.ID != "" && !pl.Clean}
 	end := s.Report.Phase("s2i build")
 	defer end()
 	// onPrev: the build runs on top of the previous -tmp image itself, which is
 	// then the new one's parent and stays; any other previous image is replaced.
-	onPrev := b.Incremental && tmpimage.CanStack(st.Prev, st.BuilderID, st.BuilderLayers)
+	onPrev := b.Incremental && tmpimage.CanStack(st.prev, st.BuilderID, st.BuilderLayers)
 	var carried time.Duration
 	if b.Incremental && !onPrev {
 		var err error
@@ -86,8 +86,8 @@ func (s *buildStage) Build(ctx context.Context, pl *plan.Plan, st State, collect
 		}
 		b.Stages[carriedStage] = carried
 	}
-	for _, old := range []string{st.Prev.ID, st.Foreign} {
-		if old != "" && old != b.ImageID && !(onPrev && old == st.Prev.ID) {
+	for _, old := range []string{st.prev.ID, st.foreign} {
+		if old != "" && old != b.ImageID && !(onPrev && old == st.prev.ID) {
 			// Replaced by this build; best effort, since a container may still use it.
 			_, _ = s.e.ImageRemove(ctx, old, client.ImageRemoveOptions{})
 		}
@@ -107,7 +107,7 @@ func (s *buildStage) carryState(ctx context.Context, pl *plan.Plan, st State) (t
 	fmt.Fprintf(s.Log, "building from %s with the state of %s\n", pl.Builder, pl.TmpImage)
 	start := time.Now()
 	labels := tmpimage.BuildLabels(st.BuilderID, st.Toolchain.Release, st.Toolchain.Key, pl.Source.Identity, pl.Ref.Own())
-	if _, err := tmpimage.FromImage(ctx, s.e, st.Prev.ID, pl.Builder, pl.TmpImage, labels); err != nil {
+	if _, err := tmpimage.FromImage(ctx, s.e, st.prev.ID, pl.Builder, pl.TmpImage, labels); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil

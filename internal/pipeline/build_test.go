@@ -98,7 +98,7 @@ func TestBuildCarriesStateWithoutS2I(t *testing.T) {
 				got = req
 				return s2i.Result{ImageID: "sha256:new"}, nil
 			}}
-			b, err := s.Build(context.Background(), pl, State{BuilderID: tc.builderID, Prev: prev}, nil)
+			b, err := s.Build(context.Background(), pl, State{BuilderID: tc.builderID, prev: prev}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -55,7 +55,7 @@ func (s *cacheStage) Restore(ctx context.Context, pl *plan.Plan, st *State) Rest
 		return Restored{}
 	}
 	r := Restored{parts: s.keyParts(pl, cacheTarget(*st), st.Toolchain), found: restored{}, on: true}
-	if st.Prev.ID != "" || pl.Clean {
+	if st.prev.ID != "" || pl.Clean {
 		return r
 	}
 	end := s.Report.Phase("restore")
@@ -63,8 +63,8 @@ func (s *cacheStage) Restore(ctx context.Context, pl *plan.Plan, st *State) Rest
 	end()
 	// What the restore made; when it made nothing, the name may still be another
 	// source's or ref's image, which prepare refused: never build on that.
-	if prev, err := s.e.ImageInspect(ctx, pl.TmpImage); err == nil && prev.ID != st.Foreign {
-		st.Prev = prev
+	if prev, err := s.e.ImageInspect(ctx, pl.TmpImage); err == nil && prev.ID != st.foreign {
+		st.prev = prev
 	}
 	return r
 }

@@ -70,7 +70,7 @@ type (
 		Check(ctx context.Context, pl *plan.Plan, st *State) (done Result, upToDate bool)
 	}
 	// Restorer fills the -tmp image from the cache when the daemon has none usable,
-	// and then sets st.Prev to it.
+	// and then sets the State's previous -tmp image to it.
 	Restorer interface {
 		Restore(ctx context.Context, pl *plan.Plan, st *State) Restored
 	}

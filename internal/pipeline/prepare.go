@@ -39,9 +39,7 @@ type State struct {
 	// single-platform build, whose base is in the daemon.
 	Bases     []v1.Image
 	Toolchain Toolchain
-	Prev      client.ImageInspectResult // the -tmp image to build on; zero when none is usable
-	Foreign   string                    // the ID of another source's -tmp image under this name
-	Digest    string                    // of a local source's inputs; "" when unknown
+	Digest    string // of a local source's inputs; "" when unknown
 	// CLibs are the C libraries the builder brings built for musl (its
 	// io.rust-s2i.clibs label): what the binaries may link, and what the hint
 	// after a failed -sys build script names.
@@ -49,6 +47,12 @@ type State struct {
 	// fetches say how the builder and the runtime image(s) came to be there,
 	// for the log and the job summary.
 	fetches []fetch
+	// The Docker Engine's stages' own, which the BuildKit stages leave zero (no
+	// image outlives a build there): prev is the -tmp image to build on, zero
+	// when none is usable; foreign the ID of another source's -tmp image under
+	// this name.
+	prev    client.ImageInspectResult
+	foreign string
 }
 
 // prepareEngine is the part of the Docker client the prepare stage uses.
@@ -107,12 +111,12 @@ func (s *prepareStage) Prepare(ctx context.Context, pl *plan.Plan) (st State, er
 	if err != nil {
 		return st, err
 	}
-	st.Prev, _ = s.e.ImageInspect(ctx, pl.TmpImage)
-	if owner, own := tmpimage.Owner(st.Prev), tmpimage.OwnerName(pl.Source.Identity, pl.Ref.Own()); owner != "" && owner != own {
+	st.prev, _ = s.e.ImageInspect(ctx, pl.TmpImage)
+	if owner, own := tmpimage.Owner(st.prev), tmpimage.OwnerName(pl.Source.Identity, pl.Ref.Own()); owner != "" && owner != own {
 		fmt.Fprintf(s.Log, "%s was built from %s, not from %s: building without it, and replacing it\n", pl.TmpImage, owner, own)
-		st.Foreign, st.Prev = st.Prev.ID, client.ImageInspectResult{}
+		st.foreign, st.prev = st.prev.ID, client.ImageInspectResult{}
 	}
-	st.Toolchain = s.toolchain(ctx, pl.Builder, st.BuilderID, st.Prev)
+	st.Toolchain = s.toolchain(ctx, pl.Builder, st.BuilderID, st.prev)
 	return st, nil
 }
 

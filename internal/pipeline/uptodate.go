@@ -68,7 +68,7 @@ func (s *checkStage) check(ctx context.Context, pl *plan.Plan, st *State) (Resul
 	st.Digest = digest
 	// A multi-platform build's result is an image index, which no image in the
 	// daemon holds: it is always built, incrementally from the -tmp image.
-	if pl.Clean || st.Foreign != "" || pl.MultiPlatform() {
+	if pl.Clean || st.foreign != "" || pl.MultiPlatform() {
 		return Result{}, false
 	}
 	return s.upToDate(ctx, pl, digest)
