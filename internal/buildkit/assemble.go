@@ -2,6 +2,7 @@ package buildkit
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -86,7 +87,7 @@ func (e *Engine) Assemble(ctx context.Context, job pipeline.KitJob) error {
 	// Unblocks Out when the export never began or broke off; after a whole
 	// export the exporter has closed pw already, and this changes nothing.
 	if err != nil {
-		pw.CloseWithError(fmt.Errorf("the build failed: %w", err))
+		pw.CloseWithError(errSolveFailed)
 	} else {
 		pw.Close()
 	}
@@ -94,13 +95,19 @@ func (e *Engine) Assemble(ctx context.Context, job pipeline.KitJob) error {
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
+	case err != nil && outErr != nil && !errors.Is(outErr, errSolveFailed):
+		// Reading the result failed first (a full disk), and the export with it.
+		return fmt.Errorf("reading the build's result from buildkitd at %s: %w", e.host, outErr)
 	case err != nil:
 		return fmt.Errorf("build on buildkitd at %s: %s", e.host, oneLine(err))
 	case outErr != nil:
-		return fmt.Errorf("reading the build's result from buildkitd: %w", outErr)
+		return fmt.Errorf("reading the build's result from buildkitd at %s: %w", e.host, outErr)
 	}
 	return nil
 }
+
+// errSolveFailed ends the reading of a result whose build failed.
+var errSolveFailed = errors.New("the build failed")
 
 // definition is job's LLB, and the secrets it mounts by ID.
 func definition(ctx context.Context, job pipeline.KitJob) (*llb.Definition, map[string][]byte, error) {

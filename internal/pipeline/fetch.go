@@ -25,6 +25,7 @@ const (
 	gotKept                // the engine had it; pulling it again failed, so the engine's is used
 	gotBuilt               // built from the embedded s2i/ files (the default builder, not pullable)
 	gotRead                // read from its registry, not pulled into the engine (platforms' bases)
+	gotResolved            // resolved and pulled by buildkitd, which keeps its own cache of it
 )
 
 // fetch is how the prepare stage got one image, and how long that took: the
@@ -100,6 +101,8 @@ func (f fetch) text() string {
 		how = "built from the embedded s2i/ files after the pull failed, " + took + " in all"
 	case gotRead:
 		how = "read from its registry for " + f.platforms + " in " + took + ", not pulled into the engine"
+	case gotResolved:
+		how = "resolved and read on buildkitd in " + took
 	}
 	return f.ref + ", " + how
 }

@@ -137,7 +137,7 @@ func (k *kitStages) Prepare(ctx context.Context, pl *plan.Plan) (st State, err e
 		return st, withLoginHint(fmt.Errorf("builder image %s: %w", pl.Builder, err))
 	}
 	k.builder = b
-	st.fetches = append(st.fetches, fetch{what: "builder image", ref: pl.Builder, how: gotRead, took: time.Since(start)})
+	st.fetches = append(st.fetches, fetch{what: "builder image", ref: pl.Builder, how: gotResolved, took: time.Since(start)})
 	in := inspectOf(b)
 	if err := checkProtocol(pl, in); err != nil {
 		return st, err
