@@ -19,6 +19,8 @@ TEST_GNU_BUILDER_IMAGE ?= rust-s2i-test/builder-gnu:latest
 # build on the same builder with those sources in one layer on top.
 TEST_CRATES_IMAGE         ?= rust-s2i-test/debian-crates:bookworm
 TEST_CRATES_BUILDER_IMAGE ?= rust-s2i-test/builder-crates:latest
+# nektos/act, which test/act runs the action with: package and version for go-tool.sh.
+ACT_PKG := github.com/nektos/act v0.2.89
 
 .PHONY: build example test test-all test-kept test-clean test-unit test-images test-builder-gnu clean
 
@@ -97,8 +99,8 @@ test-all: test-images test-builder-gnu
 	@# QEMU for running the arm64 results (never for building); the world unregisters it.
 	bash hack/qemu.sh
 	set -e; azurite=$$(bash hack/azurite.sh); weed=$$(bash hack/seaweedfs.sh); syft=$$(bash hack/syft.sh); \
-	  spdx=$$(bash hack/syft.sh spdx-schema); buildkit=$$(bash hack/buildkit.sh); \
-	  AZURITE_BLOB=$$azurite WEED=$$weed SYFT=$$syft SPDX_SCHEMA=$$spdx BUILDKIT_DIR=$$buildkit \
+	  spdx=$$(bash hack/syft.sh spdx-schema); buildkit=$$(bash hack/buildkit.sh); act=$$(bash hack/go-tool.sh act $(ACT_PKG)); \
+	  AZURITE_BLOB=$$azurite WEED=$$weed SYFT=$$syft SPDX_SCHEMA=$$spdx BUILDKIT_DIR=$$buildkit ACT=$$act \
 	  $(GO) test -count=1 -timeout 40m ./...
 	@# Once more on a failure: go's fuzz coordinator sometimes ends a run with "context
 	@# deadline exceeded" and no input at fault. A real crasher is kept in testdata/fuzz
@@ -108,11 +110,12 @@ test-all: test-images test-builder-gnu
 	  $(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) "$${t%%:*}/"; \
 	done
 
-# The action run the way a runner runs it: a workflow through nektos/act (the `tool`
-# in go.mod), offline, with act's cache server (test/act). `make test` runs it too.
+# The action run the way a runner runs it: a workflow through nektos/act (built in a
+# module of its own by hack/go-tool.sh: its dependencies are not ours), offline, with
+# act's cache server (test/act). `make test` runs it too.
 .PHONY: act
 act: test-images
-	$(GO) test -count=1 -v -timeout 15m ./test/act/
+	ACT=$$(bash hack/go-tool.sh act $(ACT_PKG)) $(GO) test -count=1 -v -timeout 15m ./test/act/
 
 clean:
 	rm -rf bin

@@ -1,7 +1,7 @@
 // Package act runs this repository's GitHub Action the way a runner runs it: a
-// workflow with `uses: ./`, executed by nektos/act (a Go tool dependency, see the
-// `tool` directive in go.mod) against the real Docker Engine, with act's own cache
-// server behind the action's gha cache.
+// workflow with `uses: ./`, executed by nektos/act (v0.2.89, built in a module of
+// its own by hack/go-tool.sh and handed over as ACT) against the real Docker Engine,
+// with act's own cache server behind the action's gha cache.
 //
 // Nothing is pulled. The action image is the static command on the busybox test base
 // (as the e2e tests build it), and the only change to action.yml is its `image:` line,
