@@ -153,6 +153,14 @@ bench-platforms: build test-images
 bench-fresh-runner: build test-images
 	bash bench/fresh-runner.sh
 
+# This project on BuildKit (K: --engine buildkit, --cache local, pushed to a loopback
+# registry) against itself on the Docker Engine (P) and the cache-mount Dockerfile (B) on
+# the same buildkitd, on bench/crates/heavy: cold, a warm one-line change, and a one-line
+# change on a fresh buildkitd that keeps only the cache (bench/buildkit.sh; needs root).
+.PHONY: bench-buildkit
+bench-buildkit: build test-images
+	bash bench/buildkit.sh
+
 # What the builder's C libraries cost: a one-line change with and without them, and
 # the builder's size (bench/clibs.sh).
 .PHONY: bench-clibs

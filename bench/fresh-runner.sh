@@ -40,7 +40,6 @@ RUNTIME=${TEST_RUNTIME_IMAGE:-rust-s2i-test/busybox:latest}
 DEBIAN=${TEST_DEBIAN_IMAGE:-rust-s2i-test/debian:bookworm}
 BEFORE=${BENCH_BEFORE_BUILDER:-}
 BUILDKIT_DIR=${BUILDKIT_DIR:-/var/tmp/rust-s2i-buildkit}
-BUILDKIT_VERSION=v0.35.0
 OUT=${BENCH_OUT:-bench/results-fresh-runner.md}
 NS=rs2i-fresh-$$
 RUN=/run/$NS
@@ -52,45 +51,18 @@ die() { echo "fresh-runner.sh: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "needs root: a network namespace, a second dockerd and buildkitd"
 command -v docker-registry >/dev/null || die "needs Debian's docker-registry (apt-get install docker-registry)"
 
-# nsenter execs what it runs, so a background `nsenter … &` has that program's pid
-# in $!; a function run in the background would give its subshell's instead.
-in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
+# in_ns, ns_buildctl, stop, ns_up, ns_down, ensure_buildkit and start_buildkitd are
+# bench/lib.sh's (with NS, RUN, WORK, REG and BUILDKIT_DIR above).
 ns_docker() { docker -H "unix://$RUN/docker.sock" "$@"; }
-ns_buildctl() { "$BUILDKIT_DIR/buildctl" --addr "unix://$RUN/buildkitd.sock" "$@"; }
-
-# stop PIDFILE: SIGTERM to the process whose pid is in PIDFILE, and wait for it to go.
-stop() {
-  local pid
-  [[ -s $1 ]] || return 0
-  pid=$(cat "$1")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$1"
-}
 
 cleanup() {
   stop "$RUN/docker.pid"
-  stop "$RUN/buildkitd.pid"
-  stop "$WORK/registry.pid"
-  ip netns delete "$NS" 2>/dev/null || true
-  rm -rf --one-file-system "$RUN" "$WORK"
+  ns_down
 }
 trap cleanup EXIT
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-mkdir -p "$RUN"
-
-# --- the registry, on the namespace's loopback ------------------------------------------
-cat >"$WORK/registry.yml" <<EOF
-version: 0.1
-log: { level: error }
-storage: { filesystem: { rootdirectory: $WORK/registry } }
-http: { addr: $REG }
-EOF
-nsenter --net="/run/netns/$NS" docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-echo $! >"$WORK/registry.pid"
-for _ in $(seq 1 100); do in_ns curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.1; done
+# --- the namespace, and the registry on its loopback ------------------------------------
+ns_up
 
 # --- a fresh engine: a new dockerd on an empty data root, in the namespace ---------------
 # As test/remote's second dockerd: no bridge and no iptables (the namespace has only lo;
@@ -110,39 +82,8 @@ start_dockerd() {
   die "the fresh dockerd did not come up"
 }
 
-# --- a fresh buildkitd, the same way ---------------------------------------------------
-if [[ ! -x $BUILDKIT_DIR/buildkitd || ! -x $BUILDKIT_DIR/buildctl ]]; then
-  echo "fresh-runner.sh: building buildkitd and buildctl $BUILDKIT_VERSION into $BUILDKIT_DIR (about 5 min)" >&2
-  mkdir -p "$BUILDKIT_DIR/src"
-  (cd "$BUILDKIT_DIR/src" && { [[ -f go.mod ]] || go mod init rs2i-buildkit >/dev/null 2>&1; } &&
-    go get "github.com/moby/buildkit/cmd/buildkitd@$BUILDKIT_VERSION" "github.com/moby/buildkit/cmd/buildctl@$BUILDKIT_VERSION" &&
-    for c in buildkitd buildctl; do
-      CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" \
-        -o "$BUILDKIT_DIR/$c" "github.com/moby/buildkit/cmd/$c" || exit 1
-    done) >&2
-fi
-cat >"$WORK/buildkitd.toml" <<EOF
-[registry."$REG"]
-  http = true
-  insecure = true
-[worker.oci]
-  enabled = true
-  snapshotter = "overlayfs"
-  gc = false
-[worker.containerd]
-  enabled = false
-EOF
-start_buildkitd() {
-  stop "$RUN/buildkitd.pid"
-  rm -rf --one-file-system "$WORK/buildkit"
-  mkdir -p "$WORK/buildkit"
-  nsenter --net="/run/netns/$NS" "$BUILDKIT_DIR/buildkitd" --config "$WORK/buildkitd.toml" --root "$WORK/buildkit" \
-    --addr "unix://$RUN/buildkitd.sock" >"$WORK/buildkitd.log" 2>&1 &
-  echo $! >"$RUN/buildkitd.pid"
-  for _ in $(seq 1 300); do ns_buildctl debug workers >/dev/null 2>&1 && return 0; sleep 0.2; done
-  tail -n 20 "$WORK/buildkitd.log" >&2
-  die "buildkitd did not come up"
-}
+# --- a fresh buildkitd, the same way: start_buildkitd -----------------------------------
+ensure_buildkit
 
 # --- what the registry serves ----------------------------------------------------------
 # The slim builder, published as `builder --push` publishes it (the same build

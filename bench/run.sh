@@ -43,6 +43,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 RUNS=${RUNS:-5}
 COLD_RUNS=${COLD_RUNS:-$RUNS}
@@ -99,12 +101,8 @@ p_tmp()     { echo "rust-s2i-bench/p-$1-tmp"; }
 p_cache()   { echo "$WORK/$1/p-cache"; }
 srcdir()    { echo "$WORK/$1/src-$2"; } # one copy of the source per tool
 
-# The line the "change" scenario rewrites: inserted as the first line of main() in each
-# copy, so that its string is in the binary (an unused static would be dropped by the
-# linker, and the binary would not change).
-change_line() { # change_line TAG
-  printf '    if std::env::var_os("BENCH_CHANGE").is_some() { eprintln!("bench change: %s"); }' "$1"
-}
+# The line the "change" scenario rewrites is lib.sh's change_line: the first line of
+# main() in each copy, its string in the binary.
 
 # reset_source CRATE TOOL: a fresh copy of the crate with the bench line in main().
 reset_source() {
@@ -113,21 +111,14 @@ reset_source() {
   rm -rf "$d"
   cp -r "$(crate_src "$1")" "$d"
   rm -rf "$d/target"
-  awk -v line="$(change_line initial)" '
-    { print }
-    !done && /^fn main\(\).*\{[[:space:]]*$/ { print line; done = 1 }
-    END { if (!done) exit 1 }' "$d/src/main.rs" >"$d/src/main.rs.new" ||
-    die "no 'fn main() ... {' line in $(crate_src "$1")/src/main.rs"
-  mv "$d/src/main.rs.new" "$d/src/main.rs"
+  add_change_line "$d/src/main.rs" || die "no 'fn main() ... {' line in $(crate_src "$1")/src/main.rs"
 }
 
 # change_source CRATE TOOL TAG: rewrite the bench line (one line, and the binary changes).
 change_source() {
   local f
   f=$(srcdir "$1" "$2")/src/main.rs
-  awk -v line="$(change_line "$3")" '/eprintln!\("bench change: / { print line; next } { print }' "$f" >"$f.new"
-  mv "$f.new" "$f"
-  grep -q "bench change: $3\"" "$f" || die "could not change $f"
+  set_change_line "$f" "$3" || die "could not change $f"
 }
 
 # reset_state CRATE TOOL: drop the tool's local build state (cold / fresh machine).
@@ -141,9 +132,7 @@ reset_state() {
 
 b_dockerfile() { # b_dockerfile CRATE: the Dockerfile for B, from the template
   local f=$WORK/$1/Dockerfile
-  sed -e "s|@TOOLCHAIN@|$(crate_toolchain "$1")|" -e "s|@RUNTIME@|$RUNTIME|" \
-    -e "s|@BINARY@|$1|g" -e "s|@TARGET@|$TARGET|g" -e "s|@RUSTFLAGS@|$STATIC_RUSTFLAGS|" \
-    bench/Dockerfile.buildkit >"$f"
+  buildkit_dockerfile "$(crate_toolchain "$1")" "$RUNTIME" "$1" "$TARGET" "$STATIC_RUSTFLAGS" >"$f"
   echo "$f"
 }
 
@@ -177,19 +166,7 @@ build() {
   rm -f "$tf"
 }
 
-# Go durations as printed by P ("812ms", "3.2s", "1m2.5s") to seconds.
-go_seconds() {
-  awk -v d="$1" 'BEGIN {
-    s = 0
-    while (match(d, /^[0-9.]+(h|ms|µs|us|ns|m|s)/)) {
-      t = substr(d, 1, RLENGTH); d = substr(d, RLENGTH + 1)
-      n = t + 0; u = t; sub(/^[0-9.]+/, "", u)
-      if (u == "h") s += n * 3600; else if (u == "m") s += n * 60; else if (u == "s") s += n
-      else if (u == "ms") s += n / 1000; else s += n / 1000000
-    }
-    printf "%.3f", s }'
-}
-
+# go_seconds (P's durations to seconds) is lib.sh's.
 dir_bytes() { du -sb "$1" 2>/dev/null | cut -f1 || echo 0; }
 
 record_sizes() { # record_sizes CRATE RUN: image sizes, P's cache bytes, L's volume bytes
