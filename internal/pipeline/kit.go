@@ -275,12 +275,18 @@ func (k *kitStages) Build(ctx context.Context, pl *plan.Plan, st State, _ func(m
 	}
 	k.saves = k.toSave(ctx, pl)
 	split := &tmpimage.Split{Own: k.cache.ownNames(pl), Collect: tmpimage.CollectedFiles(pl.Binary, st.Targets...)}
+	compressors := map[string]io.WriteCloser{}
+	defer func() {
+		for _, zw := range compressors {
+			zw.Close()
+		}
+	}()
 	for entry := range k.saves {
 		f, zw, err := k.entryFile(entry)
 		if err != nil {
 			return b, err
 		}
-		defer zw.Close()
+		compressors[entry] = zw
 		if split.Entries == nil {
 			split.Entries = map[string]io.Writer{}
 		}
@@ -304,6 +310,17 @@ func (k *kitStages) Build(ctx context.Context, pl *plan.Plan, st State, _ func(m
 	if err != nil {
 		k.dropSaves()
 		return b, withCLibsHint(err, pl.Builder, st.CLibs)
+	}
+	// Closing ends each entry's frame, its checksum included: an entry whose
+	// end could not be written (a full disk) is not saved.
+	for entry, zw := range compressors {
+		delete(compressors, entry)
+		if err := zw.Close(); err != nil {
+			k.Report.Warn("cache entry %s not saved: compressing it: %v", entry, err)
+			k.saved[entry].Close()
+			os.Remove(k.saved[entry].Name())
+			delete(k.saved, entry)
+		}
 	}
 	b.Collected = split.Files
 	b.Stages = map[string]time.Duration{"assemble": time.Since(start)}
