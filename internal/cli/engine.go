@@ -15,7 +15,8 @@ import (
 // newPipeline connects to the engine the settings pick and wires the stages of a
 // build on it: the Docker Engine's, or BuildKit's. With engine auto that is the
 // Docker Engine when it answers, else BuildKit when an address is set; with
-// neither, bad input naming both. close ends the connection.
+// neither, the Docker Engine's error when the user named that daemon (exit 1),
+// else bad input naming both. close ends the connection.
 func newPipeline(ctx context.Context, cfg config.Config, naming config.Naming, sys IO, rep *ci.Reporter) (p *pipeline.Pipeline, close func(), err error) {
 	store := func() pipeline.Deps {
 		return pipeline.Deps{Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: sys.Getenv("RUNNER_TEMP"), Report: rep, Log: sys.Stderr}
@@ -34,6 +35,8 @@ func newPipeline(ctx context.Context, cfg config.Config, naming config.Naming, s
 			return pipeline.New(d), func() { c.Close() }, nil
 		case cfg.Engine == config.EngineDocker || ctx.Err() != nil:
 			return nil, nil, err
+		case !kitAddr(cfg.BuildKit.Addr()) && ep.Chosen():
+			return nil, nil, err // the daemon the user named: its own error (exit 1)
 		case !kitAddr(cfg.BuildKit.Addr()):
 			return nil, nil, &config.InputError{Name: naming("engine"), Problem: fmt.Sprintf(
 				"no engine to build on: %v; and no BuildKit address: set %s (or %s) to buildkitd's unix:// or tcp:// address, or make the Docker Engine reachable",

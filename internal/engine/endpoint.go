@@ -38,6 +38,12 @@ type Endpoint struct {
 	env     []string     // ChildEnv
 }
 
+// Chosen reports whether the user pointed at this daemon (DOCKER_HOST,
+// DOCKER_CONTEXT, the Docker config's current context) rather than it being the
+// default local socket: a build that may take another engine takes it only when
+// the user named none.
+func (e Endpoint) Chosen() bool { return e.namedBy != "" }
+
 // endpointVariables are the environment variables Resolve reads.
 var endpointVariables = []string{
 	client.EnvOverrideHost, "DOCKER_CONTEXT", config.EnvOverrideConfigDir, "HOME",
