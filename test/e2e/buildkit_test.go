@@ -469,7 +469,8 @@ func (w *kitWorld) testPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No Docker socket and no BuildKit address: bad input naming both.
-	cmd := exec.Command("docker", "run", "--rm", "--network", "none", "-e", "CI=woodpecker", "-e", "PLUGIN_BINARY=hello", img)
+	cmd := exec.Command("docker", "run", "--rm", "--network", "none", "-v", ws+":/woodpecker/src:ro", "-w", "/woodpecker/src/repo",
+		"-e", "CI=woodpecker", "-e", "PLUGIN_BINARY=hello", "-e", "PLUGIN_OUTPUT_FILE=/tmp/out.env", img)
 	if out, err := cmd.CombinedOutput(); cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 2 ||
 		!strings.Contains(string(out), "engine: no engine to build on") || !strings.Contains(string(out), "buildkit_host") {
 		t.Errorf("the plugin with neither a Docker socket nor BUILDKIT_HOST: %v, want exit 2 naming engine and buildkit_host:\n%s", err, out)
