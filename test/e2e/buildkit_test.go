@@ -406,18 +406,7 @@ func (w *kitWorld) testTLS(t *testing.T) {
 		args = append(args, "--buildkit-host", w.TCPAddr, "--buildkit-tls-ca-cert", certs+"/ca.pem",
 			"--buildkit-tls-cert", certs+"/cert.pem", "--buildkit-tls-key", certs+"/key.pem")
 		env := []string{"PATH=/usr/bin:/bin", "HOME=" + os.Getenv("HOME"), "TMPDIR=" + t.TempDir()}
-		cmd := w.Command(ctx, env, binPath, args...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{code, stdout.String(), stderr.String()}
+		return execute(t, w.Command(ctx, env, binPath, args...))
 	}
 	if r := inNamespace(w.ClientCerts); r.code != 0 {
 		t.Fatalf("a build over mutual TLS failed:\n%s", r)

@@ -86,6 +86,15 @@ func runCmd(t *testing.T, env []string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = append(os.Environ(), env...)
+	r := execute(t, cmd)
+	removeBuiltImages(t, args)
+	return r
+}
+
+// execute runs cmd and returns its exit code and output. Only a command that
+// could not run fails the test.
+func execute(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -94,9 +103,8 @@ func runCmd(t *testing.T, env []string, args ...string) result {
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running %v: %v", args, err)
+		t.Fatalf("running %v: %v", cmd.Args, err)
 	}
-	removeBuiltImages(t, args)
 	return result{code, stdout.String(), stderr.String()}
 }
 
