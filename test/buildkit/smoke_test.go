@@ -37,18 +37,7 @@ func TestBuildKitWorld(t *testing.T) {
 	}
 	defer c.Close()
 
-	run := llb.Image(ref).Run(llb.Args([]string{"/bin/sh", "-c", "echo hi > /out/hi"}))
-	def, err := run.AddMount("/out", llb.Scratch()).Marshal(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	progress, err := solve(ctx, c, def, client.SolveOpt{
-		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
-	})
-	if err != nil {
-		t.Fatalf("building from %s: %v\n%s", ref, err, progress)
-	}
+	out, progress := runOut(ctx, t, c, ref, "echo hi > /out/hi")
 	got, err := os.ReadFile(filepath.Join(out, "hi"))
 	if err != nil {
 		t.Fatalf("the build's output: %v\n%s", err, progress)
@@ -60,7 +49,7 @@ func TestBuildKitWorld(t *testing.T) {
 	// Docker Hub is out of reach: the lookup fails at once rather than hanging.
 	hubCtx, hubCancel := context.WithTimeout(ctx, time.Minute)
 	defer hubCancel()
-	def, err = llb.Image("docker.io/library/alpine:3").Run(llb.Args([]string{"/bin/true"})).Root().Marshal(hubCtx)
+	def, err := llb.Image("docker.io/library/alpine:3").Run(llb.Args([]string{"/bin/true"})).Root().Marshal(hubCtx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,18 +83,7 @@ func TestBuildKitWorldRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		run := llb.Image(ref).Run(llb.Args([]string{"/bin/sh", "-c", "echo " + step + " > /out/step"}))
-		def, err := run.AddMount("/out", llb.Scratch()).Marshal(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := t.TempDir()
-		progress, err := solve(ctx, c, def, client.SolveOpt{
-			Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
-		})
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", step, err, progress)
-		}
+		out, _ := runOut(ctx, t, c, ref, "echo "+step+" > /out/step")
 		if got, _ := os.ReadFile(filepath.Join(out, "step")); string(got) != step+"\n" {
 			t.Errorf("%s: /out/step = %q", step, got)
 		}
@@ -191,19 +169,7 @@ func TestBuildKitWorldRootless(t *testing.T) {
 
 	// /owned stays in the run's snapshot under the data root, as uid 1000 of the
 	// build, a subordinate ID of the test's user.
-	run := llb.Image(ref).Run(llb.Args([]string{"/bin/sh", "-c",
-		"cat /proc/self/uid_map > /out/uid_map && touch /owned && chown 1000:1000 /owned"}))
-	def, err := run.AddMount("/out", llb.Scratch()).Marshal(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	progress, err := solve(ctx, c, def, client.SolveOpt{
-		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
-	})
-	if err != nil {
-		t.Fatalf("building from %s: %v\n%s", ref, err, progress)
-	}
+	out, _ := runOut(ctx, t, c, ref, "cat /proc/self/uid_map > /out/uid_map && touch /owned && chown 1000:1000 /owned")
 	uidMap, err := os.ReadFile(filepath.Join(out, "uid_map"))
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +185,7 @@ func TestBuildKitWorldRootless(t *testing.T) {
 	// Killed in the middle of a build: the build container goes with rootlesskit's
 	// PID namespace.
 	secs := strconv.Itoa(100000 + os.Getpid()%100000) // to tell its sleep from others'
-	def, err = llb.Image(ref).Run(llb.Args([]string{"/bin/sleep", secs})).Root().Marshal(ctx)
+	def, err := llb.Image(ref).Run(llb.Args([]string{"/bin/sleep", secs})).Root().Marshal(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,6 +286,25 @@ func TestBuildKitWorldTLS(t *testing.T) {
 
 // solve runs def and returns, besides Solve's error, what the build printed and the
 // errors of its steps, for a failure's message.
+// runOut runs script with sh in the image ref on buildkitd and returns the
+// directory its /out mount was exported to, and what the build printed.
+func runOut(ctx context.Context, t *testing.T, c *client.Client, ref, script string) (out, progress string) {
+	t.Helper()
+	run := llb.Image(ref).Run(llb.Args([]string{"/bin/sh", "-c", script}))
+	def, err := run.AddMount("/out", llb.Scratch()).Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = t.TempDir()
+	progress, err = solve(ctx, c, def, client.SolveOpt{
+		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+	})
+	if err != nil {
+		t.Fatalf("running %q in %s: %v\n%s", script, ref, err, progress)
+	}
+	return out, progress
+}
+
 func solve(ctx context.Context, c *client.Client, def *llb.Definition, opt client.SolveOpt) (string, error) {
 	ch := make(chan *client.SolveStatus)
 	var progress strings.Builder
