@@ -18,11 +18,8 @@ import (
 // neither, the Docker Engine's error when the user named that daemon (exit 1),
 // else bad input naming both. close ends the connection.
 func newPipeline(ctx context.Context, cfg config.Config, naming config.Naming, sys IO, rep *ci.Reporter) (p *pipeline.Pipeline, close func(), err error) {
-	store := func() pipeline.Deps {
-		return pipeline.Deps{Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: sys.Getenv("RUNNER_TEMP"), Report: rep, Log: sys.Stderr}
-	}
-	useKit := cfg.Engine == config.EngineBuildKit
-	if !useKit {
+	tempDir := sys.Getenv("RUNNER_TEMP")
+	if cfg.Engine != config.EngineBuildKit {
 		ep, err := engine.Resolve(sys.Getenv)
 		if err != nil {
 			return nil, nil, err
@@ -30,9 +27,9 @@ func newPipeline(ctx context.Context, cfg config.Config, naming config.Naming, s
 		c, err := ep.Connect(ctx)
 		switch {
 		case err == nil:
-			d := store()
-			d.Engine, d.Host, d.S2I = c, ep.Host, s2iRunner(c, ep, sys)
-			return pipeline.New(d), func() { c.Close() }, nil
+			p := pipeline.New(pipeline.Deps{Engine: c, Host: ep.Host, S2I: s2iRunner(c, ep, sys),
+				Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: tempDir, Report: rep, Log: sys.Stderr})
+			return p, func() { c.Close() }, nil
 		case cfg.Engine == config.EngineDocker || ctx.Err() != nil:
 			return nil, nil, err
 		case !kitAddr(cfg.BuildKit.Addr()) && ep.Chosen():
@@ -50,8 +47,7 @@ func newPipeline(ctx context.Context, cfg config.Config, naming config.Naming, s
 	if err != nil {
 		return nil, nil, err
 	}
-	d := store()
-	p = pipeline.NewKit(pipeline.KitDeps{Kit: kit, Cache: d.Cache, TempDir: d.TempDir, Report: rep, Log: sys.Stderr})
+	p = pipeline.NewKit(pipeline.KitDeps{Kit: kit, Cache: openStore(cfg, sys.Getenv, rep.Warn), TempDir: tempDir, Report: rep, Log: sys.Stderr})
 	return p, func() { kit.Close() }, nil
 }
 

@@ -244,14 +244,19 @@ func (s *cacheStage) save(ctx context.Context, tmpImage string, parts cache.KeyP
 			continue
 		}
 		size, err := s.saveEntry(ctx, tmpImage, entry, key, own)
-		switch {
-		case errors.Is(err, cache.ErrExists):
-			fmt.Fprintf(s.Log, "cache: %s already saved by another build\n", key)
-		case err != nil:
-			s.Report.Warn("cache entry %s not saved: %v", entry, err)
-		default:
-			fmt.Fprintf(s.Log, "cache: saved %s (%d bytes)\n", key, size)
-		}
+		s.saved(entry, key, size, err)
+	}
+}
+
+// saved says how the save of entry under key went; size is what was saved.
+func (s *cacheStage) saved(entry, key string, size int64, err error) {
+	switch {
+	case errors.Is(err, cache.ErrExists):
+		fmt.Fprintf(s.Log, "cache: %s already saved by another build\n", key)
+	case err != nil:
+		s.Report.Warn("cache entry %s not saved: %v", entry, err)
+	default:
+		fmt.Fprintf(s.Log, "cache: saved %s (%d bytes)\n", key, size)
 	}
 }
 
@@ -295,11 +300,16 @@ func (s *cacheStage) saveEntry(ctx context.Context, tmpImage, entry, key string,
 	if err := zw.Close(); err != nil {
 		return 0, fmt.Errorf("compressing: %w", err)
 	}
+	return saveFile(ctx, s.store, key, f)
+}
+
+// saveFile saves the compressed entry in f under key, and returns its size.
+func saveFile(ctx context.Context, store cache.Store, key string, f *os.File) (int64, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return 0, err
 	}
-	return st.Size(), s.store.Save(ctx, key, fileBlob{f, st.Size()})
+	return st.Size(), store.Save(ctx, key, fileBlob{f, st.Size()})
 }
 
 // fileBlob is a saved archive on disk.

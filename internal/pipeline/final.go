@@ -129,14 +129,21 @@ func (s *packageStage) packageAfter(ctx context.Context, pl *plan.Plan, st State
 // runtime base by digest, its SBOM written. A failure costs a warning and what it
 // failed to make, never the build.
 func (s *packageStage) singleSupply(ctx context.Context, pl *plan.Plan, st State, fi finalImage) *Supply {
-	part := SupplyPart{Platform: "linux/" + image.TargetArch(st.Target), Target: st.Target, Graph: fi.graph,
-		Runtime: provenance.Image{Ref: pl.RuntimeImage}, CLibs: clibs.Linked(fi.graph, st.CLibs)}
+	var baseDigest string
 	if in, err := s.e.ImageInspect(ctx, pl.RuntimeImage); err == nil {
-		part.Runtime.Digest = imageDigest(pl.RuntimeImage, in.RepoDigests, in.ID)
+		baseDigest = imageDigest(pl.RuntimeImage, in.RepoDigests, in.ID)
 	}
+	return singleSupply(s.logs, pl, st, fi, baseDigest)
+}
+
+// singleSupply is the Supply of the single-platform image fi on the runtime base
+// of digest baseDigest ("" when unknown), on either engine.
+func singleSupply(say logs, pl *plan.Plan, st State, fi finalImage, baseDigest string) *Supply {
+	part := SupplyPart{Platform: "linux/" + image.TargetArch(st.Target), Target: st.Target, Graph: fi.graph,
+		Runtime: provenance.Image{Ref: pl.RuntimeImage, Digest: baseDigest}, CLibs: clibs.Linked(fi.graph, st.CLibs)}
 	sup, err := newSupply(pl, fi.files, fi.spec.Created, fi.spec.Labels, builderImage(pl, st), []SupplyPart{part})
 	if err != nil {
-		s.Report.Warn("%v", err)
+		say.Report.Warn("%v", err)
 	}
 	return sup
 }

@@ -14,7 +14,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,13 +32,11 @@ import (
 	"github.com/rust-s2i/rust-s2i-musl/internal/archive"
 	"github.com/rust-s2i/rust-s2i-musl/internal/builder"
 	"github.com/rust-s2i/rust-s2i-musl/internal/cache"
-	"github.com/rust-s2i/rust-s2i-musl/internal/clibs"
 	"github.com/rust-s2i/rust-s2i-musl/internal/config"
 	"github.com/rust-s2i/rust-s2i-musl/internal/image"
 	"github.com/rust-s2i/rust-s2i-musl/internal/index"
 	"github.com/rust-s2i/rust-s2i-musl/internal/plan"
 	"github.com/rust-s2i/rust-s2i-musl/internal/platform"
-	"github.com/rust-s2i/rust-s2i-musl/internal/provenance"
 	"github.com/rust-s2i/rust-s2i-musl/internal/source"
 	"github.com/rust-s2i/rust-s2i-musl/internal/tmpimage"
 )
@@ -179,13 +176,11 @@ func (k *kitStages) bases(ctx context.Context, pl *plan.Plan, st *State) ([]v1.I
 		}
 		ps = []platform.Platform{p}
 	}
-	start := time.Now()
-	fmt.Fprintf(k.Log, "reading runtime image %s for %s\n", pl.RuntimeImage, platformNames(ps))
-	bases, err := index.Bases(ctx, pl.RuntimeImage, ps, index.BaseOptions{Keychain: pl.Logins.Keychain(), Naming: pl.Naming})
+	bases, f, err := readBases(ctx, k.logs, nil, pl, ps)
 	if err != nil {
-		return nil, withLoginHint(err)
+		return nil, err
 	}
-	st.fetches = append(st.fetches, fetch{what: "runtime image", ref: pl.RuntimeImage, how: gotRead, took: time.Since(start), platforms: platformNames(ps)})
+	st.fetches = append(st.fetches, f)
 	if pl.MultiPlatform() {
 		st.RuntimeID, err = basesID(ps, bases)
 		return bases, err
@@ -410,15 +405,11 @@ func (k *kitStages) Package(ctx context.Context, pl *plan.Plan, st State, _ *Ear
 	}
 	ix := &img
 	recordS2IStages(k.Report, built.Result, files)
-	part := SupplyPart{Platform: "linux/" + image.TargetArch(st.Target), Target: st.Target, Graph: graph,
-		Runtime: provenance.Image{Ref: pl.RuntimeImage}, CLibs: clibs.Linked(graph, st.CLibs)}
+	var baseDigest string
 	if d, err := st.Bases[0].Digest(); err == nil {
-		part.Runtime.Digest = d.String()
+		baseDigest = d.String()
 	}
-	sup, err := newSupply(pl, files, created, spec.Labels, builderImage(pl, st), []SupplyPart{part})
-	if err != nil {
-		k.Report.Warn("%v", err)
-	}
+	sup := singleSupply(k.logs, pl, st, finalImage{spec: spec, files: files, graph: graph}, baseDigest)
 	k.single = ix
 	fmt.Fprintf(k.Log, "%s: %s (binary %d bytes)\n", ix.Platform, ix.Digest, ix.BinarySize)
 	return Packaged{Result: image.Result{ID: ix.ConfigDigest.String(), BinarySize: ix.BinarySize, Size: pulledSize(img.Image)}, Supply: sup}, nil
@@ -498,18 +489,8 @@ func (k *kitStages) Save(ctx context.Context, pl *plan.Plan, r Restored) {
 			continue
 		}
 		key := k.saves[entry]
-		st, err := f.Stat()
-		if err == nil {
-			err = k.cache.store.Save(ctx, key, fileBlob{f, st.Size()})
-		}
-		switch {
-		case errors.Is(err, cache.ErrExists):
-			fmt.Fprintf(k.Log, "cache: %s already saved by another build\n", key)
-		case err != nil:
-			k.Report.Warn("cache entry %s not saved: %v", entry, err)
-		default:
-			fmt.Fprintf(k.Log, "cache: saved %s (%d bytes)\n", key, st.Size())
-		}
+		size, err := saveFile(ctx, k.cache.store, key, f)
+		k.cache.saved(entry, key, size, err)
 	}
 }
 

@@ -83,14 +83,20 @@ func checkTargets(pl *plan.Plan, b client.ImageInspectResult) error {
 // manifests and configs: the layers are fetched later, when the index is
 // composed, and only where it is written.
 func (s *prepareStage) runtimeBases(ctx context.Context, pl *plan.Plan) ([]v1.Image, fetch, error) {
+	return readBases(ctx, s.logs, s.bases, pl, pl.Platforms)
+}
+
+// readBases reads the runtime image's image for each of ps with read (nil:
+// index.Bases), as runtimeBases says; the BuildKit stages read a single
+// platform's base the same way.
+func readBases(ctx context.Context, say logs, read baseReader, pl *plan.Plan, ps []platform.Platform) ([]v1.Image, fetch, error) {
 	start := time.Now()
-	names := platformNames(pl.Platforms)
-	fmt.Fprintf(s.Log, "reading runtime image %s for %s\n", pl.RuntimeImage, names)
-	read := s.bases
+	names := platformNames(ps)
+	fmt.Fprintf(say.Log, "reading runtime image %s for %s\n", pl.RuntimeImage, names)
 	if read == nil {
 		read = index.Bases
 	}
-	bases, err := read(ctx, pl.RuntimeImage, pl.Platforms, index.BaseOptions{Keychain: pl.Logins.Keychain(), Naming: pl.Naming})
+	bases, err := read(ctx, pl.RuntimeImage, ps, index.BaseOptions{Keychain: pl.Logins.Keychain(), Naming: pl.Naming})
 	f := fetch{what: "runtime image", ref: pl.RuntimeImage, how: gotRead, took: time.Since(start), platforms: names}
 	return bases, f, withLoginHint(err)
 }
